@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "serve [flags]",
+		"Runs the Hallmark web pages and JSON API. The catalogue built into this binary is\n"+
+			"stored in the database at start-up; imported frameworks are kept across restarts.", stderr)
+	var d dataFlags
+	d.register(fs)
+	addr := fs.String("addr", envOr("HALLMARK_ADDR", ":8080"), "address to listen on")
+	demo := fs.Bool("demo", false, "load the demo dataset on first start")
+	adminToken := fs.String("admin-token", os.Getenv("HALLMARK_ADMIN_TOKEN"), "token that allows API writes (Authorization: Bearer …); empty disables writes")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
+
+	st, err := store.Open(ctx, d.dsn())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := server.New(ctx, st, server.Config{AdminToken: *adminToken})
+	if err != nil {
+		return err
+	}
+	if *demo {
+		if err := srv.LoadDemo(ctx); err != nil {
+			return fmt.Errorf("load the demo dataset: %w", err)
+		}
+	}
+	h, err := srv.Handler()
+	if err != nil {
+		return err
+	}
+	c := srv.Catalog()
+	slog.Info("hallmark is serving", "addr", *addr, "db", string(st.Dialect()),
+		"requirements", len(c.Requirements), "frameworks", len(c.Frameworks),
+		"catalogue", "http://"+displayAddr(*addr)+"/catalog")
+	return server.ListenAndServe(ctx, *addr, h)
+}
+
+func displayAddr(addr string) string {
+	if len(addr) > 0 && addr[0] == ':' {
+		return "localhost" + addr
+	}
+	return addr
+}

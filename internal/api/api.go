@@ -1,0 +1,105 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	_ "embed"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/hallmark-iot/hallmark/internal/catalog"
+)
+
+// Catalogs gives the current catalogue; it changes when a framework is imported.
+type Catalogs interface {
+	Catalog() *catalog.Catalog
+	// ImportFramework stores an imported framework and refreshes the catalogue.
+	ImportFramework(ctx context.Context, f catalog.Framework, replace bool) error
+}
+
+// API serves /api/v1.
+type API struct {
+	Catalogs   Catalogs
+	AdminToken string // empty: writes are refused
+}
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Register adds the API's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
+	mux.HandleFunc("GET /api/v1/topics", a.topics)
+	mux.HandleFunc("GET /api/v1/requirements", a.requirements)
+	mux.HandleFunc("GET /api/v1/requirements/{id}", a.requirement)
+	mux.HandleFunc("GET /api/v1/frameworks", a.frameworks)
+	mux.HandleFunc("GET /api/v1/frameworks/{id}", a.framework)
+	mux.HandleFunc("POST /api/v1/frameworks", a.requireAdmin(a.importFramework))
+	mux.HandleFunc("GET /api/v1/crosswalk", a.crosswalk)
+	mux.HandleFunc("GET /api/v1/glossary", a.glossary)
+	mux.HandleFunc("GET /api/v1/export/oscal/catalog", a.exportOSCALCatalog)
+	mux.HandleFunc("GET /api/v1/export/oscal/frameworks/{id}", a.exportOSCALFramework)
+	mux.HandleFunc("GET /api/v1/export/oscal/mappings", a.exportOSCALMappings)
+	mux.HandleFunc("GET /api/v1/export/csv/requirements", a.exportCSV)
+	mux.HandleFunc("GET /api/v1/export/csv/mappings", a.exportCSV)
+	mux.HandleFunc("GET /api/v1/export/csv/frameworks/{id}", a.exportCSV)
+	mux.HandleFunc("GET /api/v1/export/csv/crosswalk", a.exportCSV)
+	// Anything else under /api/ is a JSON 404, never the HTML one.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		WriteProblem(w, r, http.StatusNotFound, "no such API endpoint; see /api/v1/openapi.json")
+	})
+}
+
+// requireAdmin admits requests bearing the configured admin token.
+func (a *API) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if a.AdminToken == "" {
+			WriteProblem(w, r, http.StatusForbidden, "writes are disabled: start hallmark with --admin-token (or HALLMARK_ADMIN_TOKEN) to allow them")
+			return
+		}
+		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(a.AdminToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
+			WriteProblem(w, r, http.StatusUnauthorized, "send the admin token as 'Authorization: Bearer <token>'")
+			return
+		}
+		next(w, r)
+	}
+}
+
+// page reads ?limit= and ?offset= (default 100 and 0, limit at most 1000).
+func page(r *http.Request) (limit, offset int, err error) {
+	limit, offset = 100, 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		limit, err = strconv.Atoi(v)
+		if err != nil || limit < 1 || limit > 1000 {
+			return 0, 0, fmt.Errorf("limit must be a whole number from 1 to 1000, not %q", v)
+		}
+	}
+	if v := r.URL.Query().Get("offset"); v != "" {
+		offset, err = strconv.Atoi(v)
+		if err != nil || offset < 0 {
+			return 0, 0, fmt.Errorf("offset must be a whole number of 0 or more, not %q", v)
+		}
+	}
+	return limit, offset, nil
+}
+
+// paged answers one page of items as a List.
+func paged[T any](w http.ResponseWriter, r *http.Request, all []T) {
+	limit, offset, err := page(r)
+	if err != nil {
+		WriteProblem(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	items := []T{}
+	if offset < len(all) {
+		items = all[offset:min(len(all), offset+limit)]
+	}
+	writeJSON(w, http.StatusOK, List[T]{Items: items, Total: len(all), Limit: limit, Offset: offset})
+}

@@ -1,0 +1,159 @@
+// Package server wires Hallmark together: the store, the current catalogue,
+// and the one route table that mounts the API and the web pages.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/data"
+	"github.com/hallmark-iot/hallmark/internal/api"
+	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/web"
+)
+
+// Config is what a Hallmark instance needs to start.
+type Config struct {
+	AdminToken string
+}
+
+// Server holds an open store and the catalogue read from it.
+type Server struct {
+	store   *store.Store
+	catalog atomic.Pointer[catalog.Catalog]
+	cfg     Config
+}
+
+// LoadBuiltin reads the catalogue embedded in the binary.
+func LoadBuiltin() (*catalog.Catalog, error) {
+	c, err := catalog.Load(data.FS, "catalog")
+	if err != nil {
+		return nil, fmt.Errorf("the built-in catalogue is invalid: %w", err)
+	}
+	return c, nil
+}
+
+// New syncs the built-in catalogue into the store and loads the whole
+// catalogue (built-in and imported) for serving.
+func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
+	builtin, err := LoadBuiltin()
+	if err != nil {
+		return nil, err
+	}
+	changed, err := st.SyncCatalog(ctx, builtin)
+	if err != nil {
+		return nil, fmt.Errorf("store the catalogue: %w", err)
+	}
+	if changed {
+		slog.Info("catalogue stored", "requirements", len(builtin.Requirements), "frameworks", len(builtin.Frameworks))
+	}
+	s := &Server{store: st, cfg: cfg}
+	if err := s.reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) reload(ctx context.Context) error {
+	c, err := s.store.LoadCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	s.catalog.Store(c)
+	return nil
+}
+
+// Catalog returns the catalogue being served.
+func (s *Server) Catalog() *catalog.Catalog { return s.catalog.Load() }
+
+// ImportFramework stores an authority's framework and serves it at once.
+func (s *Server) ImportFramework(ctx context.Context, f catalog.Framework, replace bool) error {
+	if err := s.store.ImportFramework(ctx, f, replace); err != nil {
+		return err
+	}
+	return s.reload(ctx)
+}
+
+// Handler is the one route table.
+func (s *Server) Handler() (http.Handler, error) {
+	mux := http.NewServeMux()
+	(&api.API{Catalogs: s, AdminToken: s.cfg.AdminToken}).Register(mux)
+	w, err := web.New(s)
+	if err != nil {
+		return nil, err
+	}
+	w.Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.store.Ping(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	return recoverer(logRequests(mux)), nil
+}
+
+// recoverer turns a panic in a handler into a 500 and a log line, so one
+// bad request never takes the server down.
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				slog.Error("panic in handler", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		slog.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "took", time.Since(start))
+	})
+}
+
+// ListenAndServe serves h on addr until ctx ends, then shuts down gracefully.
+func ListenAndServe(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	}
+}

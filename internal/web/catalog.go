@@ -1,0 +1,213 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/hallmark-iot/hallmark/internal/catalog"
+)
+
+type topicGroup struct {
+	Topic        catalog.Topic
+	Requirements []catalog.Requirement
+}
+
+func (h *Web) catalog(w http.ResponseWriter, r *http.Request) {
+	c := h.Catalogs.Catalog()
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) > 200 {
+		h.badRequest(w, r, "The search text is longer than 200 characters; use a few key words.")
+		return
+	}
+	topic := r.URL.Query().Get("topic")
+	if topic != "" {
+		if _, ok := c.Topic(topic); !ok {
+			h.badRequest(w, r, "There is no topic "+topic+".")
+			return
+		}
+	}
+	results := c.Search(q, topic)
+	var groups []topicGroup
+	for _, t := range c.Topics {
+		g := topicGroup{Topic: t}
+		for _, req := range results {
+			if req.Topic == t.ID {
+				g.Requirements = append(g.Requirements, req)
+			}
+		}
+		if len(g.Requirements) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	h.render(w, r, http.StatusOK, "catalog", struct {
+		page
+		Catalog  *catalog.Catalog
+		Q, Topic string
+		Results  []catalog.Requirement
+		Groups   []topicGroup
+	}{page{Title: "Catalogue", Nav: "catalog"}, c, q, topic, results, groups})
+}
+
+type mappingGroup struct {
+	Framework catalog.Framework
+	Links     []mappingLink
+}
+
+type mappingLink struct {
+	FrameworkID string
+	Item        catalog.Item
+	Rel         catalog.Relationship
+	Note        string
+}
+
+func (h *Web) requirement(w http.ResponseWriter, r *http.Request) {
+	c := h.Catalogs.Catalog()
+	req, ok := c.Requirement(r.PathValue("id"))
+	if !ok {
+		h.NotFound(w, r, "There is no requirement "+r.PathValue("id")+" in the catalogue.")
+		return
+	}
+	topic, _ := c.Topic(req.Topic)
+	// Group mappings by framework, in the catalogue's framework order.
+	var groups []mappingGroup
+	for _, f := range c.Frameworks {
+		g := mappingGroup{Framework: f}
+		for _, m := range req.Mappings {
+			if m.Framework != f.ID {
+				continue
+			}
+			it, _ := c.Item(m.Framework, m.Item)
+			g.Links = append(g.Links, mappingLink{FrameworkID: f.ID, Item: it, Rel: m.Rel, Note: m.Note})
+		}
+		if len(g.Links) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	h.render(w, r, http.StatusOK, "requirement", struct {
+		page
+		Requirement catalog.Requirement
+		Topic       catalog.Topic
+		Mappings    []mappingGroup
+	}{page{Title: req.ID + " " + req.Title, Nav: "catalog"}, req, topic, groups})
+}
+
+type frameworkRow struct {
+	catalog.Framework
+	Items, Unmapped int
+}
+
+func (h *Web) frameworks(w http.ResponseWriter, r *http.Request) {
+	c := h.Catalogs.Catalog()
+	var rows []frameworkRow
+	for _, f := range c.Frameworks {
+		rows = append(rows, frameworkRow{Framework: f, Items: len(f.Items), Unmapped: len(c.Unmapped(f.ID))})
+	}
+	h.render(w, r, http.StatusOK, "frameworks", struct {
+		page
+		Frameworks []frameworkRow
+	}{page{Title: "Frameworks", Nav: "frameworks"}, rows})
+}
+
+type clauseView struct {
+	ID, Title string
+	Items     []itemView
+}
+
+type itemView struct {
+	Item  catalog.Item
+	Links []catalog.Link
+}
+
+func (h *Web) framework(w http.ResponseWriter, r *http.Request) {
+	c := h.Catalogs.Catalog()
+	f, ok := c.Framework(r.PathValue("id"))
+	if !ok {
+		h.NotFound(w, r, "There is no framework "+r.PathValue("id")+".")
+		return
+	}
+	var clauses []clauseView
+	for _, cl := range f.Clauses() {
+		cv := clauseView{ID: cl.ID, Title: cl.Title}
+		for _, it := range cl.Items {
+			cv.Items = append(cv.Items, itemView{Item: it, Links: c.MappedBy(f.ID, it.ID)})
+		}
+		clauses = append(clauses, cv)
+	}
+	h.render(w, r, http.StatusOK, "framework", struct {
+		page
+		Framework catalog.Framework
+		Clauses   []clauseView
+	}{page{Title: f.Short, Nav: "frameworks"}, f, clauses})
+}
+
+// matrix is the From × To grid of a crosswalk, cell values "full",
+// "partial" or "".
+type matrix struct {
+	Cols []string
+	Rows []matrixRow
+}
+
+type matrixRow struct {
+	Label string
+	Cells []string
+}
+
+// maxMatrixCells keeps the grid readable; larger pairs show the table only.
+const maxMatrixCells = 6000
+
+func buildMatrix(x catalog.Crosswalk) *matrix {
+	if len(x.From.Items)*len(x.To.Items) > maxMatrixCells {
+		return nil
+	}
+	m := &matrix{}
+	col := map[string]int{}
+	for i, it := range x.To.Items {
+		m.Cols = append(m.Cols, it.ID)
+		col[it.ID] = i
+	}
+	for _, row := range x.Rows {
+		cells := make([]string, len(x.To.Items))
+		for _, t := range row.Targets {
+			cells[col[t.Item.ID]] = string(t.Strength)
+		}
+		m.Rows = append(m.Rows, matrixRow{Label: row.Item.ID, Cells: cells})
+	}
+	return m
+}
+
+func (h *Web) crosswalk(w http.ResponseWriter, r *http.Request) {
+	c := h.Catalogs.Catalog()
+	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
+	data := struct {
+		page
+		Frameworks []catalog.Framework
+		From, To   string
+		X          *crosswalkView
+	}{page: page{Title: "Crosswalk", Nav: "crosswalk"}, Frameworks: c.Frameworks, From: from, To: to}
+	if from == "" && to == "" {
+		// A useful first view: does EN 303 645 give PSTI compliance?
+		data.From, data.To = "uk-psti-2023", "etsi-en-303-645-v2.1.1"
+	}
+	if from != "" || to != "" {
+		x, err := c.Crosswalk(from, to)
+		if err != nil {
+			h.badRequest(w, r, "Choose two frameworks from the lists: "+err.Error()+".")
+			return
+		}
+		data.Title = "Crosswalk: " + x.To.Short + " → " + x.From.Short
+		data.X = &crosswalkView{Crosswalk: x, Matrix: buildMatrix(x)}
+	}
+	h.render(w, r, http.StatusOK, "crosswalk", data)
+}
+
+type crosswalkView struct {
+	catalog.Crosswalk
+	Matrix *matrix
+}
+
+func (h *Web) glossary(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "glossary", struct {
+		page
+		Terms []catalog.Term
+	}{page{Title: "Glossary", Nav: "glossary"}, h.Catalogs.Catalog().Glossary})
+}
