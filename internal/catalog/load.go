@@ -113,12 +113,16 @@ func Load(fsys fs.FS, dir string) (*Catalog, error) {
 		glossary.Terms[i].pos = pos{file: path.Join(dir, "glossary.yaml"), line: lineAt(glossary.lines, i)}
 	}
 
+	// Frameworks in a stable, meaningful order: the file order is alphabetical.
+	sort.SliceStable(fws, func(i, j int) bool { return fws[i].ID < fws[j].ID })
+	c, err := New(topics.Topics, reqs, fws, glossary.Terms)
+	if err != nil {
+		add(err)
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	// Frameworks in a stable, meaningful order: the file order is alphabetical.
-	sort.SliceStable(fws, func(i, j int) bool { return fws[i].ID < fws[j].ID })
-	return New(topics.Topics, reqs, fws, glossary.Terms)
+	return c, nil
 }
 
 type topicsFile struct {
