@@ -109,12 +109,12 @@ func (a *API) importFramework(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, catalog.MaxImportSize)
 	f, err := catalog.ImportOSCAL(id, r.Body)
 	if err != nil {
-		status := http.StatusUnprocessableEntity
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			status = http.StatusRequestEntityTooLarge
+			WriteProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the OSCAL catalog is larger than %d MiB; split it or remove back-matter", catalog.MaxImportSize>>20))
+			return
 		}
-		WriteProblem(w, r, status, "the OSCAL catalog was not imported: "+err.Error())
+		WriteProblem(w, r, http.StatusUnprocessableEntity, "the OSCAL catalog was not imported: "+err.Error())
 		return
 	}
 	replace := r.URL.Query().Get("replace") == "true"

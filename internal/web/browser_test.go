@@ -122,7 +122,15 @@ func (b *browser) listen(ev any) {
 		}
 	case *runtime.EventConsoleAPICalled:
 		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-			msg = fmt.Sprintf("console.%s called", ev.Type)
+			var args []string
+			for _, a := range ev.Args {
+				if a.Description != "" {
+					args = append(args, a.Description)
+				} else {
+					args = append(args, string(a.Value))
+				}
+			}
+			msg = fmt.Sprintf("console.%s(%s)", ev.Type, strings.Join(args, ", "))
 		}
 	case *cdplog.EventEntryAdded:
 		// Browser log: CSP violations, failed subresources and the like.

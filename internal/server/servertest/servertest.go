@@ -4,6 +4,8 @@ package servertest
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -28,6 +30,8 @@ type Instance struct {
 // need TestMain to call pgtest.Main.
 func Start(t testing.TB, d store.Dialect) *Instance {
 	t.Helper()
+	// Start-up chatter would bury test output.
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 	dsn := filepath.Join(t.TempDir(), "hallmark.db")
 	if d == store.Postgres {
