@@ -59,6 +59,16 @@ var funcs = template.FuncMap{
 		}
 		return string(m)
 	},
+	// coverageClass colours a coverage figure: green only when complete.
+	"coverageClass": func(percent int) string {
+		switch {
+		case percent == 100:
+			return "cov-full"
+		case percent >= 50:
+			return "cov-most"
+		}
+		return "cov-low"
+	},
 	"anchor": func(s string) string {
 		return "term-" + strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
