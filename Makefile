@@ -1,9 +1,8 @@
 # Hallmark: the whole test suite is `make test`; CI runs exactly that.
 GO ?= go
-GOLANGCI_LINT_VERSION ?= v2.5.0
 FUZZTIME ?= 30s
 
-.PHONY: test lint fuzz bench run build
+.PHONY: test lint fuzz bench run build vuln
 
 # Every test, on SQLite and PostgreSQL, with the browser tests in chromium.
 # Tests needing PostgreSQL or chromium skip on a laptop without them, and
@@ -21,6 +20,16 @@ fuzz:
 	$(GO) test ./internal/catalog -run '^$$' -fuzz '^FuzzImportOSCAL$$' -fuzztime $(FUZZTIME)
 
 # Go benchmarks; figures and the commands that made them live in bench/README.md.
+# govulncheck against the Go vulnerability records in ../shared/corpus (this
+# environment cannot reach vuln.go.dev); with network access, plain
+# `govulncheck ./...` does the same against the live database.
+GOVULNCHECK_VERSION ?= v1.8.0
+VULNDB ?= $(CURDIR)/../shared/corpus/osv/go
+vuln:
+	$(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	rm -rf /tmp/hallmark-vulndb && $(GO) run ./internal/tools/vulndb $(VULNDB) /tmp/hallmark-vulndb
+	$$($(GO) env GOPATH)/bin/govulncheck -db file:///tmp/hallmark-vulndb ./...
+
 bench:
 	bench/run
 
