@@ -19,7 +19,6 @@ fuzz:
 	$(GO) test ./internal/catalog -run '^$$' -fuzz '^FuzzLoadRequirements$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/catalog -run '^$$' -fuzz '^FuzzImportOSCAL$$' -fuzztime $(FUZZTIME)
 
-# Go benchmarks; figures and the commands that made them live in bench/README.md.
 # govulncheck against the Go vulnerability records in ../shared/corpus (this
 # environment cannot reach vuln.go.dev); with network access, plain
 # `govulncheck ./...` does the same against the live database.
@@ -30,6 +29,7 @@ vuln:
 	rm -rf /tmp/hallmark-vulndb && $(GO) run ./internal/tools/vulndb $(VULNDB) /tmp/hallmark-vulndb
 	$$($(GO) env GOPATH)/bin/govulncheck -db file:///tmp/hallmark-vulndb ./...
 
+# Go benchmarks; figures and the commands that made them live in bench/README.md.
 bench:
 	bench/run
 

@@ -1,0 +1,68 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hallmark-iot/hallmark/internal/server/servertest"
+)
+
+func fetch(t *testing.T, url string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// Pages answer with the right status and a page a person can act on, and
+// never need JavaScript.
+func TestPages(t *testing.T) {
+	base := servertest.Start(t, "sqlite").URL
+	for _, tc := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/catalog", 200, "requirements for consumer connected products"},
+		{"/catalog?q=sbom", 200, "HM-SBOM-1"},
+		{"/catalog?topic=UPD", 200, "HM-UPD-12"},
+		{"/catalog/requirements/HM-UPD-12", 200, "5.3-13"},
+		{"/frameworks", 200, "uk-psti-2023"},
+		{"/frameworks/eu-cra-annex-i", 200, `id="item-I(2)(a)"`},
+		{"/frameworks/demo-city-procurement-2026", 200, "DC-3"},
+		{"/crosswalk", 200, "Compare"},
+		{"/crosswalk?from=uk-psti-2023&to=etsi-en-303-645-v2.1.1", 200, `id="coverage">100%`},
+		{"/glossary", 200, "Software Bill of Materials"},
+		{"/catalog/requirements/HM-NOPE-1", 404, "There is no requirement HM-NOPE-1"},
+		{"/frameworks/nope", 404, "There is no framework nope"},
+		{"/crosswalk?from=uk-psti-2023&to=nope", 400, "Choose two frameworks"},
+		{"/catalog?topic=NOPE", 400, "There is no topic NOPE"},
+		{"/catalog?q=" + strings.Repeat("a", 300), 400, "longer than 200"},
+		{"/no/such/page", 404, "There is no page at this address"},
+	} {
+		status, body, h := fetch(t, base+tc.path)
+		if status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d, want %d containing %q", tc.path, status, tc.status, tc.want)
+		}
+		if strings.Contains(body, "<script") {
+			t.Errorf("%s uses a script", tc.path)
+		}
+		if ct := h.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("%s: content type %q", tc.path, ct)
+		}
+	}
+	// The search text is echoed safely, never as markup.
+	_, body, _ := fetch(t, base+"/catalog?q=%3Cscript%3Ealert(1)%3C/script%3E")
+	if strings.Contains(body, "<script>alert(1)") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Error("search text is not escaped")
+	}
+	if status, _, h := fetch(t, base+"/"); status != 200 || h.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("/ does not lead to the catalogue: %d", status)
+	}
+}
