@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds every reference data file, rooted at this directory.
 //
-//go:embed catalog demo
+//go:embed catalog demo schemes
 var FS embed.FS

@@ -24,6 +24,7 @@ type command struct {
 var commands = []command{
 	{"serve", "run the web server and API", runServe},
 	{"catalog", "browse, export and import the catalogue of requirements", runCatalog},
+	{"scheme", "list, show, validate and compare schemes; check agreements", runScheme},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "hallmark", version)
 		return nil

@@ -5,7 +5,10 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+
+	"github.com/hallmark-iot/hallmark/internal/catalog"
 )
 
 // Problem is an RFC 9457 problem details object.
@@ -49,4 +52,25 @@ type List[T any] struct {
 	Total  int `json:"total"`
 	Limit  int `json:"limit"`
 	Offset int `json:"offset"`
+}
+
+// writeProblemErrors answers with a problem whose "errors" member lists
+// every validation error, each with its place, so a client can show them all.
+func writeProblemErrors(w http.ResponseWriter, r *http.Request, status int, detail string, err error) {
+	var list []string
+	var es catalog.Errors
+	if errors.As(err, &es) {
+		for _, e := range es {
+			list = append(list, e.Error())
+		}
+	} else {
+		list = []string{err.Error()}
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(struct {
+		Problem
+		Errors []string `json:"errors"`
+	}{Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path}, list})
 }

@@ -156,7 +156,7 @@ type OSCALMappingItem struct {
 var uuidNS = [16]byte{0x6b, 0x1f, 0x3e, 0x0c, 0x52, 0x8a, 0x4d, 0x1e, 0x9c, 0x3a, 0x11, 0x7e, 0x5b, 0x20, 0x44, 0x90}
 
 // nameUUID returns an RFC 9562 version-5 UUID for name.
-func nameUUID(name string) string {
+func NameUUID(name string) string {
 	h := sha1.New()
 	h.Write(uuidNS[:])
 	h.Write([]byte(name))
@@ -217,7 +217,7 @@ func meta(title, version string) OSCALMetadata {
 // topic, one control per requirement.
 func (c *Catalog) OSCAL() OSCALCatalogDoc {
 	doc := OSCALCatalogDoc{Catalog: OSCALCatalog{
-		UUID:     nameUUID("catalog:hallmark"),
+		UUID:     NameUUID("catalog:hallmark"),
 		Metadata: meta("Hallmark catalogue of consumer IoT security requirements", Version),
 	}}
 	doc.Catalog.Metadata.Remarks = "Requirements in Hallmark's own words, for policy readers (statement) and engineers (guidance). Mappings to frameworks are published as an OSCAL mapping-collection."
@@ -270,7 +270,7 @@ func (c *Catalog) FrameworkOSCAL(id string) (OSCALCatalogDoc, error) {
 		md.Links = []OSCALLink{{Href: f.URL, Rel: "canonical", Text: f.Publisher}}
 	}
 	md.Remarks = "Item titles are Hallmark's short descriptions, not the framework's own text."
-	doc := OSCALCatalogDoc{Catalog: OSCALCatalog{UUID: nameUUID("catalog:" + f.ID), Metadata: md}}
+	doc := OSCALCatalogDoc{Catalog: OSCALCatalog{UUID: NameUUID("catalog:" + f.ID), Metadata: md}}
 	for _, cl := range f.Clauses() {
 		title := cl.Title
 		if title == "" {
@@ -309,10 +309,10 @@ func (c *Catalog) OSCALMappings(frameworks ...string) (OSCALMappingDoc, error) {
 			frameworks = append(frameworks, f.ID)
 		}
 	}
-	hm := OSCALResource{UUID: nameUUID("resource:hallmark"), Title: "Hallmark catalogue",
+	hm := OSCALResource{UUID: NameUUID("resource:hallmark"), Title: "Hallmark catalogue",
 		RLinks: []OSCALLink{{Href: "catalog.json"}}}
 	mc := OSCALMappingCollection{
-		UUID:     nameUUID("mapping-collection:" + strings.Join(frameworks, ",")),
+		UUID:     NameUUID("mapping-collection:" + strings.Join(frameworks, ",")),
 		Metadata: meta("Hallmark requirements mapped to "+strings.Join(frameworks, ", "), Version),
 		Provenance: OSCALProvenance{
 			Method: "human", MatchingRationale: "semantic", Status: "complete",
@@ -325,11 +325,11 @@ func (c *Catalog) OSCALMappings(frameworks ...string) (OSCALMappingDoc, error) {
 		if !ok {
 			return OSCALMappingDoc{}, fmt.Errorf("unknown framework %q", fid)
 		}
-		res := OSCALResource{UUID: nameUUID("resource:" + f.ID), Title: f.Title,
+		res := OSCALResource{UUID: NameUUID("resource:" + f.ID), Title: f.Title,
 			RLinks: []OSCALLink{{Href: "frameworks/" + f.ID + ".json"}}}
 		mc.BackMatter.Resources = append(mc.BackMatter.Resources, res)
 		m := OSCALMapping{
-			UUID:           nameUUID("mapping:" + f.ID),
+			UUID:           NameUUID("mapping:" + f.ID),
 			SourceResource: OSCALResourceRef{Type: "catalog", Href: "#" + hm.UUID},
 			TargetResource: OSCALResourceRef{Type: "catalog", Href: "#" + res.UUID},
 		}
@@ -339,7 +339,7 @@ func (c *Catalog) OSCALMappings(frameworks ...string) (OSCALMappingDoc, error) {
 					continue
 				}
 				m.Maps = append(m.Maps, OSCALMap{
-					UUID:         nameUUID("map:" + r.ID + ">" + mp.Ref()),
+					UUID:         NameUUID("map:" + r.ID + ">" + mp.Ref()),
 					Relationship: oscalRel[mp.Rel],
 					Sources:      []OSCALMappingItem{{Type: "control", IDRef: requirementControlID(r.ID)}},
 					Targets:      []OSCALMappingItem{{Type: "control", IDRef: ControlID(mp.Item)}},

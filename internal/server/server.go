@@ -27,6 +27,7 @@ type Config struct {
 type Server struct {
 	store   *store.Store
 	catalog atomic.Pointer[catalog.Catalog]
+	schemes atomic.Pointer[schemeState]
 	cfg     Config
 }
 
@@ -57,6 +58,12 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.syncBuiltinSchemes(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.reloadSchemes(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -83,7 +90,7 @@ func (s *Server) ImportFramework(ctx context.Context, f catalog.Framework, repla
 // Handler is the one route table.
 func (s *Server) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
-	(&api.API{Catalogs: s, AdminToken: s.cfg.AdminToken}).Register(mux)
+	(&api.API{Catalogs: s, Schemes: s, AdminToken: s.cfg.AdminToken}).Register(mux)
 	w, err := web.New(s)
 	if err != nil {
 		return nil, err

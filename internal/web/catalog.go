@@ -13,7 +13,7 @@ type topicGroup struct {
 }
 
 func (h *Web) catalog(w http.ResponseWriter, r *http.Request) {
-	c := h.Catalogs.Catalog()
+	c := h.Data.Catalog()
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if len(q) > 200 {
 		h.badRequest(w, r, "The search text is longer than 200 characters; use a few key words.")
@@ -61,7 +61,7 @@ type mappingLink struct {
 }
 
 func (h *Web) requirement(w http.ResponseWriter, r *http.Request) {
-	c := h.Catalogs.Catalog()
+	c := h.Data.Catalog()
 	req, ok := c.Requirement(r.PathValue("id"))
 	if !ok {
 		h.NotFound(w, r, "There is no requirement "+r.PathValue("id")+" in the catalogue.")
@@ -97,7 +97,7 @@ type frameworkRow struct {
 }
 
 func (h *Web) frameworks(w http.ResponseWriter, r *http.Request) {
-	c := h.Catalogs.Catalog()
+	c := h.Data.Catalog()
 	var rows []frameworkRow
 	for _, f := range c.Frameworks {
 		rows = append(rows, frameworkRow{Framework: f, Items: len(f.Items), Unmapped: len(c.Unmapped(f.ID))})
@@ -119,7 +119,7 @@ type itemView struct {
 }
 
 func (h *Web) framework(w http.ResponseWriter, r *http.Request) {
-	c := h.Catalogs.Catalog()
+	c := h.Data.Catalog()
 	f, ok := c.Framework(r.PathValue("id"))
 	if !ok {
 		h.NotFound(w, r, "There is no framework "+r.PathValue("id")+".")
@@ -176,7 +176,7 @@ func buildMatrix(x catalog.Crosswalk) *matrix {
 }
 
 func (h *Web) crosswalk(w http.ResponseWriter, r *http.Request) {
-	c := h.Catalogs.Catalog()
+	c := h.Data.Catalog()
 	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
 	data := struct {
 		page
@@ -209,5 +209,5 @@ func (h *Web) glossary(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "glossary", struct {
 		page
 		Terms []catalog.Term
-	}{page{Title: "Glossary", Nav: "glossary"}, h.Catalogs.Catalog().Glossary})
+	}{page{Title: "Glossary", Nav: "glossary"}, h.Data.Catalog().Glossary})
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/scheme"
 )
 
 //go:embed templates/*.html
@@ -21,15 +22,18 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Catalogs gives the current catalogue.
-type Catalogs interface {
+// Backend is what the pages read: the catalogue and the schemes.
+type Backend interface {
 	Catalog() *catalog.Catalog
+	Schemes() scheme.Set
+	Agreements() []scheme.Agreement
+	SchemeInfo(id string) (source string, version int)
 }
 
 // Web serves the pages.
 type Web struct {
-	Catalogs Catalogs
-	pages    map[string]*template.Template
+	Data  Backend
+	pages map[string]*template.Template
 }
 
 var funcs = template.FuncMap{
@@ -69,6 +73,28 @@ var funcs = template.FuncMap{
 		}
 		return "cov-low"
 	},
+	"verdictName": func(o scheme.Outcome) string {
+		switch o {
+		case scheme.Recognisable:
+			return "Recognisable"
+		case scheme.Conditional:
+			return "Recognisable with conditions"
+		case scheme.NotRecognisable:
+			return "Not recognisable"
+		}
+		return string(o)
+	},
+	"supportName": func(s scheme.Support) string {
+		switch s {
+		case scheme.Supported:
+			return "supported"
+		case scheme.Partly:
+			return "partly supported"
+		case scheme.Unsupported:
+			return "not supported"
+		}
+		return "cannot check"
+	},
 	"anchor": func(s string) string {
 		return "term-" + strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
@@ -80,8 +106,8 @@ var funcs = template.FuncMap{
 }
 
 // New parses the templates; it fails only if a template is broken.
-func New(c Catalogs) (*Web, error) {
-	w := &Web{Catalogs: c, pages: map[string]*template.Template{}}
+func New(b Backend) (*Web, error) {
+	w := &Web{Data: b, pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -116,6 +142,12 @@ func (h *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /frameworks/{id}", h.framework)
 	mux.HandleFunc("GET /crosswalk", h.crosswalk)
 	mux.HandleFunc("GET /glossary", h.glossary)
+	mux.HandleFunc("GET /schemes", h.schemes)
+	mux.HandleFunc("GET /schemes/{id}", h.scheme)
+	mux.HandleFunc("GET /schemes/{id}/levels/{level}/whatif", h.whatIf)
+	mux.HandleFunc("GET /compare", h.compare)
+	mux.HandleFunc("GET /matrix", h.matrix)
+	mux.HandleFunc("GET /agreements", h.agreements)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.NotFound(w, r, "There is no page at this address.")
 	})

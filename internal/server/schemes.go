@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/data"
+	"github.com/hallmark-iot/hallmark/internal/scheme"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+// schemeState is what the server serves about schemes, replaced as a whole.
+type schemeState struct {
+	set        scheme.Set
+	sources    map[string]string // scheme id -> builtin | authority
+	versions   map[string]int    // scheme id -> current stored version
+	agreements []scheme.Agreement
+}
+
+// syncBuiltinSchemes stores the schemes and agreements shipped in the
+// binary; a changed scheme becomes a new version, an unchanged one nothing.
+func (s *Server) syncBuiltinSchemes(ctx context.Context) error {
+	schemes, agreements, err := scheme.LoadDir(data.FS, "schemes", s.Catalog())
+	if err != nil {
+		return fmt.Errorf("the built-in schemes are invalid: %w", err)
+	}
+	for _, sc := range schemes {
+		v, created, err := s.store.PutScheme(ctx, sc, store.SchemeBuiltin, time.Now())
+		if err != nil {
+			return fmt.Errorf("store scheme %s: %w", sc.ID, err)
+		}
+		if created {
+			slog.Info("scheme version stored", "scheme", sc.ID, "version", v)
+		}
+	}
+	return s.store.SyncAgreements(ctx, agreements)
+}
+
+// reloadSchemes reads the current version of every scheme. A stored scheme
+// that no longer validates against the catalogue (say a requirement it
+// named was withdrawn) is left out of service and logged, rather than
+// stopping the server.
+func (s *Server) reloadSchemes(ctx context.Context) error {
+	vs, err := s.store.CurrentSchemes(ctx)
+	if err != nil {
+		return err
+	}
+	st := &schemeState{set: scheme.Set{}, sources: map[string]string{}, versions: map[string]int{}}
+	for _, v := range vs {
+		if err := v.Scheme.Validate(s.Catalog()); err != nil {
+			slog.Error("scheme no longer valid against the catalogue; not served", "scheme", v.SchemeID, "version", v.Version, "err", err)
+			continue
+		}
+		st.set[v.SchemeID] = v.Scheme
+		st.sources[v.SchemeID] = v.Source
+		st.versions[v.SchemeID] = v.Version
+	}
+	if st.agreements, err = s.store.Agreements(ctx); err != nil {
+		return err
+	}
+	s.schemes.Store(st)
+	return nil
+}
+
+// Schemes returns the schemes being served.
+func (s *Server) Schemes() scheme.Set { return s.schemes.Load().set }
+
+// Agreements returns the recorded mutual-recognition agreements.
+func (s *Server) Agreements() []scheme.Agreement { return s.schemes.Load().agreements }
+
+// SchemeInfo says where a scheme comes from and its current stored version.
+func (s *Server) SchemeInfo(id string) (source string, version int) {
+	st := s.schemes.Load()
+	return st.sources[id], st.versions[id]
+}
+
+// SchemeHistory lists a scheme's stored versions, newest first.
+func (s *Server) SchemeHistory(ctx context.Context, id string) ([]store.SchemeVersion, error) {
+	return s.store.SchemeHistory(ctx, id)
+}
+
+// PutScheme stores an authority's scheme (already validated) as a new
+// version and serves it at once.
+func (s *Server) PutScheme(ctx context.Context, sc *scheme.Scheme) (int, bool, error) {
+	v, created, err := s.store.PutScheme(ctx, sc, store.SchemeAuthority, time.Now())
+	if err != nil {
+		return 0, false, err
+	}
+	return v, created, s.reloadSchemes(ctx)
+}

@@ -1,0 +1,215 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/hallmark-iot/hallmark/internal/scheme"
+)
+
+func (h *Web) schemes(w http.ResponseWriter, r *http.Request) {
+	type row struct {
+		*scheme.Scheme
+		Source  string
+		Version int
+	}
+	var rows []row
+	for _, s := range h.Data.Schemes().Sorted() {
+		src, v := h.Data.SchemeInfo(s.ID)
+		rows = append(rows, row{s, src, v})
+	}
+	h.render(w, r, http.StatusOK, "schemes", struct {
+		page
+		Schemes []row
+	}{page{Title: "Schemes", Nav: "schemes"}, rows})
+}
+
+func (h *Web) scheme(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.Data.Schemes()[r.PathValue("id")]
+	if !ok {
+		h.NotFound(w, r, "There is no scheme "+r.PathValue("id")+".")
+		return
+	}
+	c := h.Data.Catalog()
+	var levels []scheme.Resolved
+	for _, l := range s.Levels {
+		res, err := scheme.Resolve(c, s, l.ID)
+		if err != nil {
+			h.NotFound(w, r, err.Error())
+			return
+		}
+		levels = append(levels, res)
+	}
+	src, version := h.Data.SchemeInfo(s.ID)
+	var others []scheme.Resolved
+	if all, err := h.Data.Schemes().AllLevels(c); err == nil {
+		others = all
+	}
+	h.render(w, r, http.StatusOK, "scheme", struct {
+		page
+		Scheme  *scheme.Scheme
+		Levels  []scheme.Resolved
+		Source  string
+		Version int
+		Others  []scheme.Resolved
+	}{page{Title: s.Name, Nav: "schemes"}, s, levels, src, version, others})
+}
+
+func (h *Web) compare(w http.ResponseWriter, r *http.Request) {
+	c, set := h.Data.Catalog(), h.Data.Schemes()
+	all, _ := set.AllLevels(c)
+	a, b := r.URL.Query().Get("a"), r.URL.Query().Get("b")
+	data := struct {
+		page
+		Levels []scheme.Resolved
+		A, B   string
+		X      *scheme.Comparison
+	}{page: page{Title: "Compare schemes", Nav: "compare"}, Levels: all, A: a, B: b}
+	if a == "" && b == "" {
+		data.A, data.B = "sg-cls@3", "fi-traficom@label"
+	}
+	if a != "" || b != "" {
+		ra, err := set.ResolveRef(c, a)
+		if err != nil {
+			h.badRequest(w, r, "Choose the first scheme level from the list: "+err.Error()+".")
+			return
+		}
+		rb, err := set.ResolveRef(c, b)
+		if err != nil {
+			h.badRequest(w, r, "Choose the second scheme level from the list: "+err.Error()+".")
+			return
+		}
+		x := scheme.Compare(ra, rb)
+		data.X = &x
+		data.A, data.B = ra.Label(), rb.Label()
+		data.Title = "Compare " + ra.Name() + " with " + rb.Name()
+	}
+	h.render(w, r, http.StatusOK, "compare", data)
+}
+
+func (h *Web) matrix(w http.ResponseWriter, r *http.Request) {
+	levels, err := h.Data.Schemes().AllLevels(h.Data.Catalog())
+	if err != nil {
+		h.badRequest(w, r, err.Error())
+		return
+	}
+	m := scheme.BuildMatrix(levels)
+	h.render(w, r, http.StatusOK, "matrix", struct {
+		page
+		M   scheme.Matrix
+		SVG template.HTML
+	}{page{Title: "Scheme matrix", Nav: "matrix"}, m, heatmap(m)})
+}
+
+func (h *Web) agreements(w http.ResponseWriter, r *http.Request) {
+	c, set := h.Data.Catalog(), h.Data.Schemes()
+	var checks []scheme.AgreementCheck
+	for _, a := range h.Data.Agreements() {
+		checks = append(checks, set.Check(c, a))
+	}
+	h.render(w, r, http.StatusOK, "agreements", struct {
+		page
+		Checks []scheme.AgreementCheck
+	}{page{Title: "Mutual recognition", Nav: "agreements"}, checks})
+}
+
+func (h *Web) whatIf(w http.ResponseWriter, r *http.Request) {
+	c, set := h.Data.Catalog(), h.Data.Schemes()
+	s, ok := set[r.PathValue("id")]
+	if !ok {
+		h.NotFound(w, r, "There is no scheme "+r.PathValue("id")+".")
+		return
+	}
+	base, err := scheme.Resolve(c, s, r.PathValue("level"))
+	if err != nil {
+		h.NotFound(w, r, err.Error())
+		return
+	}
+	all, _ := set.AllLevels(c)
+	q := r.URL.Query()
+	add, remove := cleanList(q["add"]), cleanList(q["remove"])
+	data := struct {
+		page
+		Base    scheme.Resolved
+		Missing []string
+		Result  *scheme.WhatIf
+		Add     []string
+		Remove  []string
+	}{page: page{Title: "What if: " + base.Name(), Nav: "schemes"}, Base: base, Add: add, Remove: remove}
+	have := base.Methods()
+	for _, req := range c.Requirements {
+		if _, ok := have[req.ID]; !ok {
+			data.Missing = append(data.Missing, req.ID)
+		}
+	}
+	if len(add)+len(remove) > 0 {
+		res, err := scheme.Simulate(c, base, add, remove, all)
+		if err != nil {
+			h.badRequest(w, r, "That change cannot be simulated: "+err.Error()+".")
+			return
+		}
+		data.Result = &res
+	}
+	h.render(w, r, http.StatusOK, "whatif", data)
+}
+
+// cleanList accepts repeated form values and comma-separated ones.
+func cleanList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// heatmap draws the matrix as an SVG: rows are the label held, columns the
+// level it would be recognised as; darker green means more coverage. The
+// same figures are in the table beside it.
+func heatmap(m scheme.Matrix) template.HTML {
+	const cell, left, top = 34, 190, 150
+	n := len(m.Levels)
+	width, height := left+n*cell+10, top+n*cell+10
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="hm-title hm-desc" class="heatmap">`, width, height, width, height)
+	b.WriteString(`<title id="hm-title">Coverage between scheme levels</title><desc id="hm-desc">Each cell is the share of the column level's requirements that the row level also requires. The table below holds the same figures.</desc>`)
+	b.WriteString(`<style>text{font:11px system-ui,sans-serif;fill:#1b1f24}.v{font-size:10px;text-anchor:middle}</style>`)
+	for i, l := range m.Levels {
+		y := top + i*cell + cell/2 + 4
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y, template.HTMLEscapeString(l.Label()))
+		x := left + i*cell + cell/2 + 4
+		fmt.Fprintf(&b, `<text transform="translate(%d,%d) rotate(-60)">%s</text>`, x, top-6, template.HTMLEscapeString(l.Label()))
+	}
+	for i := range m.Levels {
+		for j := range m.Levels {
+			c := m.Cells[i][j]
+			x, y := left+j*cell, top+i*cell
+			fill := heatColour(c.Percent)
+			text := "#1b1f24"
+			if c.Percent >= 70 {
+				text = "#ffffff"
+			}
+			fmt.Fprintf(&b, `<g><title>%s covers %d of %d requirements of %s (%d%%)</title><rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff"/><text class="v" x="%d" y="%d" style="fill:%s">%d</text></g>`,
+				template.HTMLEscapeString(m.Levels[i].Label()), c.Covered, c.Required, template.HTMLEscapeString(m.Levels[j].Label()), c.Percent,
+				x, y, cell, cell, fill, x+cell/2, y+cell/2+4, text, c.Percent)
+		}
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// heatColour runs from pale grey (0%) to dark green (100%).
+func heatColour(p int) string {
+	lo := [3]int{242, 244, 246}
+	hi := [3]int{26, 127, 55}
+	var c [3]int
+	for k := range c {
+		c[k] = lo[k] + (hi[k]-lo[k])*p/100
+	}
+	return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2])
+}
