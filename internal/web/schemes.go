@@ -172,13 +172,14 @@ func cleanList(vals []string) []string {
 // level it would be recognised as; darker green means more coverage. The
 // same figures are in the table beside it.
 func heatmap(m scheme.Matrix) template.HTML {
-	const cell, left, top = 34, 190, 150
+	const cell, left, top, right = 34, 190, 175, 140
 	n := len(m.Levels)
-	width, height := left+n*cell+10, top+n*cell+10
+	width, height := left+n*cell+right, top+n*cell+10
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="hm-title hm-desc" class="heatmap">`, width, height, width, height)
 	b.WriteString(`<title id="hm-title">Coverage between scheme levels</title><desc id="hm-desc">Each cell is the share of the column level's requirements that the row level also requires. The table below holds the same figures.</desc>`)
-	b.WriteString(`<style>text{font:11px system-ui,sans-serif;fill:#1b1f24}.v{font-size:10px;text-anchor:middle}</style>`)
+	// Presentation attributes only: the pages' CSP forbids inline styles.
+	b.WriteString(`<g font-family="system-ui,sans-serif" font-size="11" fill="#1b1f24">`)
 	for i, l := range m.Levels {
 		y := top + i*cell + cell/2 + 4
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y, template.HTMLEscapeString(l.Label()))
@@ -194,12 +195,12 @@ func heatmap(m scheme.Matrix) template.HTML {
 			if c.Percent >= 70 {
 				text = "#ffffff"
 			}
-			fmt.Fprintf(&b, `<g><title>%s covers %d of %d requirements of %s (%d%%)</title><rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff"/><text class="v" x="%d" y="%d" style="fill:%s">%d</text></g>`,
+			fmt.Fprintf(&b, `<g><title>%s covers %d of %d requirements of %s (%d%%)</title><rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff"/><text x="%d" y="%d" font-size="10" text-anchor="middle" fill="%s">%d</text></g>`,
 				template.HTMLEscapeString(m.Levels[i].Label()), c.Covered, c.Required, template.HTMLEscapeString(m.Levels[j].Label()), c.Percent,
 				x, y, cell, cell, fill, x+cell/2, y+cell/2+4, text, c.Percent)
 		}
 	}
-	b.WriteString(`</svg>`)
+	b.WriteString(`</g></svg>`)
 	return template.HTML(b.String())
 }
 
