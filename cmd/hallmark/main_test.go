@@ -127,3 +127,65 @@ func TestCatalogCheck(t *testing.T) {
 		t.Errorf("check empty dir: %d %s", code, errs)
 	}
 }
+
+func TestSchemeCommands(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		full := append([]string{"scheme", args[0], "--data", dir}, args[1:]...)
+		code := run(context.Background(), full, &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := run("list"); code != 0 || strings.Count(out, "\n") != 9 || !strings.Contains(out, "fi-traficom") {
+		t.Fatalf("list: %d %s %s", code, out, errs)
+	}
+	if code, out, _ := run("show", "sg-cls"); code != 0 || !strings.Contains(out, "Level 4") || !strings.Contains(out, "Post-market rules") {
+		t.Errorf("show: %d %s", code, out)
+	}
+	if code, out, _ := run("compare", "de-bsi-label", "sg-cls@2"); code != 0 || !strings.Contains(out, "Recognisable with conditions") {
+		t.Errorf("compare: %d %s", code, out)
+	}
+	if code, _, errs := run("compare", "sg-cls", "uk-psti"); code != 1 || !strings.Contains(errs, "name one, as sg-cls@1") {
+		t.Errorf("compare without a level: %d %s", code, errs)
+	}
+	if code, out, _ := run("agreements"); code != 0 || !strings.Contains(out, "sg-fi-2021") || !strings.Contains(out, "cannot-check") {
+		t.Errorf("agreements: %d %s", code, out)
+	}
+	if code, out, _ := run("matrix"); code != 0 || !strings.Contains(out, "sg-cls@4") {
+		t.Errorf("matrix: %d %s", code, out)
+	}
+	if code, out, _ := run("export", "sg-cls@2"); code != 0 || !strings.Contains(out, `"profile"`) {
+		t.Errorf("export: %d %.100s", code, out)
+	}
+}
+
+func TestSchemeValidate(t *testing.T) {
+	good := filepath.Join("..", "..", "internal", "scheme", "testdata", "good.yaml")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"scheme", "validate", good}, &out, &errb); code != 0 || !strings.Contains(out.String(), "ok: scheme test-scheme, 2 level(s)") {
+		t.Fatalf("validate good: %d %s %s", code, out.String(), errb.String())
+	}
+	b, _ := os.ReadFile(good)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(strings.Replace(strings.Replace(string(b), "- HM-VULN-1", "- HM-NOPE-1", 1), "status: draft", "status: maybe", 1)), 0o644)
+	// The same scheme as JSON is accepted too.
+	asJSON := filepath.Join(dir, "scheme.json")
+	os.WriteFile(asJSON, []byte(`{"id": "json-scheme", "name": "J", "owner": "O", "version": "1", "jurisdiction": "XX", "status": "draft",
+  "kind": "label", "description": "d", "validity": {"months": 12}, "public_fields": ["product_name"],
+  "levels": [{"id": "1", "name": "One", "summary": "s", "method": "lab-test", "requirements": ["HM-AUTH-1"]}]}`), 0o644)
+	out.Reset()
+	errb.Reset()
+	code := run(context.Background(), []string{"scheme", "validate", bad, asJSON}, &out, &errb)
+	if code != 1 {
+		t.Fatalf("validate bad: exit %d", code)
+	}
+	for _, want := range []string{bad + `:6: status "maybe"`, bad + `:27: level "2": "HM-NOPE-1" is not a Hallmark requirement`, "1 of 2 file(s) invalid"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("validate output lacks %q:\n%s", want, errb.String())
+		}
+	}
+	if !strings.Contains(out.String(), "scheme.json: ok: scheme json-scheme") {
+		t.Errorf("JSON scheme not accepted: %s", out.String())
+	}
+}
