@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/registry"
+)
+
+// timeFormat is how times are stored: UTC, fixed width, so text order is
+// time order on both engines.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+func ts(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTS(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s)
+	return t
+}
+
+// isUnique reports whether err is a unique-constraint violation, on either
+// engine, so callers can answer "already exists" rather than "failed".
+func isUnique(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}
+
+// CreateOrganisation stores a new organisation and, for authorities, the
+// schemes it administers.
+func (s *Store) CreateOrganisation(ctx context.Context, o registry.Organisation, now time.Time) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO organisations (name, kind, country, website, created_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, o.Name, string(o.Kind), o.Country, o.Website, ts(now)).Scan(&id)
+		if isUnique(err) {
+			return fmt.Errorf("%w: an organisation named %q exists", ErrConflict, o.Name)
+		}
+		if err != nil {
+			return err
+		}
+		for _, sc := range o.Schemes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO authority_schemes (org_id, scheme_id) VALUES ($1, $2)`, id, sc); err != nil {
+				return fmt.Errorf("scheme %s: %w", sc, err)
+			}
+		}
+		return nil
+	})
+	return id, err
+}
+
+const orgCols = `id, name, kind, country, website, created_at`
+
+func scanOrg(r interface{ Scan(...any) error }) (registry.Organisation, error) {
+	var o registry.Organisation
+	var kind, created string
+	err := r.Scan(&o.ID, &o.Name, &kind, &o.Country, &o.Website, &created)
+	o.Kind, o.Created = registry.OrgKind(kind), parseTS(created)
+	return o, err
+}
+
+// Organisation returns one organisation with its schemes.
+func (s *Store) Organisation(ctx context.Context, id int64) (registry.Organisation, error) {
+	o, err := scanOrg(s.db.QueryRowContext(ctx, `SELECT `+orgCols+` FROM organisations WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, ErrNotFound
+	}
+	if err != nil {
+		return o, err
+	}
+	err = s.each(ctx, `SELECT scheme_id FROM authority_schemes WHERE org_id = $1 ORDER BY scheme_id`, func(r *sql.Rows) error {
+		var sc string
+		if err := r.Scan(&sc); err != nil {
+			return err
+		}
+		o.Schemes = append(o.Schemes, sc)
+		return nil
+	}, id)
+	return o, err
+}
+
+// Organisations lists organisations of a kind (all kinds when empty).
+func (s *Store) Organisations(ctx context.Context, kind registry.OrgKind) ([]registry.Organisation, error) {
+	var out []registry.Organisation
+	err := s.each(ctx, `SELECT `+orgCols+` FROM organisations WHERE $1 = '' OR kind = $1 ORDER BY name`, func(r *sql.Rows) error {
+		o, err := scanOrg(r)
+		out = append(out, o)
+		return err
+	}, string(kind))
+	return out, err
+}
+
+// CreateUser stores a user with an already hashed password.
+func (s *Store) CreateUser(ctx context.Context, u registry.User, passwordHash string, now time.Time) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO users (org_id, email, name, role, password_hash, disabled, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, u.OrgID, u.Email, u.Name, u.Role, passwordHash, false, ts(now)).Scan(&id)
+	if isUnique(err) {
+		return 0, fmt.Errorf("%w: an account for %s exists", ErrConflict, u.Email)
+	}
+	return id, err
+}
+
+// Register creates a manufacturer organisation and its first user in one
+// transaction, so a failed sign-up leaves no organisation behind.
+func (s *Store) Register(ctx context.Context, o registry.Organisation, u registry.User, passwordHash string, now time.Time) (orgID, userID int64, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO organisations (name, kind, country, website, created_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, o.Name, string(o.Kind), o.Country, o.Website, ts(now)).Scan(&orgID)
+		if isUnique(err) {
+			return fmt.Errorf("%w: an organisation named %q exists", ErrConflict, o.Name)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (org_id, email, name, role, password_hash, disabled, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, orgID, u.Email, u.Name, u.Role, passwordHash, false, ts(now)).Scan(&userID)
+		if isUnique(err) {
+			return fmt.Errorf("%w: an account for %s exists", ErrConflict, u.Email)
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, userID, orgID, "organisation.register", "organisation", fmt.Sprint(orgID), o.Name)
+	})
+	return orgID, userID, err
+}
+
+const userCols = `u.id, u.org_id, u.email, u.name, u.role, u.disabled, u.created_at`
+
+func scanUser(r interface{ Scan(...any) error }, extra ...any) (registry.User, error) {
+	var u registry.User
+	var created string
+	err := r.Scan(append([]any{&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.Disabled, &created}, extra...)...)
+	u.Created = parseTS(created)
+	return u, err
+}
+
+// UserByEmail returns a user and the stored password hash.
+func (s *Store) UserByEmail(ctx context.Context, email string) (registry.User, string, error) {
+	var hash string
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, u.password_hash FROM users u WHERE u.email = $1`, email), &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, "", ErrNotFound
+	}
+	return u, hash, err
+}
+
+// Users lists the users of an organisation.
+func (s *Store) Users(ctx context.Context, orgID int64) ([]registry.User, error) {
+	var out []registry.User
+	err := s.each(ctx, `SELECT `+userCols+` FROM users u WHERE u.org_id = $1 ORDER BY u.email`, func(r *sql.Rows) error {
+		u, err := scanUser(r)
+		out = append(out, u)
+		return err
+	}, orgID)
+	return out, err
+}
+
+// SetPasswordHash replaces a user's password hash (on rehash after login).
+func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
+	return err
+}
+
+// CreateSession stores a session by the hash of its id.
+func (s *Store) CreateSession(ctx context.Context, idHash string, userID int64, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen) VALUES ($1, $2, $3, $3)`, idHash, userID, ts(now))
+	return err
+}
+
+// Session returns the user behind a session and when it began and was last used.
+func (s *Store) Session(ctx context.Context, idHash string) (registry.User, time.Time, time.Time, error) {
+	var created, seen string
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, s.created_at, s.last_seen
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, idHash), &created, &seen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, time.Time{}, time.Time{}, ErrNotFound
+	}
+	return u, parseTS(created), parseTS(seen), err
+}
+
+// TouchSession records use of a session.
+func (s *Store) TouchSession(ctx context.Context, idHash string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen = $1 WHERE id_hash = $2`, ts(now), idHash)
+	return err
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
+	return err
+}
+
+// CreateAPIToken stores the hash of a new API token.
+func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, tokenHash string, now time.Time) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		userID, name, tokenHash, ts(now)).Scan(&id)
+	return id, err
+}
+
+// UserByToken returns the user an unrevoked API token belongs to.
+func (s *Store) UserByToken(ctx context.Context, tokenHash string) (registry.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL`, tokenHash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrNotFound
+	}
+	return u, err
+}
+
+// AuditEntry is one line of the audit trail.
+type AuditEntry struct {
+	At         time.Time
+	UserID     int64
+	OrgID      int64
+	Action     string
+	ObjectType string
+	ObjectID   string
+	Detail     string
+}
+
+func audit(ctx context.Context, tx *sql.Tx, now time.Time, userID, orgID int64, action, objType, objID, detail string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor_user_id, actor_org_id, action, object_type, object_id, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, ts(now), nullID(userID), nullID(orgID), action, objType, objID, detail)
+	return err
+}
+
+// Audit records who did what, outside a larger transaction.
+func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		return audit(ctx, tx, e.At, e.UserID, e.OrgID, e.Action, e.ObjectType, e.ObjectID, e.Detail)
+	})
+}
+
+// AuditTrail returns the newest audit entries, optionally for one object.
+func (s *Store) AuditTrail(ctx context.Context, objType, objID string, limit int) ([]AuditEntry, error) {
+	var out []AuditEntry
+	err := s.each(ctx, `SELECT at, COALESCE(actor_user_id, 0), COALESCE(actor_org_id, 0), action, object_type, object_id, detail
+		FROM audit_log WHERE ($1 = '' OR (object_type = $1 AND object_id = $2)) ORDER BY id DESC LIMIT $3`, func(r *sql.Rows) error {
+		var e AuditEntry
+		var at string
+		if err := r.Scan(&at, &e.UserID, &e.OrgID, &e.Action, &e.ObjectType, &e.ObjectID, &e.Detail); err != nil {
+			return err
+		}
+		e.At = parseTS(at)
+		out = append(out, e)
+		return nil
+	}, objType, objID, limit)
+	return out, err
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/registry"
+)
+
+// Component is one SBOM entry of a product version, as stored.
+type Component struct {
+	Name, Version, PURL, CPE, Ecosystem, Type, Supplier string
+}
+
+// CreateProduct stores a product for its manufacturer.
+func (s *Store) CreateProduct(ctx context.Context, p registry.Product, actor int64, now time.Time) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO products (manufacturer_id, name, brand, category, model_number, gtin, purl, cpe, published, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			p.ManufacturerID, p.Name, p.Brand, p.Category, p.ModelNumber, p.GTIN, p.PURL, p.CPE, p.Published, ts(now)).Scan(&id)
+		if isUnique(err) {
+			return fmt.Errorf("%w: you already registered model number %q", ErrConflict, p.ModelNumber)
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, p.ManufacturerID, "product.create", "product", fmt.Sprint(id), p.Name)
+	})
+	return id, err
+}
+
+const productCols = `p.id, p.manufacturer_id, o.name, p.name, p.brand, p.category, p.model_number, p.gtin, p.purl, p.cpe, p.published, p.created_at`
+
+func scanProduct(r interface{ Scan(...any) error }) (registry.Product, error) {
+	var p registry.Product
+	var created string
+	err := r.Scan(&p.ID, &p.ManufacturerID, &p.Manufacturer, &p.Name, &p.Brand, &p.Category, &p.ModelNumber, &p.GTIN, &p.PURL, &p.CPE, &p.Published, &created)
+	p.Created = parseTS(created)
+	return p, err
+}
+
+// Product returns one product.
+func (s *Store) Product(ctx context.Context, id int64) (registry.Product, error) {
+	p, err := scanProduct(s.db.QueryRowContext(ctx, `SELECT `+productCols+` FROM products p JOIN organisations o ON o.id = p.manufacturer_id WHERE p.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, ErrNotFound
+	}
+	return p, err
+}
+
+// ProductQuery filters a product listing. Unpublished products are listed
+// only for their own manufacturer (OwnerOrg) or when All is set.
+type ProductQuery struct {
+	Text     string
+	Category string
+	OwnerOrg int64 // show this manufacturer's unpublished products too
+	OnlyOrg  int64 // only this manufacturer's products
+	All      bool  // authorities and assessors see everything
+	Limit    int
+	Offset   int
+}
+
+// Products lists products matching q, and how many match in all.
+func (s *Store) Products(ctx context.Context, q ProductQuery) ([]registry.Product, int, error) {
+	where := `WHERE (p.published OR $1 OR p.manufacturer_id = $2)
+		AND ($3 = 0 OR p.manufacturer_id = $3)
+		AND ($4 = '' OR p.category = $4)
+		AND ($5 = '' OR LOWER(p.name) LIKE $5 OR LOWER(p.model_number) LIKE $5 OR LOWER(o.name) LIKE $5)`
+	pat := ""
+	if q.Text != "" {
+		pat = "%" + likeEscape(q.Text) + "%"
+	}
+	args := []any{q.All, q.OwnerOrg, q.OnlyOrg, q.Category, pat}
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM products p JOIN organisations o ON o.id = p.manufacturer_id `+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	var out []registry.Product
+	err := s.each(ctx, `SELECT `+productCols+` FROM products p JOIN organisations o ON o.id = p.manufacturer_id `+where+
+		` ORDER BY o.name, p.name, p.id LIMIT $6 OFFSET $7`, func(r *sql.Rows) error {
+		p, err := scanProduct(r)
+		out = append(out, p)
+		return err
+	}, append(args, q.Limit, q.Offset)...)
+	return out, total, err
+}
+
+// likeEscape lower-cases a search text and keeps LIKE wildcards literal.
+func likeEscape(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		switch r {
+		case '%', '_':
+			r = ' '
+		}
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+// CreateVersion stores a product version with its facts and SBOM
+// components, in one transaction.
+func (s *Store) CreateVersion(ctx context.Context, v registry.Version, comps []Component, actor, org int64, now time.Time) (int64, error) {
+	facts, err := json.Marshal(v.Facts)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO product_versions (product_id, software_version, hardware_version, release_date, facts, sbom_format, sbom_digest, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			v.ProductID, v.SoftwareVersion, v.HardwareVersion, v.ReleaseDate, string(facts), v.SBOMFormat, v.SBOMDigest, ts(now)).Scan(&id)
+		if isUnique(err) {
+			return fmt.Errorf("%w: version %q of this product is already registered", ErrConflict, v.SoftwareVersion)
+		}
+		if err != nil {
+			return err
+		}
+		if err := insertComponents(ctx, tx, id, comps); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, org, "version.create", "version", fmt.Sprint(id), v.SoftwareVersion)
+	})
+	return id, err
+}
+
+func insertComponents(ctx context.Context, tx *sql.Tx, versionID int64, comps []Component) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO components (version_id, position, name, version, purl, cpe, ecosystem, type, supplier)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i, c := range comps {
+		if _, err := stmt.ExecContext(ctx, versionID, i, c.Name, c.Version, c.PURL, c.CPE, c.Ecosystem, c.Type, c.Supplier); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReplaceSBOM replaces a version's components with a newly uploaded SBOM.
+func (s *Store) ReplaceSBOM(ctx context.Context, versionID int64, format, digest string, comps []Component, actor, org int64, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE product_versions SET sbom_format = $1, sbom_digest = $2 WHERE id = $3`, format, digest, versionID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM components WHERE version_id = $1`, versionID); err != nil {
+			return err
+		}
+		if err := insertComponents(ctx, tx, versionID, comps); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, org, "version.sbom", "version", fmt.Sprint(versionID), fmt.Sprintf("%s, %d components", format, len(comps)))
+	})
+}
+
+const versionCols = `v.id, v.product_id, v.software_version, v.hardware_version, v.release_date, v.facts, v.sbom_format, v.sbom_digest, v.created_at,
+	(SELECT COUNT(*) FROM components c WHERE c.version_id = v.id)`
+
+func scanVersion(r interface{ Scan(...any) error }) (registry.Version, error) {
+	var v registry.Version
+	var facts, created string
+	err := r.Scan(&v.ID, &v.ProductID, &v.SoftwareVersion, &v.HardwareVersion, &v.ReleaseDate, &facts, &v.SBOMFormat, &v.SBOMDigest, &created, &v.Components)
+	if err == nil {
+		err = json.Unmarshal([]byte(facts), &v.Facts)
+	}
+	v.Created = parseTS(created)
+	return v, err
+}
+
+// Version returns one product version.
+func (s *Store) Version(ctx context.Context, id int64) (registry.Version, error) {
+	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT `+versionCols+` FROM product_versions v WHERE v.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, ErrNotFound
+	}
+	return v, err
+}
+
+// Versions lists a product's versions, newest first.
+func (s *Store) Versions(ctx context.Context, productID int64) ([]registry.Version, error) {
+	var out []registry.Version
+	err := s.each(ctx, `SELECT `+versionCols+` FROM product_versions v WHERE v.product_id = $1 ORDER BY v.id DESC`, func(r *sql.Rows) error {
+		v, err := scanVersion(r)
+		out = append(out, v)
+		return err
+	}, productID)
+	return out, err
+}
+
+// Components lists a version's SBOM components, one page at a time.
+func (s *Store) Components(ctx context.Context, versionID int64, limit, offset int) ([]Component, error) {
+	var out []Component
+	err := s.each(ctx, `SELECT name, version, purl, cpe, ecosystem, type, supplier FROM components WHERE version_id = $1 ORDER BY position LIMIT $2 OFFSET $3`,
+		func(r *sql.Rows) error {
+			var c Component
+			err := r.Scan(&c.Name, &c.Version, &c.PURL, &c.CPE, &c.Ecosystem, &c.Type, &c.Supplier)
+			out = append(out, c)
+			return err
+		}, versionID, limit, offset)
+	return out, err
+}
