@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
@@ -21,6 +22,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	demo := fs.Bool("demo", false, "load the demo dataset on first start")
 	adminToken := fs.String("admin-token", os.Getenv("HALLMARK_ADMIN_TOKEN"), "token that allows API writes (Authorization: Bearer …); empty disables writes")
 	verbose := fs.Bool("v", false, "log every request")
+	publicURL := fs.String("public-url", os.Getenv("HALLMARK_PUBLIC_URL"), "URL the public reaches this instance at, written into labels and QR codes (default http://localhost<addr>)")
+	issuer := fs.String("issuer-name", envOr("HALLMARK_ISSUER_NAME", "Hallmark demonstration authority"), "name of the issuing authority in label credentials")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -38,7 +41,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(ctx, st, server.Config{AdminToken: *adminToken})
+	if *publicURL == "" {
+		*publicURL = "http://" + displayAddr(*addr)
+	}
+	srv, err := server.New(ctx, st, server.Config{AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
+		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://")})
 	if err != nil {
 		return err
 	}

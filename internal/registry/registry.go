@@ -14,15 +14,18 @@ import (
 	"time"
 
 	"github.com/package-url/packageurl-go"
+
+	"github.com/hallmark-iot/hallmark/internal/auth"
 )
 
-// OrgKind is what an organisation does in a scheme.
-type OrgKind string
+// OrgKind is what an organisation does in a scheme; the kinds and the
+// roles valid in each are defined once, in package auth.
+type OrgKind = auth.OrgKind
 
 const (
-	Authority    OrgKind = "authority"
-	AssessorLab  OrgKind = "assessor-lab"
-	Manufacturer OrgKind = "manufacturer"
+	Authority    = auth.KindAuthority
+	AssessorLab  = auth.KindAssessorLab
+	Manufacturer = auth.KindManufacturer
 )
 
 // Organisation is an authority, an assessor lab or a manufacturer.

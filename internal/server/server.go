@@ -5,6 +5,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/hallmark-iot/hallmark/data"
 	"github.com/hallmark-iot/hallmark/internal/api"
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/web"
@@ -21,14 +25,33 @@ import (
 // Config is what a Hallmark instance needs to start.
 type Config struct {
 	AdminToken string
+	// DataDir holds the signing keys, the CSRF secret and evidence files.
+	DataDir string
+	// PublicURL is where the public reaches this instance (label pages, QR
+	// codes, status lists); it is written into every credential.
+	PublicURL string
+	// IssuerName names the issuing authority in credentials.
+	IssuerName string
+	// SecureCookies marks session cookies Secure (serve over HTTPS).
+	SecureCookies bool
+	// PasswordParams overrides argon2id costs (tests use cheap ones).
+	PasswordParams *auth.Params
+	// Clock overrides the time (tests and the demo's history).
+	Clock func() time.Time
 }
 
 // Server holds an open store and the catalogue read from it.
 type Server struct {
-	store   *store.Store
-	catalog atomic.Pointer[catalog.Catalog]
-	schemes atomic.Pointer[schemeState]
-	cfg     Config
+	store       *store.Store
+	catalog     atomic.Pointer[catalog.Catalog]
+	schemes     atomic.Pointer[schemeState]
+	cfg         Config
+	keys        *label.KeyRing
+	hasher      *auth.Hasher
+	limiter     *auth.LoginLimiter
+	csrfSecret  []byte
+	clock       func() time.Time
+	statusLists statusListCache
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
@@ -54,7 +77,30 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	if changed {
 		slog.Info("catalogue stored", "requirements", len(builtin.Requirements), "frameworks", len(builtin.Frameworks))
 	}
-	s := &Server{store: st, cfg: cfg}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "hallmark-data"
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://localhost:8080"
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.IssuerName == "" {
+		cfg.IssuerName = "Hallmark demonstration authority"
+	}
+	s := &Server{store: st, cfg: cfg, clock: cfg.Clock, limiter: auth.NewLoginLimiter()}
+	params := auth.DefaultParams
+	if cfg.PasswordParams != nil {
+		params = *cfg.PasswordParams
+	}
+	if s.hasher, err = auth.NewHasher(params); err != nil {
+		return nil, err
+	}
+	if s.keys, err = label.LoadOrCreate(filepath.Join(cfg.DataDir, "keys"), s.now()); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	if s.csrfSecret, err = loadSecret(filepath.Join(cfg.DataDir, "csrf.key"), 32); err != nil {
+		return nil, fmt.Errorf("CSRF secret: %w", err)
+	}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}

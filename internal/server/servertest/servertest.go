@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
@@ -41,7 +42,8 @@ func Start(t testing.TB, d store.Dialect) *Instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(ctx, st, server.Config{AdminToken: AdminToken})
+	cheap := auth.TestParams
+	srv, err := server.New(ctx, st, server.Config{AdminToken: AdminToken, DataDir: t.TempDir(), PasswordParams: &cheap})
 	if err != nil {
 		t.Fatal(err)
 	}

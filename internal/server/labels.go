@@ -1,0 +1,253 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+// statusListTTL is how long a published status list credential is valid:
+// short, so a verifier cannot be fed an old list for long.
+const statusListTTL = 24 * time.Hour
+
+// newLabelID returns a short public id such as HM-7K2Q-9XWD, unambiguous
+// when read aloud or typed from a box (no 0/O, 1/I).
+func newLabelID() string {
+	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+	var b [8]byte
+	rand.Read(b[:])
+	out := []byte("HM-")
+	for i, c := range b {
+		if i == 4 {
+			out = append(out, '-')
+		}
+		out = append(out, alphabet[int(c)%len(alphabet)])
+	}
+	return string(out)
+}
+
+// LabelURL is a label's public page.
+func (s *Server) LabelURL(id string) string { return s.cfg.PublicURL + "/labels/" + id }
+
+// StatusListURL is where a status list credential is published.
+func (s *Server) StatusListURL(purpose string, list int) string {
+	return fmt.Sprintf("%s/status/%s/%d", s.cfg.PublicURL, purpose, list)
+}
+
+func (s *Server) issuer() label.Issuer {
+	return label.Issuer{ID: s.cfg.PublicURL, Name: s.cfg.IssuerName}
+}
+
+// issue approves an assessed application: it signs the label credential
+// and stores the label, the approval and its events in one transaction.
+func (s *Server) issue(ctx context.Context, p Principal, a store.Application, reason string) (store.Label, error) {
+	if err := s.require(p, auth.ActionApplicationDecide); err != nil {
+		return store.Label{}, err
+	}
+	findings, err := s.store.Findings(ctx, a.ID)
+	if err != nil {
+		return store.Label{}, err
+	}
+	if err := assess.CheckApprovable(findings); err != nil {
+		return store.Label{}, err
+	}
+	return s.issueLabel(ctx, p.UserID, p.OrgID, a, reason, s.now())
+}
+
+func (s *Server) issueLabel(ctx context.Context, userID, orgID int64, a store.Application, reason string, now time.Time) (store.Label, error) {
+	res, err := s.Needs(ctx, a)
+	if err != nil {
+		return store.Label{}, err
+	}
+	v, err := s.store.Version(ctx, a.VersionID)
+	if err != nil {
+		return store.Label{}, err
+	}
+	prod, err := s.store.Product(ctx, a.ProductID)
+	if err != nil {
+		return store.Label{}, err
+	}
+	var supportEnd time.Time
+	if v.Facts.SupportEnd != "" {
+		supportEnd, _ = time.Parse(time.DateOnly, v.Facts.SupportEnd)
+	}
+	issued := now.Truncate(time.Second)
+	validUntil := res.Scheme.LevelValidity(res.Level).Until(issued, supportEnd)
+	key := s.keys.Active()
+	return s.store.IssueLabel(ctx, a.ID, userID, orgID, reason, now, func(idx int) (store.Label, error) {
+		id := newLabelID()
+		list, bit := idx/label.MinListBits, idx%label.MinListBits
+		claims := label.LabelClaims{
+			ID: s.LabelURL(id), Issuer: s.issuer(), ValidFrom: issued, ValidUntil: validUntil,
+			LabelID: id, SchemeID: a.SchemeID, SchemeVersion: a.SchemeVersion, SchemeVersionName: res.Scheme.Version,
+			LevelID: a.LevelID, LevelName: res.Name(),
+			Product: label.Product{Name: prod.Name, ModelNumber: prod.ModelNumber, Manufacturer: prod.Manufacturer,
+				SoftwareVersion: v.SoftwareVersion, PURL: prod.PURL, CPE: prod.CPE, GTIN: prod.GTIN},
+			SupportEndDate: supportEnd, PageURL: s.LabelURL(id),
+			Revocation: label.StatusRef{ListURL: s.StatusListURL(label.PurposeRevocation, list), Index: bit},
+			Suspension: label.StatusRef{ListURL: s.StatusListURL(label.PurposeSuspension, list), Index: bit},
+		}
+		jws, err := label.Issue(claims, key)
+		if err != nil {
+			return store.Label{}, fmt.Errorf("sign the label: %w", err)
+		}
+		return store.Label{ID: id, VersionID: a.VersionID, SchemeID: a.SchemeID, SchemeVersion: a.SchemeVersion, LevelID: a.LevelID,
+			Issued: issued, ValidUntil: validUntil, Credential: jws, CredentialHash: label.Hash(jws), KID: key.KID}, nil
+	})
+}
+
+// ChangeLabel applies a lifecycle action (suspend, restore, revoke,
+// surrender) to a label on the principal's authority.
+func (s *Server) ChangeLabel(ctx context.Context, p Principal, id string, action assess.LabelAction, reason string) (assess.LabelStatus, error) {
+	l, err := s.store.Label(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	perm := map[assess.LabelAction]string{assess.SuspendLabel: auth.ActionLabelSuspend, assess.RestoreLabel: auth.ActionLabelRestore,
+		assess.RevokeLabel: auth.ActionLabelRevoke, assess.SurrenderLabel: auth.ActionLabelSurrender}[action]
+	if perm == "" {
+		return "", fmt.Errorf("%w: unknown action %q", ErrInvalid, action)
+	}
+	if err := s.require(p, perm); err != nil {
+		return "", err
+	}
+	switch p.Role {
+	case auth.RoleManufacturer:
+		if !auth.SameOrg(p, l.ManufacturerID) {
+			return "", store.ErrNotFound
+		}
+	case auth.RoleAuthorityAdmin:
+		if !s.administers(ctx, p, l.SchemeID) {
+			return "", fmt.Errorf("%w: your authority does not run %s", ErrDenied, l.SchemeID)
+		}
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 2000 {
+		return "", fmt.Errorf("%w: give a reason (at most 2000 characters); it is shown on the label's public page", ErrInvalid)
+	}
+	to, err := assess.NextLabel(l.Status, action, actorOf(p))
+	if err != nil {
+		return "", err
+	}
+	if err := s.store.ChangeLabel(ctx, id, l.Status, to, action, p.UserID, p.OrgID, reason, s.now()); err != nil {
+		return "", err
+	}
+	s.statusLists.invalidate()
+	return to, nil
+}
+
+// ExpireDue moves every label past its validity to expired, as the system.
+func (s *Server) ExpireDue(ctx context.Context) (int, error) {
+	due, err := s.store.DueForExpiry(ctx, s.now())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, l := range due {
+		if err := s.store.ChangeLabel(ctx, l.ID, l.Status, assess.Expired, assess.ExpireLabel, 0, 0, "the validity period ended", s.now()); err == nil {
+			n++
+		}
+	}
+	if n > 0 {
+		s.statusLists.invalidate()
+	}
+	return n, nil
+}
+
+// statusListCache keeps signed status list credentials until a label
+// changes status or they near expiry: status lookups never hit the
+// database in between.
+type statusListCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedList
+}
+
+type cachedList struct {
+	jws     string
+	expires time.Time
+}
+
+func (c *statusListCache) invalidate() {
+	c.mu.Lock()
+	c.entries = nil
+	c.mu.Unlock()
+}
+
+// StatusList returns the signed status list credential for a purpose and
+// list number, derived from the labels' statuses.
+func (s *Server) StatusList(ctx context.Context, purpose string, list int) (string, error) {
+	if purpose != label.PurposeRevocation && purpose != label.PurposeSuspension {
+		return "", store.ErrNotFound
+	}
+	key := fmt.Sprintf("%s/%d", purpose, list)
+	now := s.now()
+	s.statusLists.mu.Lock()
+	if e, ok := s.statusLists.entries[key]; ok && now.Before(e.expires) {
+		s.statusLists.mu.Unlock()
+		return e.jws, nil
+	}
+	s.statusLists.mu.Unlock()
+	statuses := []assess.LabelStatus{assess.Revoked}
+	if purpose == label.PurposeSuspension {
+		statuses = []assess.LabelStatus{assess.Suspended}
+	}
+	idx, err := s.store.StatusIndexes(ctx, statuses...)
+	if err != nil {
+		return "", err
+	}
+	bits, err := label.NewBitstring(label.MinListBits)
+	if err != nil {
+		return "", err
+	}
+	for _, i := range idx {
+		if i/label.MinListBits == list {
+			bits.Set(i%label.MinListBits, true)
+		}
+	}
+	from := now.Truncate(time.Second)
+	vc, err := label.StatusListCredential(s.StatusListURL(purpose, list), purpose, bits, s.issuer(), from, from.Add(statusListTTL))
+	if err != nil {
+		return "", err
+	}
+	jws, err := vc.Sign(s.keys.Active())
+	if err != nil {
+		return "", err
+	}
+	s.statusLists.mu.Lock()
+	if s.statusLists.entries == nil {
+		s.statusLists.entries = map[string]cachedList{}
+	}
+	// Re-sign well before the credential expires.
+	s.statusLists.entries[key] = cachedList{jws: jws, expires: from.Add(statusListTTL / 2)}
+	s.statusLists.mu.Unlock()
+	return jws, nil
+}
+
+// Label returns a label with its history; labels are public.
+func (s *Server) Label(ctx context.Context, id string) (store.Label, []store.LabelEvent, error) {
+	l, err := s.store.Label(ctx, id)
+	if err != nil {
+		return l, nil, err
+	}
+	ev, err := s.store.LabelEvents(ctx, id)
+	return l, ev, err
+}
+
+// Labels searches the public registry of labels.
+func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]store.Label, int, error) {
+	return s.store.Labels(ctx, q)
+}
+
+// JWKS is the issuer's public key set.
+func (s *Server) JWKS() []byte { return s.keys.JWKS() }
+
+// Keys gives the key ring (for the CLI's key rotation).
+func (s *Server) Keys() *label.KeyRing { return s.keys }

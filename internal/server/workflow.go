@@ -1,0 +1,448 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/sbom"
+	"github.com/hallmark-iot/hallmark/internal/scheme"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+// MaxEvidenceSize bounds one evidence file.
+const MaxEvidenceSize = 20 << 20
+
+// EvidenceTypes are the content types accepted as evidence.
+var EvidenceTypes = []string{"application/pdf", "image/png", "image/jpeg", "text/plain", "application/json", "text/csv"}
+
+// actorOf maps a principal's role to the workflow actor it plays.
+func actorOf(p Principal) assess.Actor {
+	switch p.Role {
+	case auth.RoleManufacturer:
+		return assess.ManufacturerActor
+	case auth.RoleAuthorityAdmin:
+		return assess.AuthorityActor
+	case auth.RoleAssessor:
+		return assess.AssessorActor
+	}
+	return ""
+}
+
+func (s *Server) require(p Principal, action string) error {
+	if p.IsAnonymous() || !auth.Can(p, action) {
+		return fmt.Errorf("%w: your account may not %s", ErrDenied, strings.ReplaceAll(action, ".", " "))
+	}
+	return nil
+}
+
+// CreateProduct registers a product for the principal's organisation.
+func (s *Server) CreateProduct(ctx context.Context, p Principal, prod registry.Product) (int64, error) {
+	if err := s.require(p, auth.ActionProductCreate); err != nil {
+		return 0, err
+	}
+	if err := registry.ValidateProduct(&prod); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	prod.ManufacturerID = p.OrgID
+	return s.store.CreateProduct(ctx, prod, p.UserID, s.now())
+}
+
+// Product returns a product the principal may see.
+func (s *Server) Product(ctx context.Context, p Principal, id int64) (registry.Product, error) {
+	prod, err := s.store.Product(ctx, id)
+	if err != nil {
+		return prod, err
+	}
+	if !prod.Published && !s.seesAll(p) && !auth.SameOrg(p, prod.ManufacturerID) {
+		return registry.Product{}, store.ErrNotFound // do not confirm it exists
+	}
+	return prod, nil
+}
+
+// seesAll: authorities and assessors see every registered product.
+func (s *Server) seesAll(p Principal) bool {
+	return !p.IsAnonymous() && (p.Role == auth.RoleAuthorityAdmin || p.Role == auth.RoleAssessor)
+}
+
+// Products lists the products the principal may see.
+func (s *Server) Products(ctx context.Context, p Principal, q store.ProductQuery) ([]registry.Product, int, error) {
+	q.All = s.seesAll(p)
+	if p.Role == auth.RoleManufacturer && !p.IsAnonymous() {
+		q.OwnerOrg = p.OrgID
+	}
+	return s.store.Products(ctx, q)
+}
+
+// ParsedSBOM is an uploaded SBOM ready to store.
+type ParsedSBOM struct {
+	Format     string
+	Digest     string
+	Components []store.Component
+	Warnings   []string
+}
+
+// ParseSBOM parses an uploaded SBOM; a malformed one is an ErrInvalid.
+func ParseSBOM(b []byte) (*ParsedSBOM, error) {
+	doc, err := sbom.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the SBOM could not be read: %v", ErrInvalid, err)
+	}
+	sum := sha256.Sum256(b)
+	out := &ParsedSBOM{Format: string(doc.Format) + " " + doc.SpecVersion, Digest: hex.EncodeToString(sum[:]), Warnings: doc.Warnings}
+	for _, c := range doc.Components {
+		out.Components = append(out.Components, store.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE,
+			Ecosystem: c.Ecosystem, Type: c.Type, Supplier: c.Supplier})
+	}
+	return out, nil
+}
+
+// CreateVersion registers a product version with its declared facts and,
+// optionally, its SBOM.
+func (s *Server) CreateVersion(ctx context.Context, p Principal, v registry.Version, sb *ParsedSBOM) (int64, error) {
+	if err := s.require(p, auth.ActionProductCreate); err != nil {
+		return 0, err
+	}
+	prod, err := s.store.Product(ctx, v.ProductID)
+	if err != nil {
+		return 0, err
+	}
+	if !auth.SameOrg(p, prod.ManufacturerID) {
+		return 0, store.ErrNotFound
+	}
+	if err := registry.ValidateVersion(&v, s.now()); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	var comps []store.Component
+	if sb != nil {
+		v.SBOMFormat, v.SBOMDigest, comps = sb.Format, sb.Digest, sb.Components
+		v.Facts.SBOMAvailable = true
+	}
+	return s.store.CreateVersion(ctx, v, comps, p.UserID, p.OrgID, s.now())
+}
+
+// UploadSBOM replaces a version's SBOM.
+func (s *Server) UploadSBOM(ctx context.Context, p Principal, versionID int64, sb *ParsedSBOM) error {
+	if err := s.require(p, auth.ActionProductCreate); err != nil {
+		return err
+	}
+	v, err := s.store.Version(ctx, versionID)
+	if err != nil {
+		return err
+	}
+	prod, err := s.store.Product(ctx, v.ProductID)
+	if err != nil {
+		return err
+	}
+	if !auth.SameOrg(p, prod.ManufacturerID) {
+		return store.ErrNotFound
+	}
+	return s.store.ReplaceSBOM(ctx, versionID, sb.Format, sb.Digest, sb.Components, p.UserID, p.OrgID, s.now())
+}
+
+// Apply opens an application for a scheme level for a product version.
+func (s *Server) Apply(ctx context.Context, p Principal, versionID int64, schemeRef string) (int64, error) {
+	if err := s.require(p, auth.ActionApplicationSubmit); err != nil {
+		return 0, err
+	}
+	v, err := s.store.Version(ctx, versionID)
+	if err != nil {
+		return 0, err
+	}
+	prod, err := s.store.Product(ctx, v.ProductID)
+	if err != nil {
+		return 0, err
+	}
+	if !auth.SameOrg(p, prod.ManufacturerID) {
+		return 0, store.ErrNotFound
+	}
+	res, err := s.Schemes().ResolveRef(s.Catalog(), schemeRef)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if res.Scheme.Status == scheme.Closed {
+		return 0, fmt.Errorf("%w: %s is closed to new applications", ErrInvalid, res.Scheme.Name)
+	}
+	_, version := s.SchemeInfo(res.Scheme.ID)
+	return s.store.CreateApplication(ctx, versionID, res.Scheme.ID, version, res.Level.ID, p.UserID, p.OrgID, s.now())
+}
+
+// Application returns an application the principal may see: the
+// manufacturer that made it, the authority running its scheme, the lab
+// assigned to it.
+func (s *Server) Application(ctx context.Context, p Principal, id int64) (store.Application, error) {
+	a, err := s.store.Application(ctx, id)
+	if err != nil {
+		return a, err
+	}
+	if !s.mayView(ctx, p, a) {
+		return store.Application{}, store.ErrNotFound
+	}
+	return a, nil
+}
+
+func (s *Server) mayView(ctx context.Context, p Principal, a store.Application) bool {
+	if p.IsAnonymous() {
+		return false
+	}
+	switch p.Role {
+	case auth.RoleManufacturer:
+		return p.OrgID == a.ManufacturerID
+	case auth.RoleAssessor:
+		return p.OrgID == a.AssessorOrgID
+	case auth.RoleAuthorityAdmin:
+		return s.administers(ctx, p, a.SchemeID)
+	}
+	return false
+}
+
+func (s *Server) administers(ctx context.Context, p Principal, schemeID string) bool {
+	org, err := s.store.Organisation(ctx, p.OrgID)
+	return err == nil && slices.Contains(org.Schemes, schemeID)
+}
+
+// Applications lists the applications the principal works on.
+func (s *Server) Applications(ctx context.Context, p Principal, q store.AppQuery) ([]store.Application, int, error) {
+	switch {
+	case p.IsAnonymous():
+		return nil, 0, ErrDenied
+	case p.Role == auth.RoleManufacturer:
+		q.ManufacturerID = p.OrgID
+	case p.Role == auth.RoleAssessor:
+		q.AssessorOrgID = p.OrgID
+	case p.Role == auth.RoleAuthorityAdmin:
+		org, err := s.store.Organisation(ctx, p.OrgID)
+		if err != nil {
+			return nil, 0, err
+		}
+		q.Schemes = append([]string{}, org.Schemes...)
+	}
+	return s.store.Applications(ctx, q)
+}
+
+// Needs returns the requirements an application's level needs, from the
+// scheme version it was made under.
+func (s *Server) Needs(ctx context.Context, a store.Application) (scheme.Resolved, error) {
+	sc, err := s.schemeVersion(ctx, a.SchemeID, a.SchemeVersion)
+	if err != nil {
+		return scheme.Resolved{}, err
+	}
+	return scheme.Resolve(s.Catalog(), sc, a.LevelID)
+}
+
+func (s *Server) schemeVersion(ctx context.Context, id string, version int) (*scheme.Scheme, error) {
+	if _, cur := s.SchemeInfo(id); cur == version {
+		if sc, ok := s.Schemes()[id]; ok {
+			return sc, nil
+		}
+	}
+	hist, err := s.store.SchemeHistory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hist {
+		if h.Version == version {
+			return h.Scheme, nil
+		}
+	}
+	return nil, fmt.Errorf("scheme %s version %d is not stored", id, version)
+}
+
+// Step takes a workflow step on an application. assessorOrg names the lab
+// for Assign; note is the reason for a decision or a return.
+func (s *Server) Step(ctx context.Context, p Principal, id int64, step assess.Step, note string, assessorOrg int64) (assess.State, error) {
+	a, err := s.Application(ctx, p, id)
+	if err != nil {
+		return "", err
+	}
+	to, err := assess.Next(a.State, step, actorOf(p))
+	if err != nil {
+		return "", err
+	}
+	note = strings.TrimSpace(note)
+	if len(note) > 2000 {
+		return "", fmt.Errorf("%w: the note is longer than 2000 characters", ErrInvalid)
+	}
+	switch step {
+	case assess.Assign:
+		lab, err := s.store.Organisation(ctx, assessorOrg)
+		if err != nil || lab.Kind != registry.AssessorLab {
+			return "", fmt.Errorf("%w: choose an assessor lab", ErrInvalid)
+		}
+	case assess.Reject, assess.Return:
+		if note == "" {
+			return "", fmt.Errorf("%w: give the reasons", ErrInvalid)
+		}
+	case assess.Complete:
+		needs, err := s.Needs(ctx, a)
+		if err != nil {
+			return "", err
+		}
+		findings, err := s.store.Findings(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if err := assess.CheckComplete(findings, needIDs(needs)); err != nil {
+			return "", err
+		}
+	case assess.Approve:
+		if _, err := s.issue(ctx, p, a, note); err != nil {
+			return "", err
+		}
+		return assess.Approved, nil
+	}
+	if err := s.store.Transition(ctx, id, a.State, to, step, p.UserID, p.OrgID, note, assessorOrg, s.now()); err != nil {
+		return "", err
+	}
+	return to, nil
+}
+
+func needIDs(r scheme.Resolved) []string {
+	out := make([]string, len(r.Needs))
+	for i, n := range r.Needs {
+		out[i] = n.Requirement.ID
+	}
+	return out
+}
+
+// RecordFinding records an assessor's verdict on one requirement.
+func (s *Server) RecordFinding(ctx context.Context, p Principal, appID int64, f assess.Finding) error {
+	if err := s.require(p, auth.ActionFindingRecord); err != nil {
+		return err
+	}
+	a, err := s.Application(ctx, p, appID)
+	if err != nil {
+		return err
+	}
+	needs, err := s.Needs(ctx, a)
+	if err != nil {
+		return err
+	}
+	req := map[string]bool{}
+	for _, id := range needIDs(needs) {
+		req[id] = true
+	}
+	if err := assess.ValidateFinding(f, req); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	ev, err := s.store.EvidenceList(ctx, appID)
+	if err != nil {
+		return err
+	}
+	for _, id := range f.Evidence {
+		if !slices.ContainsFunc(ev, func(e store.Evidence) bool { return e.ID == id }) {
+			return fmt.Errorf("%w: evidence %d is not attached to this application", ErrInvalid, id)
+		}
+	}
+	return s.store.RecordFinding(ctx, appID, f, p.UserID, p.OrgID, s.now())
+}
+
+// AddEvidence stores an evidence file content-addressed in the data
+// directory and attaches it to an application. Only the manufacturer that
+// applies attaches evidence, before or during assessment.
+func (s *Server) AddEvidence(ctx context.Context, p Principal, appID int64, name, contentType string, r io.Reader) (int64, error) {
+	if err := s.require(p, auth.ActionApplicationSubmit); err != nil {
+		return 0, err
+	}
+	a, err := s.Application(ctx, p, appID)
+	if err != nil {
+		return 0, err
+	}
+	if a.State != assess.Draft && a.State != assess.Submitted && a.State != assess.InAssessment {
+		return 0, fmt.Errorf("%w: evidence can be added until the assessment is complete", ErrInvalid)
+	}
+	ct := strings.TrimSpace(strings.Split(contentType, ";")[0])
+	if !slices.Contains(EvidenceTypes, ct) {
+		return 0, fmt.Errorf("%w: evidence must be one of %s, not %q", ErrInvalid, strings.Join(EvidenceTypes, ", "), ct)
+	}
+	name = filepath.Base(strings.TrimSpace(name))
+	if name == "" || name == "." || len(name) > 200 {
+		return 0, fmt.Errorf("%w: give the file a name of at most 200 characters", ErrInvalid)
+	}
+	sum, size, err := s.putBlob(r)
+	if err != nil {
+		return 0, err
+	}
+	return s.store.AddEvidence(ctx, store.Evidence{ApplicationID: appID, Name: name, ContentType: ct, Size: size, SHA256: sum, UploadedBy: p.UserID}, p.OrgID, s.now())
+}
+
+// putBlob streams r into the content-addressed store (evidence/ab/abcd…),
+// refusing more than MaxEvidenceSize bytes; a refused upload leaves no file.
+func (s *Server) putBlob(r io.Reader) (string, int64, error) {
+	dir := filepath.Join(s.cfg.DataDir, "evidence")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", 0, err
+	}
+	tmp, err := os.CreateTemp(dir, "upload-*")
+	if err != nil {
+		return "", 0, err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, MaxEvidenceSize+1))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	if n > MaxEvidenceSize {
+		return "", 0, fmt.Errorf("%w: an evidence file is at most %d MiB", ErrInvalid, MaxEvidenceSize>>20)
+	}
+	if n == 0 {
+		return "", 0, fmt.Errorf("%w: the file is empty", ErrInvalid)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	final := s.blobPath(sum)
+	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
+		return "", 0, err
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return "", 0, err
+	}
+	return sum, n, nil
+}
+
+func (s *Server) blobPath(sum string) string {
+	return filepath.Join(s.cfg.DataDir, "evidence", sum[:2], sum)
+}
+
+// OpenEvidence opens an evidence file for a principal who may see the application.
+func (s *Server) OpenEvidence(ctx context.Context, p Principal, appID, evidenceID int64) (store.Evidence, io.ReadCloser, error) {
+	if _, err := s.Application(ctx, p, appID); err != nil {
+		return store.Evidence{}, nil, err
+	}
+	list, err := s.store.EvidenceList(ctx, appID)
+	if err != nil {
+		return store.Evidence{}, nil, err
+	}
+	for _, e := range list {
+		if e.ID == evidenceID {
+			f, err := os.Open(s.blobPath(e.SHA256))
+			return e, f, err
+		}
+	}
+	return store.Evidence{}, nil, store.ErrNotFound
+}
+
+// now is the server's clock; tests and the demo may set it.
+func (s *Server) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now().UTC()
+}
+
+// IsNotFound reports whether err means "no such thing (that you may see)".
+func IsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
