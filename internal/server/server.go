@@ -5,19 +5,19 @@ package server
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/data"
 	"github.com/hallmark-iot/hallmark/internal/api"
 	"github.com/hallmark-iot/hallmark/internal/auth"
-	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/web"
 )
