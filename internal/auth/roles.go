@@ -1,0 +1,173 @@
+package auth
+
+import (
+	"maps"
+	"slices"
+)
+
+// OrgKind is the kind of organisation an account belongs to.
+type OrgKind string
+
+// The organisation kinds.
+const (
+	KindAuthority    OrgKind = "authority"    // runs a scheme: grants, suspends and revokes labels
+	KindAssessorLab  OrgKind = "assessor-lab" // tests products against a scheme
+	KindManufacturer OrgKind = "manufacturer" // makes products and applies for labels
+)
+
+// Role is what a user may do within their organisation.
+type Role string
+
+// The roles. Each account role belongs to exactly one kind of organisation;
+// RolePublic is the anonymous visitor and belongs to none.
+const (
+	RoleAuthorityAdmin Role = "authority-admin"
+	RoleAssessor       Role = "assessor"
+	RoleManufacturer   Role = "manufacturer"
+	RolePublic         Role = "public"
+)
+
+// roleKind is the one organisation kind each account role is valid in.
+var roleKind = map[Role]OrgKind{
+	RoleAuthorityAdmin: KindAuthority,
+	RoleAssessor:       KindAssessorLab,
+	RoleManufacturer:   KindManufacturer,
+}
+
+// ValidRole reports whether role may be held in an organisation of kind.
+// Tying roles to kinds means a manufacturer's user can never be made an
+// assessor of its own products, whatever a form or a database row says.
+func ValidRole(kind OrgKind, role Role) bool {
+	k, ok := roleKind[role]
+	return ok && k == kind
+}
+
+// ValidOrgKind reports whether kind is one of the organisation kinds.
+func ValidOrgKind(kind OrgKind) bool {
+	return kind == KindAuthority || kind == KindAssessorLab || kind == KindManufacturer
+}
+
+// Principal is who is making a request. The zero Principal is anonymous.
+type Principal struct {
+	UserID  int64
+	OrgID   int64
+	OrgKind OrgKind
+	Role    Role
+	Email   string
+}
+
+// Anonymous is the principal of a request without a valid session or token.
+var Anonymous = Principal{Role: RolePublic}
+
+// IsAnonymous reports whether p is not a signed-in user. A principal with no
+// user, or whose role does not fit its organisation kind, counts as
+// anonymous: a half-built or corrupted principal must not get more than
+// the public does.
+func (p Principal) IsAnonymous() bool {
+	return p.UserID == 0 || p.OrgID == 0 || !ValidRole(p.OrgKind, p.Role)
+}
+
+// Actions. Can answers whether a role may ever perform an action; whether
+// it may on a given object (its own organisation's product, an application
+// assigned to its lab) is the caller's second check, with SameOrg or an
+// assignment lookup, as noted per action.
+const (
+	// ActionProductRead: see a published product and its label in the
+	// public register. Everyone, including anonymous visitors.
+	ActionProductRead = "product.read"
+	// ActionLabelRead: verify a label (status, scheme, level, validity),
+	// e.g. from the QR code on a box. Everyone.
+	ActionLabelRead = "label.read"
+	// ActionProductCreate: register a product. Manufacturers, for their own
+	// organisation.
+	ActionProductCreate = "product.create"
+	// ActionProductReadUnpublished: see a product before (or without) its
+	// publication. The manufacturer that owns it (SameOrg), an assessor of
+	// a lab assigned to it, and the authority overseeing it.
+	ActionProductReadUnpublished = "product.read.unpublished"
+	// ActionApplicationSubmit: apply for a label for a product. Manufacturers,
+	// for their own products (SameOrg).
+	ActionApplicationSubmit = "application.submit"
+	// ActionApplicationAssign: give an application to an assessor lab. The
+	// authority, so a manufacturer cannot pick a friendly lab on its own.
+	ActionApplicationAssign = "application.assign"
+	// ActionFindingRecord: record an assessment finding against a
+	// requirement. Assessors, on applications assigned to their lab.
+	ActionFindingRecord = "finding.record"
+	// ActionApplicationDecide: grant or refuse the label. The authority
+	// only: the lab that assessed does not also decide (separation of
+	// duties).
+	ActionApplicationDecide = "application.decide"
+	// ActionLabelSuspend: suspend a label pending investigation. Authority.
+	ActionLabelSuspend = "label.suspend"
+	// ActionLabelRestore: lift a suspension. Authority.
+	ActionLabelRestore = "label.restore"
+	// ActionLabelRevoke: withdraw a label for good. Authority.
+	ActionLabelRevoke = "label.revoke"
+	// ActionLabelSurrender: give up one's own label voluntarily, e.g. at end
+	// of support. Manufacturers, for their own labels (SameOrg).
+	ActionLabelSurrender = "label.surrender"
+	// ActionEvidenceRead: read test evidence (reports, firmware, documents),
+	// which is commercially confidential. The owning manufacturer (SameOrg),
+	// assessors of the assigned lab, and the authority.
+	ActionEvidenceRead = "evidence.read"
+	// ActionSchemeWrite: edit scheme definitions and their versions.
+	// Authority.
+	ActionSchemeWrite = "scheme.write"
+	// ActionUserManage: create, change and disable accounts and their
+	// roles. Authority only: there is no per-organisation admin role, and
+	// letting every member of a lab or manufacturer add accounts would let
+	// any one of them escalate.
+	ActionUserManage = "user.manage"
+	// ActionAuditRead: read the audit log. Authority.
+	ActionAuditRead = "audit.read"
+)
+
+// permissions is the whole access policy as data: action → roles allowed.
+// Anything not listed is refused.
+var permissions = map[string][]Role{
+	ActionProductRead:            {RolePublic, RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
+	ActionLabelRead:              {RolePublic, RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
+	ActionProductCreate:          {RoleManufacturer},
+	ActionProductReadUnpublished: {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
+	ActionApplicationSubmit:      {RoleManufacturer},
+	ActionApplicationAssign:      {RoleAuthorityAdmin},
+	ActionFindingRecord:          {RoleAssessor},
+	ActionApplicationDecide:      {RoleAuthorityAdmin},
+	ActionLabelSuspend:           {RoleAuthorityAdmin},
+	ActionLabelRestore:           {RoleAuthorityAdmin},
+	ActionLabelRevoke:            {RoleAuthorityAdmin},
+	ActionLabelSurrender:         {RoleManufacturer},
+	ActionEvidenceRead:           {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
+	ActionSchemeWrite:            {RoleAuthorityAdmin},
+	ActionUserManage:             {RoleAuthorityAdmin},
+	ActionAuditRead:              {RoleAuthorityAdmin},
+}
+
+// Can reports whether p's role may perform action. Unknown actions are
+// refused, so a typo in a handler denies rather than allows. A principal
+// that IsAnonymous gets the public's permissions only.
+func Can(p Principal, action string) bool {
+	role := p.Role
+	if p.IsAnonymous() {
+		role = RolePublic
+	}
+	return slices.Contains(permissions[action], role)
+}
+
+// SameOrg reports whether p belongs to the organisation that owns an
+// object. Anonymous principals own nothing, and org 0 is nobody's.
+func SameOrg(p Principal, ownerOrgID int64) bool {
+	return !p.IsAnonymous() && ownerOrgID != 0 && p.OrgID == ownerOrgID
+}
+
+// Actions lists every action in the permission table, sorted, for
+// documentation pages and tests.
+func Actions() []string {
+	return slices.Sorted(maps.Keys(permissions))
+}
+
+// RolesFor lists the roles that may perform action (nil if unknown).
+func RolesFor(action string) []Role {
+	return slices.Clone(permissions[action])
+}

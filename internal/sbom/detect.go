@@ -1,0 +1,200 @@
+package sbom
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const cycloneDXNamespace = "http://cyclonedx.org/schema/bom/"
+
+// detect recognises the format from the first bytes and the top-level keys.
+func detect(b []byte) (Format, error) {
+	body := bytes.TrimLeft(b, " \t\r\n")
+	unknown := func(hint string) (Format, error) {
+		return "", &Error{Msg: hint + "; " + accepted, Err: ErrUnknownFormat}
+	}
+	if len(body) == 0 {
+		return unknown("the file is empty")
+	}
+	switch body[0] {
+	case '{':
+		info, err := scanJSON(b)
+		switch {
+		case info.bomFormat.str == "CycloneDX":
+			return CycloneDXJSON, nil
+		case info.spdxVersion.present:
+			return SPDXJSON, nil
+		case err != nil:
+			// Too deep before either marker appeared: say so rather than
+			// "not an SBOM", which would mislead.
+			return "", err
+		case info.bomFormat.present:
+			return unknown(fmt.Sprintf("JSON with \"bomFormat\" %q, not \"CycloneDX\"", clip(info.bomFormat.str)))
+		case info.context:
+			return unknown("JSON-LD (SPDX 3 or another linked-data document)")
+		}
+		return unknown(`JSON without "bomFormat": "CycloneDX" or "spdxVersion" at the top level`)
+	case '<':
+		root, err := xmlRoot(b)
+		if err != nil {
+			return unknown(fmt.Sprintf("XML that could not be read (%v)", err))
+		}
+		if strings.HasPrefix(root.Space, cycloneDXNamespace) {
+			return CycloneDXXML, nil
+		}
+		if root.Local == "RDF" || strings.Contains(root.Space, "spdx.org") {
+			return unknown("SPDX RDF/XML")
+		}
+		ns := "no namespace"
+		if root.Space != "" {
+			ns = fmt.Sprintf("namespace %q", clip(root.Space))
+		}
+		return unknown(fmt.Sprintf("XML whose root element is <%s> (%s), not a CycloneDX <bom> in %s1.x", clip(root.Local), ns, cycloneDXNamespace))
+	}
+	if line := firstContentLine(body); strings.HasPrefix(line, "SPDXVersion:") {
+		return SPDXTagValue, nil
+	} else if strings.HasPrefix(line, "spdxVersion:") || strings.HasPrefix(line, "---") || bytes.Contains(body, []byte("\nspdxVersion:")) {
+		return unknown("YAML (SPDX YAML)")
+	}
+	if bytes.HasPrefix(body, []byte("PK\x03\x04")) {
+		return unknown("a ZIP archive or spreadsheet")
+	}
+	return unknown("unrecognised content")
+}
+
+// firstContentLine skips blank and comment lines, as SPDX tag-value allows.
+func firstContentLine(b []byte) string {
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || t[0] == '#' {
+			continue
+		}
+		return string(t[:min(len(t), 64)])
+	}
+	return ""
+}
+
+// jsonValue is what scanJSON saw of one top-level key.
+type jsonValue struct {
+	present  bool
+	isString bool
+	str      string // raw, still escaped; markers never need escapes
+}
+
+type jsonInfo struct {
+	bomFormat, specVersion, spdxVersion jsonValue
+	context                             bool // "@context": JSON-LD
+}
+
+// scanJSON bounds the nesting depth and picks out the top-level markers in
+// one cheap pass, before any decoder recurses into the input. It does not
+// validate the JSON: the decoder does, with positions. It still reports the
+// markers it saw when the depth is exceeded, so the error can name the format.
+func scanJSON(b []byte) (jsonInfo, error) {
+	var info jsonInfo
+	depth := 0
+	expectKey := false // at depth 1, the next string is a key
+	var key string     // the top-level key whose value comes next
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(b) {
+				return info, nil // unterminated: the decoder will say where
+			}
+			if depth == 1 {
+				s := string(b[i+1 : j])
+				if expectKey {
+					key = s
+					expectKey = false
+				} else {
+					info.set(key, jsonValue{present: true, isString: true, str: s})
+					key = ""
+				}
+			}
+			i = j
+		case '{', '[':
+			depth++
+			if depth > maxDepth {
+				line, col := position(b, i)
+				return info, &Error{Line: line, Column: col, Msg: fmt.Sprintf("JSON nested more than %d levels deep", maxDepth)}
+			}
+			if depth == 1 {
+				expectKey = c == '{'
+			} else if depth == 2 {
+				info.set(key, jsonValue{present: true})
+				key = ""
+			}
+		case '}', ']':
+			depth--
+		case ',':
+			if depth == 1 {
+				expectKey = true
+				key = ""
+			}
+		case ' ', '\t', '\r', '\n', ':':
+		default:
+			// A number, true, false or null as a top-level value.
+			if depth == 1 && key != "" {
+				info.set(key, jsonValue{present: true})
+				key = ""
+			}
+		}
+	}
+	return info, nil
+}
+
+func (info *jsonInfo) set(key string, v jsonValue) {
+	switch key {
+	case "bomFormat":
+		info.bomFormat = v
+	case "specVersion":
+		info.specVersion = v
+	case "spdxVersion":
+		info.spdxVersion = v
+	case "@context":
+		info.context = true
+	}
+}
+
+// position turns a byte offset into a 1-based line and byte column.
+func position(b []byte, off int) (line, col int) {
+	off = max(0, min(off, len(b)))
+	before := b[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = off - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return line, col
+}
+
+// xmlRoot returns the name of the root element, reading only up to it.
+func xmlRoot(b []byte) (xml.Name, error) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return xml.Name{}, errors.New("no root element")
+			}
+			return xml.Name{}, err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se.Name, nil
+		}
+	}
+}
