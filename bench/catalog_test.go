@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hallmark-iot/hallmark/internal/httpd"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -66,7 +67,7 @@ func BenchmarkCrosswalkPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := srv.Handler()
+	h, err := httpd.Handler(srv)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hallmark-iot/hallmark/internal/httpd"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -54,7 +55,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("load the demo dataset: %w", err)
 		}
 	}
-	h, err := srv.Handler()
+	h, err := httpd.Handler(srv)
 	if err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	slog.Info("hallmark is serving", "addr", *addr, "db", string(st.Dialect()),
 		"requirements", len(c.Requirements), "frameworks", len(c.Frameworks),
 		"catalogue", "http://"+displayAddr(*addr)+"/catalog")
-	return server.ListenAndServe(ctx, *addr, h)
+	return httpd.ListenAndServe(ctx, *addr, h)
 }
 
 func displayAddr(addr string) string {

@@ -141,11 +141,12 @@ func newVerifyClient() *http.Client {
 }
 
 type verifier struct {
-	offline  bool
-	cache    string
-	now      time.Time
-	client   *http.Client
-	warnings []string
+	offline   bool
+	cache     string
+	now       time.Time
+	client    *http.Client
+	warnings  []string
+	plainHTTP map[string]bool // hosts already warned about
 }
 
 func (v *verifier) warnf(format string, args ...any) {
@@ -292,8 +293,12 @@ func (v *verifier) get(ctx context.Context, rawURL, accept string, limit int64) 
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("GET %s: over the %d byte limit", rawURL, limit)
 	}
-	if strings.HasPrefix(rawURL, "http://") {
-		v.warnf("%s was fetched over plain HTTP, which anyone on the path can alter", rawURL)
+	if u := req.URL; u.Scheme == "http" && !v.plainHTTP[u.Host] {
+		if v.plainHTTP == nil {
+			v.plainHTTP = map[string]bool{}
+		}
+		v.plainHTTP[u.Host] = true
+		v.warnf("%s was reached over plain HTTP, which anyone on the path can alter", origin(u))
 	}
 	return b, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/server"
 )
 
 // Catalogs gives the current catalogue; it changes when a framework is imported.
@@ -21,6 +22,7 @@ type Catalogs interface {
 
 // API serves /api/v1.
 type API struct {
+	App        *server.Server
 	Catalogs   Catalogs
 	Schemes    Schemes
 	AdminToken string // empty: writes are refused
@@ -51,6 +53,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/export/csv/frameworks/{id}", a.exportCSV)
 	mux.HandleFunc("GET /api/v1/export/csv/crosswalk", a.exportCSV)
 	a.registerSchemes(mux)
+	a.registerRegistry(mux)
 	// Anything else under /api/ is a JSON 404, never the HTML one.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusNotFound, "no such API endpoint; see /api/v1/openapi.json")

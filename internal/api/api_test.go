@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -223,8 +224,19 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			t.Errorf("%s %s: method missing in openapi.json", r[1], r[2])
 		}
 	}
-	for p := range doc.Paths {
+	for p, ops := range doc.Paths {
+		getOp, ok := ops["get"].(map[string]any)
+		if !ok {
+			continue
+		}
+		if _, needsToken := getOp["security"]; needsToken && !strings.Contains(p, "products") {
+			if resp, _ := get(t, base+p); resp.StatusCode != 401 && resp.StatusCode != 404 {
+				t.Errorf("documented path %s answers %d without a token", p, resp.StatusCode)
+			}
+			continue
+		}
 		path := strings.NewReplacer("requirements/{id}", "requirements/HM-AUTH-1", "schemes/{id}", "schemes/sg-cls",
+			"labels/{id}", "labels/"+anyLabel(t, base), "products/{id}", "products/"+anyProduct(t, base),
 			"{level}", "3", "{id}", "uk-psti-2023").Replace(p)
 		switch {
 		case strings.Contains(path, "crosswalk"):
@@ -238,4 +250,26 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			t.Errorf("documented path %s answers %d", p, resp.StatusCode)
 		}
 	}
+}
+
+// anyLabel returns the id of some label of the demo market.
+func anyLabel(t *testing.T, base string) string {
+	t.Helper()
+	var l struct{ Items []struct{ ID string } }
+	getJSON(t, base+"/api/v1/labels?limit=1", &l)
+	if len(l.Items) == 0 {
+		t.Fatal("the demo market has no labels")
+	}
+	return l.Items[0].ID
+}
+
+// anyProduct returns the id of some published product of the demo market.
+func anyProduct(t *testing.T, base string) string {
+	t.Helper()
+	var l struct{ Items []struct{ ID int64 } }
+	getJSON(t, base+"/api/v1/products?limit=1", &l)
+	if len(l.Items) == 0 {
+		t.Fatal("the demo market has no published products")
+	}
+	return fmt.Sprint(l.Items[0].ID)
 }

@@ -81,3 +81,7 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs from the golden file (run go test -update if the change is intended)\ngot:\n%s\nwant:\n%s", name, got, want)
 	}
 }
+
+func readGolden(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("testdata", "golden", name))
+}

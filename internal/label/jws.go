@@ -1,6 +1,7 @@
 package label
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -119,7 +120,7 @@ func verifyJWS(token string, keys PublicKeys) ([]byte, PublicKey, error) {
 		return nil, PublicKey{}, fmt.Errorf("%w: the header names no kid", ErrUnknownKey)
 	}
 	pk, ok := keys[h.KID]
-	if !ok || len(pk.Key) == 0 {
+	if !ok || len(pk.Key) != ed25519.PublicKeySize {
 		return nil, PublicKey{}, fmt.Errorf("%w: kid %q is not in the issuer's key set", ErrUnknownKey, h.KID)
 	}
 	obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.EdDSA})

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -161,7 +162,8 @@ func readKeyFile(path string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("key file %s: %w", path, err)
 	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+	// Windows reports every file as 0666; its ACLs are not mode bits.
+	if perm := st.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
 		return Key{}, fmt.Errorf("%w: %s is mode %04o, readable by others; run chmod 600 %s", ErrKeyPermissions, path, perm, path)
 	}
 	var buf bytes.Buffer

@@ -61,7 +61,7 @@ func parseCycloneDXXML(b []byte) (*Document, error) {
 	}
 	// Decoded here rather than through cdx.NewBOMDecoder so that errors can
 	// carry the decoder's position.
-	d := xml.NewDecoder(bytes.NewReader(b))
+	d := newXMLDecoder(b)
 	var bom cdx.BOM
 	if err := d.Decode(&bom); err != nil {
 		line, col := d.InputPos()
@@ -69,7 +69,7 @@ func parseCycloneDXXML(b []byte) (*Document, error) {
 		if errors.As(err, &se) {
 			line, col = se.Line, 0
 		}
-		return nil, &Error{Format: CycloneDXXML, Line: line, Column: col, Msg: "invalid CycloneDX XML: " + strings.TrimPrefix(err.Error(), "xml: "), Err: err}
+		return nil, &Error{Format: CycloneDXXML, Line: line, Column: col, Msg: "invalid CycloneDX XML: " + xmlMessage(err), Err: err}
 	}
 	return buildCycloneDX(&bom, CycloneDXXML, spec), nil
 }
@@ -79,7 +79,7 @@ func parseCycloneDXXML(b []byte) (*Document, error) {
 // decoder will recurse to, reports syntax errors with their line, and
 // returns the spec version from the root element's namespace.
 func checkXML(b []byte) (spec string, err error) {
-	d := xml.NewDecoder(bytes.NewReader(b))
+	d := newXMLDecoder(b)
 	fail := func(msg string, cause error) error {
 		line, col := d.InputPos()
 		var se *xml.SyntaxError
@@ -96,7 +96,7 @@ func checkXML(b []byte) (spec string, err error) {
 			break
 		}
 		if err != nil {
-			return "", fail("invalid XML: "+strings.TrimPrefix(err.Error(), "xml: "), err)
+			return "", fail("invalid XML: "+xmlMessage(err), err)
 		}
 		switch t := tok.(type) {
 		case xml.Directive:

@@ -33,37 +33,43 @@ func detect(b []byte) (Format, error) {
 			// "not an SBOM", which would mislead.
 			return "", err
 		case info.bomFormat.present:
-			return unknown(fmt.Sprintf("JSON with \"bomFormat\" %q, not \"CycloneDX\"", clip(info.bomFormat.str)))
+			return unknown(fmt.Sprintf("this is JSON with \"bomFormat\" %q, not \"CycloneDX\"", clip(info.bomFormat.str)))
 		case info.context:
-			return unknown("JSON-LD (SPDX 3 or another linked-data document)")
+			return unknown("this is JSON-LD (SPDX 3 or another linked-data document)")
 		}
-		return unknown(`JSON without "bomFormat": "CycloneDX" or "spdxVersion" at the top level`)
+		return unknown(`this is JSON without "bomFormat": "CycloneDX" or "spdxVersion" at the top level`)
 	case '<':
 		root, err := xmlRoot(b)
 		if err != nil {
-			return unknown(fmt.Sprintf("XML that could not be read (%v)", err))
+			// Unreadable before its root element (a bad prolog, an encoding
+			// other than UTF-8): if it names the CycloneDX namespace, let the
+			// CycloneDX reader say what is wrong, with the line.
+			if bytes.Contains(b[:min(len(b), 4096)], []byte(cycloneDXNamespace)) {
+				return CycloneDXXML, nil
+			}
+			return unknown(fmt.Sprintf("this is XML that could not be read (%s)", xmlMessage(err)))
 		}
 		if strings.HasPrefix(root.Space, cycloneDXNamespace) {
 			return CycloneDXXML, nil
 		}
 		if root.Local == "RDF" || strings.Contains(root.Space, "spdx.org") {
-			return unknown("SPDX RDF/XML")
+			return unknown("this is SPDX RDF/XML")
 		}
 		ns := "no namespace"
 		if root.Space != "" {
 			ns = fmt.Sprintf("namespace %q", clip(root.Space))
 		}
-		return unknown(fmt.Sprintf("XML whose root element is <%s> (%s), not a CycloneDX <bom> in %s1.x", clip(root.Local), ns, cycloneDXNamespace))
+		return unknown(fmt.Sprintf("this is XML whose root element is <%s> (%s), not a CycloneDX <bom> in %s1.x", clip(root.Local), ns, cycloneDXNamespace))
 	}
 	if line := firstContentLine(body); strings.HasPrefix(line, "SPDXVersion:") {
 		return SPDXTagValue, nil
 	} else if strings.HasPrefix(line, "spdxVersion:") || strings.HasPrefix(line, "---") || bytes.Contains(body, []byte("\nspdxVersion:")) {
-		return unknown("YAML (SPDX YAML)")
+		return unknown("this is YAML")
 	}
 	if bytes.HasPrefix(body, []byte("PK\x03\x04")) {
-		return unknown("a ZIP archive or spreadsheet")
+		return unknown("this is a ZIP archive or spreadsheet")
 	}
-	return unknown("unrecognised content")
+	return unknown("the content is not JSON, XML or SPDX tag-value")
 }
 
 // firstContentLine skips blank and comment lines, as SPDX tag-value allows.
@@ -184,7 +190,7 @@ func position(b []byte, off int) (line, col int) {
 
 // xmlRoot returns the name of the root element, reading only up to it.
 func xmlRoot(b []byte) (xml.Name, error) {
-	d := xml.NewDecoder(bytes.NewReader(b))
+	d := newXMLDecoder(b)
 	for {
 		tok, err := d.Token()
 		if err != nil {
@@ -197,4 +203,28 @@ func xmlRoot(b []byte) (xml.Name, error) {
 			return se.Name, nil
 		}
 	}
+}
+
+// newXMLDecoder is strict (the default) and refuses encodings other than
+// UTF-8 with a message that says what to do.
+func newXMLDecoder(b []byte) *xml.Decoder {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		switch strings.ToLower(label) {
+		case "utf8", "us-ascii", "ascii":
+			return r, nil // subsets or spellings of UTF-8
+		}
+		return nil, fmt.Errorf("the file declares encoding %q; only UTF-8 is accepted", clip(label))
+	}
+	return d
+}
+
+// xmlMessage drops the package prefix and the line encoding/xml repeats
+// in its syntax errors; the line goes into Error.Line instead.
+func xmlMessage(err error) string {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		return se.Msg
+	}
+	return strings.TrimPrefix(err.Error(), "xml: ")
 }

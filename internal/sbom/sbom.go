@@ -15,19 +15,26 @@
 //     children. SPDX files and snippets are not components.
 //   - Component.Name includes the CycloneDX group ("org.keycloak:keycloak-core"
 //     for Maven, "@babel/core" for npm): without it distinct components collide.
-//     A component without a name takes it from its PURL (or SWID tag).
+//     A component without a name takes it from its PURL (or SWID tag); one
+//     with no name, PURL or CPE is skipped with a warning. CycloneDX services
+//     are not components.
 //   - A PURL that packageurl-go refuses is cleared and reported in
 //     Document.Warnings; PURL keeps the string as written otherwise.
 //     Duplicates are found by the canonical PURL, else by name and version,
 //     and merged into the first occurrence (blank fields filled from later ones).
-//   - SpecVersion is the bare number: "1.6" for CycloneDX, "2.3" for SPDX.
+//   - SpecVersion is the bare number: "1.6" for CycloneDX (1.0–1.7, what
+//     cyclonedx-go knows), "2.3" for SPDX (2.1–2.3; 2.1 costs nothing extra).
 //   - Supplier is the supplier the SBOM states (CycloneDX supplier.name, SPDX
 //     PackageSupplier without its "Organization:" or "Person:" prefix); publisher
 //     and author are not substituted. CPEs are kept as written.
 //
+// CycloneDX is decoded by cyclonedx-go; SPDX is read here (see spdx.go for
+// why not tools-golang's readers).
+//
 // Hostile input: Parse refuses more than MaxSize bytes and JSON or XML nested
-// deeper than maxDepth, refuses XML with a DTD (so no entity expansion of any
-// kind), and turns a panic in a third-party parser into an error.
+// deeper than maxDepth (100) before any recursive decoder runs, refuses XML
+// with a DTD (so no entity expansion of any kind), bounds the warning list,
+// and turns a panic in a parser into an error.
 package sbom
 
 import (
@@ -113,7 +120,7 @@ var ErrUnknownFormat = errors.New("not an accepted SBOM format")
 // errPanic marks a panic recovered from a parser; tests and the fuzzer look for it.
 var errPanic = errors.New("parser panic")
 
-const accepted = "accepted formats: CycloneDX JSON or XML, SPDX 2.1–2.3 JSON or tag-value " +
+const accepted = "the accepted formats are CycloneDX JSON or XML and SPDX 2.1–2.3 JSON or tag-value " +
 	"(SPDX YAML, RDF/XML, XML and spreadsheets are not accepted)"
 
 // Error is a refusal to parse, with the format and place when known.
@@ -165,10 +172,8 @@ func ParseFormat(b []byte, f Format) (*Document, error) {
 	if err := checkSize(b); err != nil {
 		return nil, err
 	}
-	switch f {
-	case CycloneDXJSON, CycloneDXXML, SPDXJSON, SPDXTagValue:
-	default:
-		return nil, &Error{Msg: fmt.Sprintf("unknown format %q; %s", f, accepted), Err: ErrUnknownFormat}
+	if parsers[f] == nil {
+		return nil, &Error{Msg: fmt.Sprintf("unknown format %q; %s", clip(string(f)), accepted), Err: ErrUnknownFormat}
 	}
 	return parse(trimBOM(b), f)
 }
@@ -199,20 +204,19 @@ func parse(b []byte, f Format) (doc *Document, err error) {
 			err = &Error{Format: f, Msg: fmt.Sprintf("the file could not be read (parser failure: %v)", r), Err: errPanic}
 		}
 	}()
-	switch f {
-	case CycloneDXJSON:
-		doc, err = parseCycloneDXJSON(b)
-	case CycloneDXXML:
-		doc, err = parseCycloneDXXML(b)
-	case SPDXJSON:
-		doc, err = parseSPDXJSON(b)
-	default:
-		doc, err = parseSPDXTagValue(b)
-	}
+	doc, err = parsers[f](b)
 	if err != nil {
 		return nil, err
 	}
 	return doc, nil
+}
+
+// parsers is a variable so that a test can install one that panics.
+var parsers = map[Format]func([]byte) (*Document, error){
+	CycloneDXJSON: parseCycloneDXJSON,
+	CycloneDXXML:  parseCycloneDXXML,
+	SPDXJSON:      parseSPDXJSON,
+	SPDXTagValue:  parseSPDXTagValue,
 }
 
 // builder accumulates components, merging duplicates and collecting warnings.

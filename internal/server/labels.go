@@ -11,6 +11,8 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
 
@@ -251,3 +253,38 @@ func (s *Server) JWKS() []byte { return s.keys.JWKS() }
 
 // Keys gives the key ring (for the CLI's key rotation).
 func (s *Server) Keys() *label.KeyRing { return s.keys }
+
+// LabelFacts turns a label and its version's declared facts into the
+// CTA-2120 record's facts.
+func LabelFacts(l store.Label, v registry.Version, lvl scheme.Resolved, url string) label.Facts {
+	f := label.Facts{ProductName: l.ProductName, Manufacturer: l.Manufacturer, ModelNumber: l.ModelNumber,
+		SoftwareVersion: l.SoftwareVersion, HardwareVersion: v.HardwareVersion, ProductCategory: l.Category,
+		AuthorizationDate: l.Issued, CertifyingBody: lvl.Scheme.Owner, QRURL: url,
+		PasswordType: v.Facts.PasswordType, PasswordChangeMethod: v.Facts.PasswordChange, HowToSecure: v.Facts.HowToSecure,
+		UpdateMode: v.Facts.UpdateMode, Sensors: v.Facts.Sensors, DataDeletion: v.Facts.DataDeletion,
+		AccountDeactivation: v.Facts.AccountDeactivation, Encryption: v.Facts.Encryption, SecurityContact: v.Facts.SecurityContact,
+		DisclosurePolicyURL: v.Facts.DisclosurePolicyURL, SBOMAvailable: &v.Facts.SBOMAvailable, HBOMAvailable: &v.Facts.HBOMAvailable,
+		LabelLevel: lvl.Name(), ValidUntil: l.ValidUntil, Status: string(l.Status), Created: l.Issued, Modified: l.Issued}
+	if t, err := time.Parse(time.DateOnly, v.Facts.SupportEnd); err == nil {
+		f.SupportEndDate = t
+	}
+	return f
+}
+
+// PublicRecord is a label's CTA-2120 public record, limited to the fields
+// its scheme publishes.
+func (s *Server) PublicRecord(ctx context.Context, id string) (label.PublicRecord, error) {
+	l, err := s.store.Label(ctx, id)
+	if err != nil {
+		return label.PublicRecord{}, err
+	}
+	lvl, err := s.Needs(ctx, store.Application{SchemeID: l.SchemeID, SchemeVersion: l.SchemeVersion, LevelID: l.LevelID})
+	if err != nil {
+		return label.PublicRecord{}, err
+	}
+	v, err := s.store.Version(ctx, l.VersionID)
+	if err != nil {
+		return label.PublicRecord{}, err
+	}
+	return label.NewPublicRecord(LabelFacts(l, v, lvl, s.LabelURL(l.ID)), lvl.Scheme.PublicFields)
+}

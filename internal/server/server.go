@@ -6,20 +6,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/data"
-	"github.com/hallmark-iot/hallmark/internal/api"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/store"
-	"github.com/hallmark-iot/hallmark/internal/web"
 )
 
 // Config is what a Hallmark instance needs to start.
@@ -133,80 +129,8 @@ func (s *Server) ImportFramework(ctx context.Context, f catalog.Framework, repla
 	return s.reload(ctx)
 }
 
-// Handler is the one route table.
-func (s *Server) Handler() (http.Handler, error) {
-	mux := http.NewServeMux()
-	(&api.API{Catalogs: s, Schemes: s, AdminToken: s.cfg.AdminToken}).Register(mux)
-	w, err := web.New(s)
-	if err != nil {
-		return nil, err
-	}
-	w.Register(mux)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.store.Ping(r.Context()); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok\n"))
-	})
-	return recoverer(logRequests(mux)), nil
-}
+// Config returns the server's configuration.
+func (s *Server) Config() Config { return s.cfg }
 
-// recoverer turns a panic in a handler into a 500 and a log line, so one
-// bad request never takes the server down.
-func recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				slog.Error("panic in handler", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-				http.Error(w, "internal error", http.StatusInternalServerError)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		slog.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "took", time.Since(start))
-	})
-}
-
-// ListenAndServe serves h on addr until ctx ends, then shuts down gracefully.
-func ListenAndServe(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(shutdown)
-	}
-}
+// Ping checks the database answers, for health checks.
+func (s *Server) Ping(ctx context.Context) error { return s.store.Ping(ctx) }

@@ -446,3 +446,104 @@ func (s *Server) now() time.Time {
 
 // IsNotFound reports whether err means "no such thing (that you may see)".
 func IsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// AppView is everything the application page shows.
+type AppView struct {
+	App      store.Application
+	Needs    scheme.Resolved
+	Findings map[string]assess.Finding
+	Events   []store.AppEvent
+	Evidence []store.Evidence
+	Steps    []assess.Step // what the principal may do now
+	Labs     []registry.Organisation
+	Version  registry.Version
+}
+
+// ApplicationView gathers an application for the principal.
+func (s *Server) ApplicationView(ctx context.Context, p Principal, id int64) (AppView, error) {
+	a, err := s.Application(ctx, p, id)
+	if err != nil {
+		return AppView{}, err
+	}
+	v := AppView{App: a, Findings: map[string]assess.Finding{}, Steps: assess.Allowed(a.State, actorOf(p))}
+	if v.Needs, err = s.Needs(ctx, a); err != nil {
+		return v, err
+	}
+	fs, err := s.store.Findings(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	for _, f := range fs {
+		v.Findings[f.Requirement] = f
+	}
+	if v.Events, err = s.store.AppEvents(ctx, id); err != nil {
+		return v, err
+	}
+	if v.Evidence, err = s.store.EvidenceList(ctx, id); err != nil {
+		return v, err
+	}
+	if v.Version, err = s.store.Version(ctx, a.VersionID); err != nil {
+		return v, err
+	}
+	if slices.Contains(v.Steps, assess.Assign) {
+		if v.Labs, err = s.store.Organisations(ctx, registry.AssessorLab); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// ProductView is a product with its versions, for the principal.
+type ProductView struct {
+	Product  registry.Product
+	Versions []registry.Version
+	Owner    bool
+}
+
+// ProductView gathers a product the principal may see.
+func (s *Server) ProductView(ctx context.Context, p Principal, id int64) (ProductView, error) {
+	prod, err := s.Product(ctx, p, id)
+	if err != nil {
+		return ProductView{}, err
+	}
+	vs, err := s.store.Versions(ctx, id)
+	return ProductView{Product: prod, Versions: vs, Owner: auth.SameOrg(p, prod.ManufacturerID)}, err
+}
+
+// Components lists a version's SBOM components.
+func (s *Server) Components(ctx context.Context, versionID int64, limit, offset int) ([]store.Component, error) {
+	return s.store.Components(ctx, versionID, limit, offset)
+}
+
+// Version returns one product version.
+func (s *Server) Version(ctx context.Context, id int64) (registry.Version, error) {
+	return s.store.Version(ctx, id)
+}
+
+// LabelsFor lists labels the principal manages: a manufacturer's own, or
+// those of the schemes an authority runs.
+func (s *Server) LabelsFor(ctx context.Context, p Principal, q store.LabelQuery) ([]store.Label, int, error) {
+	switch p.Role {
+	case auth.RoleManufacturer:
+		q.ManufacturerID = p.OrgID
+	case auth.RoleAuthorityAdmin:
+		org, err := s.store.Organisation(ctx, p.OrgID)
+		if err != nil {
+			return nil, 0, err
+		}
+		if q.SchemeID == "" && len(org.Schemes) > 0 {
+			q.SchemeID = org.Schemes[0]
+		}
+		if !slices.Contains(org.Schemes, q.SchemeID) {
+			return nil, 0, fmt.Errorf("%w: your authority does not run %s", ErrDenied, q.SchemeID)
+		}
+	default:
+		return nil, 0, ErrDenied
+	}
+	return s.store.Labels(ctx, q)
+}
+
+// OrganisationOf returns the principal's organisation.
+func (s *Server) OrganisationOf(ctx context.Context, p Principal) (registry.Organisation, error) {
+	return s.store.Organisation(ctx, p.OrgID)
+}

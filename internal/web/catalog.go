@@ -13,7 +13,7 @@ type topicGroup struct {
 }
 
 func (h *Web) catalog(w http.ResponseWriter, r *http.Request) {
-	c := h.Data.Catalog()
+	c := h.App.Catalog()
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if len(q) > 200 {
 		h.badRequest(w, r, "The search text is longer than 200 characters; use a few key words.")
@@ -45,7 +45,7 @@ func (h *Web) catalog(w http.ResponseWriter, r *http.Request) {
 		Q, Topic string
 		Results  []catalog.Requirement
 		Groups   []topicGroup
-	}{page{Title: "Catalogue", Nav: "catalog"}, c, q, topic, results, groups})
+	}{h.page(r, "Catalogue", "catalog"), c, q, topic, results, groups})
 }
 
 type mappingGroup struct {
@@ -61,7 +61,7 @@ type mappingLink struct {
 }
 
 func (h *Web) requirement(w http.ResponseWriter, r *http.Request) {
-	c := h.Data.Catalog()
+	c := h.App.Catalog()
 	req, ok := c.Requirement(r.PathValue("id"))
 	if !ok {
 		h.NotFound(w, r, "There is no requirement "+r.PathValue("id")+" in the catalogue.")
@@ -88,7 +88,7 @@ func (h *Web) requirement(w http.ResponseWriter, r *http.Request) {
 		Requirement catalog.Requirement
 		Topic       catalog.Topic
 		Mappings    []mappingGroup
-	}{page{Title: req.ID + " " + req.Title, Nav: "catalog"}, req, topic, groups})
+	}{h.page(r, req.ID+" "+req.Title, "catalog"), req, topic, groups})
 }
 
 type frameworkRow struct {
@@ -97,7 +97,7 @@ type frameworkRow struct {
 }
 
 func (h *Web) frameworks(w http.ResponseWriter, r *http.Request) {
-	c := h.Data.Catalog()
+	c := h.App.Catalog()
 	var rows []frameworkRow
 	for _, f := range c.Frameworks {
 		rows = append(rows, frameworkRow{Framework: f, Items: len(f.Items), Unmapped: len(c.Unmapped(f.ID))})
@@ -105,7 +105,7 @@ func (h *Web) frameworks(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "frameworks", struct {
 		page
 		Frameworks []frameworkRow
-	}{page{Title: "Frameworks", Nav: "frameworks"}, rows})
+	}{h.page(r, "Frameworks", "frameworks"), rows})
 }
 
 type clauseView struct {
@@ -119,7 +119,7 @@ type itemView struct {
 }
 
 func (h *Web) framework(w http.ResponseWriter, r *http.Request) {
-	c := h.Data.Catalog()
+	c := h.App.Catalog()
 	f, ok := c.Framework(r.PathValue("id"))
 	if !ok {
 		h.NotFound(w, r, "There is no framework "+r.PathValue("id")+".")
@@ -137,7 +137,7 @@ func (h *Web) framework(w http.ResponseWriter, r *http.Request) {
 		page
 		Framework catalog.Framework
 		Clauses   []clauseView
-	}{page{Title: f.Short, Nav: "frameworks"}, f, clauses})
+	}{h.page(r, f.Short, "frameworks"), f, clauses})
 }
 
 // matrix is the From × To grid of a crosswalk, cell values "full",
@@ -176,14 +176,14 @@ func buildMatrix(x catalog.Crosswalk) *matrix {
 }
 
 func (h *Web) crosswalk(w http.ResponseWriter, r *http.Request) {
-	c := h.Data.Catalog()
+	c := h.App.Catalog()
 	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
 	data := struct {
 		page
 		Frameworks []catalog.Framework
 		From, To   string
 		X          *crosswalkView
-	}{page: page{Title: "Crosswalk", Nav: "crosswalk"}, Frameworks: c.Frameworks, From: from, To: to}
+	}{page: h.page(r, "Crosswalk", "crosswalk"), Frameworks: c.Frameworks, From: from, To: to}
 	if from == "" && to == "" {
 		// A useful first view: does EN 303 645 give PSTI compliance?
 		data.From, data.To = "uk-psti-2023", "etsi-en-303-645-v2.1.1"
@@ -209,5 +209,5 @@ func (h *Web) glossary(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "glossary", struct {
 		page
 		Terms []catalog.Term
-	}{page{Title: "Glossary", Nav: "glossary"}, h.Data.Catalog().Glossary})
+	}{h.page(r, "Glossary", "glossary"), h.App.Catalog().Glossary})
 }

@@ -16,23 +16,23 @@ func (h *Web) schemes(w http.ResponseWriter, r *http.Request) {
 		Version int
 	}
 	var rows []row
-	for _, s := range h.Data.Schemes().Sorted() {
-		src, v := h.Data.SchemeInfo(s.ID)
+	for _, s := range h.App.Schemes().Sorted() {
+		src, v := h.App.SchemeInfo(s.ID)
 		rows = append(rows, row{s, src, v})
 	}
 	h.render(w, r, http.StatusOK, "schemes", struct {
 		page
 		Schemes []row
-	}{page{Title: "Schemes", Nav: "schemes"}, rows})
+	}{h.page(r, "Schemes", "schemes"), rows})
 }
 
 func (h *Web) scheme(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.Data.Schemes()[r.PathValue("id")]
+	s, ok := h.App.Schemes()[r.PathValue("id")]
 	if !ok {
 		h.NotFound(w, r, "There is no scheme "+r.PathValue("id")+".")
 		return
 	}
-	c := h.Data.Catalog()
+	c := h.App.Catalog()
 	var levels []scheme.Resolved
 	for _, l := range s.Levels {
 		res, err := scheme.Resolve(c, s, l.ID)
@@ -42,9 +42,9 @@ func (h *Web) scheme(w http.ResponseWriter, r *http.Request) {
 		}
 		levels = append(levels, res)
 	}
-	src, version := h.Data.SchemeInfo(s.ID)
+	src, version := h.App.SchemeInfo(s.ID)
 	var others []scheme.Resolved
-	if all, err := h.Data.Schemes().AllLevels(c); err == nil {
+	if all, err := h.App.Schemes().AllLevels(c); err == nil {
 		others = all
 	}
 	h.render(w, r, http.StatusOK, "scheme", struct {
@@ -54,11 +54,11 @@ func (h *Web) scheme(w http.ResponseWriter, r *http.Request) {
 		Source  string
 		Version int
 		Others  []scheme.Resolved
-	}{page{Title: s.Name, Nav: "schemes"}, s, levels, src, version, others})
+	}{h.page(r, s.Name, "schemes"), s, levels, src, version, others})
 }
 
 func (h *Web) compare(w http.ResponseWriter, r *http.Request) {
-	c, set := h.Data.Catalog(), h.Data.Schemes()
+	c, set := h.App.Catalog(), h.App.Schemes()
 	all, _ := set.AllLevels(c)
 	a, b := r.URL.Query().Get("a"), r.URL.Query().Get("b")
 	data := struct {
@@ -66,7 +66,7 @@ func (h *Web) compare(w http.ResponseWriter, r *http.Request) {
 		Levels []scheme.Resolved
 		A, B   string
 		X      *scheme.Comparison
-	}{page: page{Title: "Compare schemes", Nav: "compare"}, Levels: all, A: a, B: b}
+	}{page: h.page(r, "Compare schemes", "compare"), Levels: all, A: a, B: b}
 	if a == "" && b == "" {
 		data.A, data.B = "sg-cls@3", "fi-traficom@label"
 	}
@@ -90,7 +90,7 @@ func (h *Web) compare(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Web) matrix(w http.ResponseWriter, r *http.Request) {
-	levels, err := h.Data.Schemes().AllLevels(h.Data.Catalog())
+	levels, err := h.App.Schemes().AllLevels(h.App.Catalog())
 	if err != nil {
 		h.badRequest(w, r, err.Error())
 		return
@@ -100,23 +100,23 @@ func (h *Web) matrix(w http.ResponseWriter, r *http.Request) {
 		page
 		M   scheme.Matrix
 		SVG template.HTML
-	}{page{Title: "Scheme matrix", Nav: "matrix"}, m, heatmap(m)})
+	}{h.page(r, "Scheme matrix", "matrix"), m, heatmap(m)})
 }
 
 func (h *Web) agreements(w http.ResponseWriter, r *http.Request) {
-	c, set := h.Data.Catalog(), h.Data.Schemes()
+	c, set := h.App.Catalog(), h.App.Schemes()
 	var checks []scheme.AgreementCheck
-	for _, a := range h.Data.Agreements() {
+	for _, a := range h.App.Agreements() {
 		checks = append(checks, set.Check(c, a))
 	}
 	h.render(w, r, http.StatusOK, "agreements", struct {
 		page
 		Checks []scheme.AgreementCheck
-	}{page{Title: "Mutual recognition", Nav: "agreements"}, checks})
+	}{h.page(r, "Mutual recognition", "agreements"), checks})
 }
 
 func (h *Web) whatIf(w http.ResponseWriter, r *http.Request) {
-	c, set := h.Data.Catalog(), h.Data.Schemes()
+	c, set := h.App.Catalog(), h.App.Schemes()
 	s, ok := set[r.PathValue("id")]
 	if !ok {
 		h.NotFound(w, r, "There is no scheme "+r.PathValue("id")+".")
@@ -137,7 +137,7 @@ func (h *Web) whatIf(w http.ResponseWriter, r *http.Request) {
 		Result  *scheme.WhatIf
 		Add     []string
 		Remove  []string
-	}{page: page{Title: "What if: " + base.Name(), Nav: "schemes"}, Base: base, Add: add, Remove: remove}
+	}{page: h.page(r, "What if: "+base.Name(), "schemes"), Base: base, Add: add, Remove: remove}
 	have := base.Methods()
 	for _, req := range c.Requirements {
 		if _, ok := have[req.ID]; !ok {

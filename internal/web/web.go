@@ -12,8 +12,11 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
+	"github.com/hallmark-iot/hallmark/internal/server"
 )
 
 //go:embed templates/*.html
@@ -22,18 +25,12 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Backend is what the pages read: the catalogue and the schemes.
-type Backend interface {
-	Catalog() *catalog.Catalog
-	Schemes() scheme.Set
-	Agreements() []scheme.Agreement
-	SchemeInfo(id string) (source string, version int)
-}
-
-// Web serves the pages.
+// Web serves the pages over the application server.
 type Web struct {
-	Data  Backend
-	pages map[string]*template.Template
+	App    *server.Server
+	Secure bool   // served over HTTPS: Secure, __Host- cookies
+	Origin string // the site's origin, for the same-origin check on forms
+	pages  map[string]*template.Template
 }
 
 var funcs = template.FuncMap{
@@ -95,6 +92,44 @@ var funcs = template.FuncMap{
 		}
 		return "cannot check"
 	},
+	"stepName": func(s assess.Step) string {
+		switch s {
+		case assess.Submit:
+			return "Submit for assessment"
+		case assess.Withdraw:
+			return "Withdraw the application"
+		case assess.Assign:
+			return "Assign to this lab"
+		case assess.Complete:
+			return "Complete the assessment"
+		case assess.Return:
+			return "Return to the assessor"
+		case assess.Approve:
+			return "Approve and issue the label"
+		case assess.Reject:
+			return "Reject"
+		}
+		return string(s)
+	},
+	"verdicts": func() []assess.Verdict { return []assess.Verdict{assess.Pass, assess.Fail, assess.NotApplicable} },
+	"labelStatuses": func() []assess.LabelStatus {
+		return []assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired}
+	},
+	"statusText": func(s assess.LabelStatus) string {
+		switch s {
+		case assess.Active:
+			return "Valid: this label is in good standing."
+		case assess.Suspended:
+			return "Suspended: the authority has put this label on hold."
+		case assess.Revoked:
+			return "Revoked: this label has been withdrawn."
+		case assess.Surrendered:
+			return "Surrendered: the manufacturer gave this label up."
+		case assess.Expired:
+			return "Expired: this label's validity has ended."
+		}
+		return string(s)
+	},
 	"anchor": func(s string) string {
 		return "term-" + strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
@@ -106,17 +141,17 @@ var funcs = template.FuncMap{
 }
 
 // New parses the templates; it fails only if a template is broken.
-func New(b Backend) (*Web, error) {
-	w := &Web{Data: b, pages: map[string]*template.Template{}}
+func New(app *server.Server, secure bool, publicURL string) (*Web, error) {
+	w := &Web{App: app, Secure: secure, Origin: originOf(publicURL), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	for _, n := range names {
-		if n == "templates/layout.html" {
+		if n == "templates/layout.html" || n == "templates/partials.html" {
 			continue
 		}
-		t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
 		if err != nil {
 			return nil, err
 		}
@@ -133,30 +168,86 @@ func (h *Web) Register(mux *http.ServeMux) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fileServer.ServeHTTP(w, r)
 	}))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+	handle := func(pattern string, f http.HandlerFunc) { mux.Handle(pattern, h.withSession(f)) }
+	handle("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/catalog", http.StatusFound)
 	})
-	mux.HandleFunc("GET /catalog", h.catalog)
-	mux.HandleFunc("GET /catalog/requirements/{id}", h.requirement)
-	mux.HandleFunc("GET /frameworks", h.frameworks)
-	mux.HandleFunc("GET /frameworks/{id}", h.framework)
-	mux.HandleFunc("GET /crosswalk", h.crosswalk)
-	mux.HandleFunc("GET /glossary", h.glossary)
-	mux.HandleFunc("GET /schemes", h.schemes)
-	mux.HandleFunc("GET /schemes/{id}", h.scheme)
-	mux.HandleFunc("GET /schemes/{id}/levels/{level}/whatif", h.whatIf)
-	mux.HandleFunc("GET /compare", h.compare)
-	mux.HandleFunc("GET /matrix", h.matrix)
-	mux.HandleFunc("GET /agreements", h.agreements)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /catalog", h.catalog)
+	handle("GET /catalog/requirements/{id}", h.requirement)
+	handle("GET /frameworks", h.frameworks)
+	handle("GET /frameworks/{id}", h.framework)
+	handle("GET /crosswalk", h.crosswalk)
+	handle("GET /glossary", h.glossary)
+	handle("GET /schemes", h.schemes)
+	handle("GET /schemes/{id}", h.scheme)
+	handle("GET /schemes/{id}/levels/{level}/whatif", h.whatIf)
+	handle("GET /compare", h.compare)
+	handle("GET /matrix", h.matrix)
+	handle("GET /agreements", h.agreements)
+
+	// Accounts.
+	handle("GET /login", h.loginForm)
+	handle("POST /login", h.login)
+	handle("POST /logout", h.logout)
+	handle("GET /register", h.registerForm)
+	handle("POST /register", h.register)
+
+	// The public registry of labels.
+	handle("GET /labels", h.labels)
+	handle("GET /labels/{id}", h.label)
+	handle("GET /labels/{id}/qr.svg", h.labelQR)
+	handle("GET /labels/{id}/qr.png", h.labelQR)
+	handle("GET /labels/{id}/credential.jwt", h.labelCredential)
+	handle("GET /status/{purpose}/{list}", h.statusList)
+	handle("GET /.well-known/hallmark/keys.json", h.keys)
+
+	// The console: each role's work.
+	handle("GET /console", h.signedIn(h.console))
+	handle("GET /console/products", h.signedIn(h.products))
+	handle("POST /console/products", h.signedIn(h.createProduct))
+	handle("GET /console/products/{id}", h.signedIn(h.product))
+	handle("POST /console/products/{id}/versions", h.signedIn(h.createVersion))
+	handle("POST /console/versions/{id}/apply", h.signedIn(h.apply))
+	handle("GET /console/applications", h.signedIn(h.applications))
+	handle("GET /console/applications/{id}", h.signedIn(h.application))
+	handle("POST /console/applications/{id}/step", h.signedIn(h.step))
+	handle("POST /console/applications/{id}/evidence", h.signedIn(h.addEvidence))
+	handle("GET /console/applications/{id}/evidence/{ev}", h.signedIn(h.evidence))
+	handle("POST /console/applications/{id}/findings", h.signedIn(h.recordFindings))
+	handle("GET /console/labels", h.signedIn(h.consoleLabels))
+	handle("POST /console/labels/{id}", h.signedIn(h.changeLabel))
+	handle("/", func(w http.ResponseWriter, r *http.Request) {
 		h.NotFound(w, r, "There is no page at this address.")
 	})
 }
 
 // page is what every template receives, plus its own fields.
 type page struct {
-	Title string
-	Nav   string
+	Title    string
+	Nav      string
+	User     auth.Principal
+	SignedIn bool
+	CSRF     string
+}
+
+// page builds the common page fields for a request.
+func (h *Web) page(r *http.Request, title, nav string) page {
+	p := principal(r)
+	pg := page{Title: title, Nav: nav, User: p, SignedIn: !p.IsAnonymous()}
+	if sid := sessionID(r); sid != "" {
+		pg.CSRF = h.App.CSRFToken(sid)
+	}
+	return pg
+}
+
+// originOf reduces a URL to scheme://host[:port].
+func originOf(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
+			return u[:i+3+j]
+		}
+	}
+	return u
 }
 
 // render writes a page to a buffer first, so a template error becomes a
@@ -181,12 +272,12 @@ func (h *Web) NotFound(w http.ResponseWriter, r *http.Request, msg string) {
 	h.render(w, r, http.StatusNotFound, "error", struct {
 		page
 		Message string
-	}{page{Title: "Not found"}, msg})
+	}{h.page(r, "Not found", ""), msg})
 }
 
 func (h *Web) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
 	h.render(w, r, http.StatusBadRequest, "error", struct {
 		page
 		Message string
-	}{page{Title: "Bad request"}, msg})
+	}{h.page(r, "Bad request", ""), msg})
 }

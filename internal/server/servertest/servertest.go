@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/httpd"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
@@ -50,7 +51,7 @@ func Start(t testing.TB, d store.Dialect) *Instance {
 	if err := srv.LoadDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h, err := srv.Handler()
+	h, err := httpd.Handler(srv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,503 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+func (a *API) registerRegistry(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/labels", a.labels)
+	mux.HandleFunc("GET /api/v1/labels/{id}", a.label)
+	mux.HandleFunc("GET /api/v1/labels/{id}/credential", a.labelCredential)
+	mux.HandleFunc("GET /api/v1/labels/{id}/status", a.labelStatus)
+	mux.HandleFunc("GET /api/v1/labels/{id}/cta2120", a.labelCTA)
+	mux.HandleFunc("POST /api/v1/labels/{id}/actions", a.withToken(a.labelAction))
+
+	mux.HandleFunc("GET /api/v1/products", a.withToken(a.products))
+	mux.HandleFunc("POST /api/v1/products", a.withToken(a.createProduct))
+	mux.HandleFunc("GET /api/v1/products/{id}", a.withToken(a.product))
+	mux.HandleFunc("POST /api/v1/products/{id}/versions", a.withToken(a.createVersion))
+	mux.HandleFunc("PUT /api/v1/versions/{id}/sbom", a.withToken(a.putSBOM))
+	mux.HandleFunc("GET /api/v1/applications", a.withToken(a.applications))
+	mux.HandleFunc("POST /api/v1/applications", a.withToken(a.createApplication))
+	mux.HandleFunc("GET /api/v1/applications/{id}", a.withToken(a.application))
+	mux.HandleFunc("POST /api/v1/applications/{id}/steps", a.withToken(a.applicationStep))
+	mux.HandleFunc("POST /api/v1/applications/{id}/findings", a.withToken(a.recordFinding))
+	mux.HandleFunc("POST /api/v1/applications/{id}/evidence", a.withToken(a.addEvidence))
+}
+
+type principalKey struct{}
+
+// withToken resolves an API bearer token into the account it belongs to;
+// without one the request is anonymous (and the handler decides).
+func (a *API) withToken(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := auth.Anonymous
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			pp, valid := a.App.TokenPrincipal(r.Context(), tok)
+			if !valid {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark", error="invalid_token"`)
+				WriteProblem(w, r, http.StatusUnauthorized, "the API token is unknown or revoked; create one in the console")
+				return
+			}
+			p = pp
+		}
+		next(w, r.WithContext(contextWith(r, p)))
+	}
+}
+
+func who(r *http.Request) auth.Principal {
+	if p, ok := r.Context().Value(principalKey{}).(auth.Principal); ok {
+		return p
+	}
+	return auth.Anonymous
+}
+
+// fail maps application errors to problem responses.
+func fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case server.IsNotFound(err):
+		WriteProblem(w, r, http.StatusNotFound, "not found, or your account may not see it")
+	case errors.Is(err, server.ErrDenied):
+		if who(r).IsAnonymous() {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
+			WriteProblem(w, r, http.StatusUnauthorized, "send an API token as 'Authorization: Bearer <token>'")
+			return
+		}
+		WriteProblem(w, r, http.StatusForbidden, err.Error())
+	case errors.Is(err, server.ErrInvalid):
+		var fe registry.Errors
+		if errors.As(err, &fe) {
+			writeProblemErrors(w, r, http.StatusUnprocessableEntity, "the input is not valid; nothing was stored", err)
+			return
+		}
+		WriteProblem(w, r, http.StatusUnprocessableEntity, err.Error())
+	case errors.Is(err, assess.ErrIllegal), errors.Is(err, store.ErrConflict):
+		WriteProblem(w, r, http.StatusConflict, err.Error())
+	default:
+		WriteProblem(w, r, http.StatusInternalServerError, "the request could not be completed; nothing was changed")
+	}
+}
+
+// decode reads a JSON body of at most limit bytes into v, strictly.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		WriteProblem(w, r, http.StatusUnsupportedMediaType, "send JSON with Content-Type: application/json")
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			WriteProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d KiB", limit>>10))
+			return false
+		}
+		WriteProblem(w, r, http.StatusBadRequest, "the JSON body could not be read: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		WriteProblem(w, r, http.StatusNotFound, "no such id")
+		return 0, false
+	}
+	return id, true
+}
+
+// Public label data.
+
+type labelJSON struct {
+	ID            string            `json:"id"`
+	Status        string            `json:"status"`
+	Scheme        string            `json:"scheme"`
+	SchemeVersion int               `json:"scheme_version"`
+	Level         string            `json:"level"`
+	Product       string            `json:"product"`
+	ModelNumber   string            `json:"model_number"`
+	Version       string            `json:"software_version"`
+	Manufacturer  string            `json:"manufacturer"`
+	Issued        time.Time         `json:"issued"`
+	ValidUntil    *time.Time        `json:"valid_until,omitempty"`
+	PageURL       string            `json:"page_url"`
+	CredentialSHA string            `json:"credential_sha256"`
+	History       []labelEventJSON  `json:"history,omitempty"`
+	Links         map[string]string `json:"links"`
+}
+
+type labelEventJSON struct {
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+func (a *API) toLabelJSON(l store.Label, events []store.LabelEvent) labelJSON {
+	out := labelJSON{ID: l.ID, Status: string(l.Status), Scheme: l.SchemeID, SchemeVersion: l.SchemeVersion, Level: l.LevelID,
+		Product: l.ProductName, ModelNumber: l.ModelNumber, Version: l.SoftwareVersion, Manufacturer: l.Manufacturer,
+		Issued: l.Issued, PageURL: a.App.LabelURL(l.ID), CredentialSHA: l.CredentialHash,
+		Links: map[string]string{"credential": "/api/v1/labels/" + l.ID + "/credential", "status": "/api/v1/labels/" + l.ID + "/status",
+			"cta2120": "/api/v1/labels/" + l.ID + "/cta2120", "qr_svg": "/labels/" + l.ID + "/qr.svg"}}
+	if !l.ValidUntil.IsZero() {
+		v := l.ValidUntil
+		out.ValidUntil = &v
+	}
+	for _, e := range events {
+		out.History = append(out.History, labelEventJSON{e.At, e.Action, string(e.From), string(e.To), e.Reason})
+	}
+	return out
+}
+
+func (a *API) labels(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := page(r)
+	if err != nil {
+		WriteProblem(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	q := r.URL.Query()
+	list, total, err := a.App.Labels(r.Context(), store.LabelQuery{Text: q.Get("q"), SchemeID: q.Get("scheme"),
+		Status: assess.LabelStatus(q.Get("status")), Category: q.Get("category"), Limit: limit, Offset: offset})
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	items := []labelJSON{}
+	for _, l := range list {
+		items = append(items, a.toLabelJSON(l, nil))
+	}
+	writeJSON(w, http.StatusOK, List[labelJSON]{Items: items, Total: total, Limit: limit, Offset: offset})
+}
+
+func (a *API) label(w http.ResponseWriter, r *http.Request) {
+	l, ev, err := a.App.Label(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	writeJSON(w, http.StatusOK, a.toLabelJSON(l, ev))
+}
+
+func (a *API) labelCredential(w http.ResponseWriter, r *http.Request) {
+	l, _, err := a.App.Label(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vc+jwt")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write([]byte(l.Credential))
+}
+
+// labelStatus answers the status now, with where the signed status lists
+// are, for clients that do not verify credentials themselves.
+func (a *API) labelStatus(w http.ResponseWriter, r *http.Request) {
+	l, _, err := a.App.Label(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	list := l.StatusIndex / label.MinListBits
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": l.ID, "status": l.Status, "as_of": time.Now().UTC().Format(time.RFC3339),
+		"status_lists": map[string]any{
+			"revocation": a.App.StatusListURL(label.PurposeRevocation, list),
+			"suspension": a.App.StatusListURL(label.PurposeSuspension, list),
+			"index":      l.StatusIndex % label.MinListBits,
+		},
+	})
+}
+
+func (a *API) labelCTA(w http.ResponseWriter, r *http.Request) {
+	rec, err := a.App.PublicRecord(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+func (a *API) labelAction(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Action string `json:"action"`
+		Reason string `json:"reason"`
+	}
+	if !decode(w, r, 16<<10, &body) {
+		return
+	}
+	to, err := a.App.ChangeLabel(r.Context(), who(r), r.PathValue("id"), assess.LabelAction(body.Action), body.Reason)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "status": string(to)})
+}
+
+// Registry.
+
+func (a *API) products(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := page(r)
+	if err != nil {
+		WriteProblem(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	list, total, err := a.App.Products(r.Context(), who(r), store.ProductQuery{Text: r.URL.Query().Get("q"), Category: r.URL.Query().Get("category"), Limit: limit, Offset: offset})
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []registry.Product{}
+	}
+	writeJSON(w, http.StatusOK, List[registry.Product]{Items: list, Total: total, Limit: limit, Offset: offset})
+}
+
+func (a *API) createProduct(w http.ResponseWriter, r *http.Request) {
+	var p registry.Product
+	if !decode(w, r, 64<<10, &p) {
+		return
+	}
+	id, err := a.App.CreateProduct(r.Context(), who(r), p)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/products/%d", id))
+	writeJSON(w, http.StatusCreated, map[string]int64{"id": id})
+}
+
+func (a *API) product(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	v, err := a.App.ProductView(r.Context(), who(r), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if v.Versions == nil {
+		v.Versions = []registry.Version{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		registry.Product
+		Versions []registry.Version `json:"versions"`
+	}{v.Product, v.Versions})
+}
+
+func (a *API) createVersion(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	var v registry.Version
+	if !decode(w, r, 64<<10, &v) {
+		return
+	}
+	v.ProductID = id
+	vid, err := a.App.CreateVersion(r.Context(), who(r), v, nil)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]int64{"id": vid})
+}
+
+// putSBOM takes the SBOM file itself as the body (CycloneDX or SPDX).
+func (a *API) putSBOM(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	ct := strings.Split(r.Header.Get("Content-Type"), ";")[0]
+	switch ct {
+	case "application/json", "application/vnd.cyclonedx+json", "application/vnd.cyclonedx+xml", "application/xml", "text/xml",
+		"application/spdx+json", "text/spdx", "text/plain":
+	default:
+		WriteProblem(w, r, http.StatusUnsupportedMediaType, "send a CycloneDX (JSON or XML) or SPDX (JSON or tag-value) SBOM with its content type")
+		return
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 32<<20))
+	if err != nil {
+		WriteProblem(w, r, http.StatusRequestEntityTooLarge, "an SBOM is at most 32 MiB")
+		return
+	}
+	sb, err := server.ParseSBOM(b)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if err := a.App.UploadSBOM(r.Context(), who(r), id, sb); err != nil {
+		fail(w, r, err)
+		return
+	}
+	warnings := sb.Warnings
+	if warnings == nil {
+		warnings = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"format": sb.Format, "components": len(sb.Components), "sha256": sb.Digest, "warnings": warnings})
+}
+
+type appJSON struct {
+	ID            int64        `json:"id"`
+	VersionID     int64        `json:"version_id"`
+	Product       string       `json:"product"`
+	Manufacturer  string       `json:"manufacturer"`
+	Scheme        string       `json:"scheme"`
+	SchemeVersion int          `json:"scheme_version"`
+	Level         string       `json:"level"`
+	State         assess.State `json:"state"`
+	AssessorOrgID int64        `json:"assessor_org_id,omitempty"`
+	Label         string       `json:"label,omitempty"`
+	Updated       time.Time    `json:"updated"`
+}
+
+func toAppJSON(a store.Application) appJSON {
+	return appJSON{a.ID, a.VersionID, a.ProductName + " " + a.SoftwareVersion, a.Manufacturer, a.SchemeID, a.SchemeVersion,
+		a.LevelID, a.State, a.AssessorOrgID, a.LabelID, a.Updated}
+}
+
+func (a *API) applications(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := page(r)
+	if err != nil {
+		WriteProblem(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	q := store.AppQuery{Limit: limit, Offset: offset}
+	if s := r.URL.Query().Get("state"); s != "" {
+		q.States = []assess.State{assess.State(s)}
+	}
+	list, total, err := a.App.Applications(r.Context(), who(r), q)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	items := []appJSON{}
+	for _, x := range list {
+		items = append(items, toAppJSON(x))
+	}
+	writeJSON(w, http.StatusOK, List[appJSON]{Items: items, Total: total, Limit: limit, Offset: offset})
+}
+
+func (a *API) createApplication(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		VersionID int64  `json:"version_id"`
+		Level     string `json:"level"` // scheme@level
+	}
+	if !decode(w, r, 16<<10, &body) {
+		return
+	}
+	id, err := a.App.Apply(r.Context(), who(r), body.VersionID, body.Level)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]int64{"id": id})
+}
+
+func (a *API) application(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	v, err := a.App.ApplicationView(r.Context(), who(r), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	findings, required := []assess.Finding{}, []string{}
+	for _, n := range v.Needs.Needs {
+		required = append(required, n.Requirement.ID)
+		if f, ok := v.Findings[n.Requirement.ID]; ok {
+			findings = append(findings, f)
+		}
+	}
+	steps := []assess.Step{}
+	steps = append(steps, v.Steps...)
+	writeJSON(w, http.StatusOK, struct {
+		appJSON
+		Required []string         `json:"required"`
+		Findings []assess.Finding `json:"findings"`
+		Allowed  []assess.Step    `json:"allowed_steps"`
+	}{toAppJSON(v.App), required, findings, steps})
+}
+
+func (a *API) applicationStep(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Step        string `json:"step"`
+		Note        string `json:"note"`
+		AssessorOrg int64  `json:"assessor_org_id"`
+	}
+	if !decode(w, r, 16<<10, &body) {
+		return
+	}
+	to, err := a.App.Step(r.Context(), who(r), id, assess.Step(body.Step), body.Note, body.AssessorOrg)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "state": to})
+}
+
+func (a *API) recordFinding(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	var f assess.Finding
+	if !decode(w, r, 64<<10, &f) {
+		return
+	}
+	if err := a.App.RecordFinding(r.Context(), who(r), id, f); err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"requirement": f.Requirement, "verdict": string(f.Verdict)})
+}
+
+// addEvidence takes the file as the body; ?name= names it.
+func (a *API) addEvidence(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, server.MaxEvidenceSize+1)
+	eid, err := a.App.AddEvidence(r.Context(), who(r), id, r.URL.Query().Get("name"), r.Header.Get("Content-Type"), r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			WriteProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("an evidence file is at most %d MiB", server.MaxEvidenceSize>>20))
+			return
+		}
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]int64{"id": eid})
+}
+
+func contextWith(r *http.Request, p auth.Principal) context.Context {
+	return context.WithValue(r.Context(), principalKey{}, p)
+}

@@ -1,0 +1,167 @@
+package auth
+
+import (
+	"slices"
+	"testing"
+)
+
+var (
+	allKinds = []OrgKind{KindAuthority, KindAssessorLab, KindManufacturer, "", "public", "Authority", "assessor"}
+	allRoles = []Role{RoleAuthorityAdmin, RoleAssessor, RoleManufacturer, RolePublic, "", "admin", "Assessor"}
+)
+
+func TestValidRole(t *testing.T) {
+	valid := map[OrgKind]Role{
+		KindAuthority:    RoleAuthorityAdmin,
+		KindAssessorLab:  RoleAssessor,
+		KindManufacturer: RoleManufacturer,
+	}
+	for _, k := range allKinds {
+		for _, r := range allRoles {
+			want := valid[k] == r && r != ""
+			if got := ValidRole(k, r); got != want {
+				t.Errorf("ValidRole(%q, %q) = %v, want %v", k, r, got, want)
+			}
+		}
+		if got, want := ValidOrgKind(k), valid[k] != ""; got != want {
+			t.Errorf("ValidOrgKind(%q) = %v", k, got)
+		}
+	}
+}
+
+func TestIsAnonymous(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		p    Principal
+		want bool
+	}{
+		{"zero", Principal{}, true},
+		{"Anonymous", Anonymous, true},
+		{"authority admin", Principal{UserID: 1, OrgID: 1, OrgKind: KindAuthority, Role: RoleAuthorityAdmin}, false},
+		{"assessor", Principal{UserID: 2, OrgID: 2, OrgKind: KindAssessorLab, Role: RoleAssessor}, false},
+		{"manufacturer", Principal{UserID: 3, OrgID: 3, OrgKind: KindManufacturer, Role: RoleManufacturer}, false},
+		{"no user", Principal{OrgID: 1, OrgKind: KindAuthority, Role: RoleAuthorityAdmin}, true},
+		{"no org", Principal{UserID: 1, OrgKind: KindAuthority, Role: RoleAuthorityAdmin}, true},
+		{"role from another kind", Principal{UserID: 1, OrgID: 3, OrgKind: KindManufacturer, Role: RoleAuthorityAdmin}, true},
+		{"signed-in public", Principal{UserID: 1, OrgID: 1, OrgKind: KindAuthority, Role: RolePublic}, true},
+	} {
+		if got := c.p.IsAnonymous(); got != c.want {
+			t.Errorf("%s: IsAnonymous = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// The expected policy, written out independently of roles.go: A =
+// authority-admin, S = assessor, M = manufacturer, P = public.
+var wantMatrix = map[string]string{
+	"product.read":             "ASMP",
+	"label.read":               "ASMP",
+	"product.create":           "M",
+	"product.read.unpublished": "ASM",
+	"application.submit":       "M",
+	"application.assign":       "A",
+	"finding.record":           "S",
+	"application.decide":       "A",
+	"label.suspend":            "A",
+	"label.restore":            "A",
+	"label.revoke":             "A",
+	"label.surrender":          "M",
+	"evidence.read":            "ASM",
+	"scheme.write":             "A",
+	"user.manage":              "A",
+	"audit.read":               "A",
+}
+
+var principals = map[byte]Principal{
+	'A': {UserID: 1, OrgID: 10, OrgKind: KindAuthority, Role: RoleAuthorityAdmin, Email: "admin@authority.example"},
+	'S': {UserID: 2, OrgID: 20, OrgKind: KindAssessorLab, Role: RoleAssessor, Email: "tester@lab.example"},
+	'M': {UserID: 3, OrgID: 30, OrgKind: KindManufacturer, Role: RoleManufacturer, Email: "pm@maker.example"},
+	'P': Anonymous,
+}
+
+func TestCanMatrix(t *testing.T) {
+	// Every action in the table is in the expected matrix and vice versa,
+	// so adding an action forces a decision here.
+	if got, want := Actions(), sortedKeys(wantMatrix); !slices.Equal(got, want) {
+		t.Fatalf("actions in table %v\nactions expected %v", got, want)
+	}
+	for action, who := range wantMatrix {
+		for code, p := range principals {
+			want := slices.Contains([]byte(who), code)
+			if got := Can(p, action); got != want {
+				t.Errorf("Can(%s, %q) = %v, want %v", p.Role, action, got, want)
+			}
+		}
+		// The table itself lists exactly those roles.
+		var roles []Role
+		for _, code := range []byte(who) {
+			roles = append(roles, principals[code].Role)
+		}
+		if got := RolesFor(action); !sameSet(got, roles) {
+			t.Errorf("RolesFor(%q) = %v, want %v", action, got, roles)
+		}
+	}
+}
+
+func TestCanFailsClosed(t *testing.T) {
+	admin := principals['A']
+	for _, action := range []string{"", "label.delete", "Label.Revoke", "label.revoke ", "*", "label"} {
+		if Can(admin, action) {
+			t.Errorf("unknown action %q allowed", action)
+		}
+	}
+	// A principal whose role does not fit its organisation gets only
+	// what the public gets.
+	forged := Principal{UserID: 3, OrgID: 30, OrgKind: KindManufacturer, Role: RoleAuthorityAdmin}
+	for _, action := range Actions() {
+		if Can(forged, action) != Can(Anonymous, action) {
+			t.Errorf("inconsistent principal: Can(%q) = %v", action, Can(forged, action))
+		}
+	}
+	// RolesFor hands out a copy: callers cannot edit the policy.
+	r := RolesFor(ActionLabelRevoke)
+	r[0] = RolePublic
+	if Can(Anonymous, ActionLabelRevoke) {
+		t.Fatal("RolesFor exposed the table")
+	}
+	if RolesFor("nope") != nil {
+		t.Error("RolesFor(unknown) not nil")
+	}
+}
+
+func TestSameOrg(t *testing.T) {
+	m := principals['M']
+	for _, c := range []struct {
+		p     Principal
+		owner int64
+		want  bool
+	}{
+		{m, 30, true},
+		{m, 31, false},
+		{m, 0, false},
+		{Anonymous, 0, false},
+		{Principal{OrgID: 30}, 30, false}, // no user: anonymous
+		{Principal{UserID: 3, OrgID: 30, OrgKind: KindAuthority, Role: RoleManufacturer}, 30, false},
+		{principals['A'], 30, false}, // the authority is not the manufacturer
+	} {
+		if got := SameOrg(c.p, c.owner); got != c.want {
+			t.Errorf("SameOrg(%+v, %d) = %v, want %v", c.p, c.owner, got, c.want)
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sameSet(a, b []Role) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}

@@ -1,0 +1,397 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/scheme"
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+// pageSize is how many rows a console list shows per page.
+const pageSize = 50
+
+// pager reads ?page= and says where a list stands.
+type pager struct {
+	Page, Pages, Total int
+	Query              string // the other query parameters, to keep in links
+}
+
+func newPager(r *http.Request, total int) pager {
+	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	pages := max(1, (total+pageSize-1)/pageSize)
+	p = min(max(p, 1), pages)
+	q := r.URL.Query()
+	q.Del("page")
+	return pager{Page: p, Pages: pages, Total: total, Query: q.Encode()}
+}
+
+func pageOffset(r *http.Request) int {
+	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	return max(p-1, 0) * pageSize
+}
+
+func (pg pager) Prev() int { return pg.Page - 1 }
+func (pg pager) Next() int {
+	if pg.Page < pg.Pages {
+		return pg.Page + 1
+	}
+	return 0
+}
+
+func (h *Web) console(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	org, err := h.App.OrganisationOf(r.Context(), p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data := struct {
+		page
+		Org      registry.Organisation
+		Work     []store.Application
+		WorkN    int
+		Products int
+	}{page: h.page(r, "Console", "console"), Org: org}
+	var states []assess.State
+	switch p.Role {
+	case auth.RoleAuthorityAdmin:
+		states = []assess.State{assess.Submitted, assess.Assessed}
+	case auth.RoleAssessor:
+		states = []assess.State{assess.InAssessment}
+	default:
+		states = []assess.State{assess.Draft, assess.Submitted, assess.InAssessment, assess.Assessed}
+		_, data.Products, _ = h.App.Products(r.Context(), p, store.ProductQuery{OnlyOrg: p.OrgID, Limit: 1})
+	}
+	data.Work, data.WorkN, err = h.App.Applications(r.Context(), p, store.AppQuery{States: states, Limit: 20})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "console", data)
+}
+
+func (h *Web) products(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	q := store.ProductQuery{Text: r.URL.Query().Get("q"), Category: r.URL.Query().Get("category"), Limit: pageSize, Offset: pageOffset(r)}
+	if p.Role == auth.RoleManufacturer {
+		q.OnlyOrg = p.OrgID
+	}
+	list, total, err := h.App.Products(r.Context(), p, q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "products", struct {
+		page
+		Products   []registry.Product
+		Pager      pager
+		Q          string
+		Category   string
+		Categories []string
+		CanCreate  bool
+		Error      string
+	}{h.page(r, "Products", "console"), list, newPager(r, total), q.Text, q.Category, registry.Categories, auth.Can(p, auth.ActionProductCreate), r.URL.Query().Get("error")})
+}
+
+func (h *Web) createProduct(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	prod := registry.Product{Name: r.PostFormValue("name"), Brand: r.PostFormValue("brand"), Category: r.PostFormValue("category"),
+		ModelNumber: r.PostFormValue("model_number"), GTIN: r.PostFormValue("gtin"), PURL: r.PostFormValue("purl"),
+		CPE: r.PostFormValue("cpe"), Published: r.PostFormValue("published") == "on"}
+	id, err := h.App.CreateProduct(r.Context(), principal(r), prod)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/console/products/%d", id), http.StatusSeeOther)
+}
+
+func (h *Web) product(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such product.")
+		return
+	}
+	v, err := h.App.ProductView(r.Context(), principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var levels []scheme.Resolved
+	for _, l := range mustLevels(h) {
+		if l.Scheme.Status != scheme.Closed {
+			levels = append(levels, l)
+		}
+	}
+	h.render(w, r, http.StatusOK, "product", struct {
+		page
+		server.ProductView
+		Levels        []scheme.Resolved
+		UpdateModes   []string
+		PasswordTypes []string
+		Sensors       []string
+	}{h.page(r, v.Product.Name, "console"), v, levels, registry.UpdateModes, registry.PasswordTypes, registry.Sensors})
+}
+
+func mustLevels(h *Web) []scheme.Resolved {
+	all, _ := h.App.Schemes().AllLevels(h.App.Catalog())
+	return all
+}
+
+// maxUpload bounds a version form with its SBOM.
+const maxUpload = 33 << 20
+
+func (h *Web) createVersion(w http.ResponseWriter, r *http.Request) {
+	pid, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such product.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		h.badRequest(w, r, "The form could not be read; an SBOM file is at most 32 MiB.")
+		return
+	}
+	v := registry.Version{ProductID: pid, SoftwareVersion: r.FormValue("software_version"), HardwareVersion: r.FormValue("hardware_version"),
+		ReleaseDate: r.FormValue("release_date"), Facts: registry.Facts{
+			SupportEnd: r.FormValue("support_end_date"), UpdateMode: r.FormValue("update_mode"), PasswordType: r.FormValue("password_type"),
+			PasswordChange: r.FormValue("password_change_method"), HowToSecure: r.FormValue("how_to_secure"),
+			SecurityContact: r.FormValue("security_contact"), DisclosurePolicyURL: r.FormValue("disclosure_policy_url"),
+			Sensors: r.Form["sensors"], DataDeletion: r.FormValue("data_deletion"), AccountDeactivation: r.FormValue("account_deactivation"),
+			Encryption: r.FormValue("encryption"), HBOMAvailable: r.FormValue("hbom_available") == "on",
+		}}
+	var sb *server.ParsedSBOM
+	if f, _, err := r.FormFile("sbom"); err == nil {
+		b, err := io.ReadAll(io.LimitReader(f, maxUpload))
+		f.Close()
+		if err != nil {
+			h.badRequest(w, r, "The SBOM file could not be read.")
+			return
+		}
+		if len(b) > 0 {
+			if sb, err = server.ParseSBOM(b); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
+	}
+	if _, err := h.App.CreateVersion(r.Context(), principal(r), v, sb); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/console/products/%d", pid), http.StatusSeeOther)
+}
+
+func (h *Web) apply(w http.ResponseWriter, r *http.Request) {
+	vid, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such version.")
+		return
+	}
+	id, err := h.App.Apply(r.Context(), principal(r), vid, r.PostFormValue("level"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/console/applications/%d", id), http.StatusSeeOther)
+}
+
+func (h *Web) applications(w http.ResponseWriter, r *http.Request) {
+	q := store.AppQuery{Limit: pageSize, Offset: pageOffset(r)}
+	state := r.URL.Query().Get("state")
+	if state != "" {
+		q.States = []assess.State{assess.State(state)}
+	}
+	list, total, err := h.App.Applications(r.Context(), principal(r), q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "applications", struct {
+		page
+		Apps   []store.Application
+		Pager  pager
+		State  string
+		States []assess.State
+	}{h.page(r, "Applications", "console"), list, newPager(r, total), state, assess.States})
+}
+
+func (h *Web) application(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such application.")
+		return
+	}
+	v, err := h.App.ApplicationView(r.Context(), principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := principal(r)
+	h.render(w, r, http.StatusOK, "application", struct {
+		page
+		server.AppView
+		Assessing bool
+		Manufact  bool
+		Types     string
+	}{h.page(r, fmt.Sprintf("Application %d", id), "console"), v,
+		p.Role == auth.RoleAssessor && v.App.State == assess.InAssessment,
+		p.Role == auth.RoleManufacturer, strings.Join(server.EvidenceTypes, ",")})
+}
+
+func (h *Web) step(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such application.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if _, err := h.App.Step(r.Context(), principal(r), id, assess.Step(r.PostFormValue("step")), r.PostFormValue("note"), formInt(r, "assessor")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/console/applications/%d", id), http.StatusSeeOther)
+}
+
+func (h *Web) addEvidence(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such application.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, server.MaxEvidenceSize+(1<<20))
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		h.badRequest(w, r, fmt.Sprintf("The upload could not be read; an evidence file is at most %d MiB.", server.MaxEvidenceSize>>20))
+		return
+	}
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		h.badRequest(w, r, "Choose a file to upload.")
+		return
+	}
+	defer f.Close()
+	if _, err := h.App.AddEvidence(r.Context(), principal(r), id, hdr.Filename, hdr.Header.Get("Content-Type"), f); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/console/applications/%d#evidence", id), http.StatusSeeOther)
+}
+
+func (h *Web) evidence(w http.ResponseWriter, r *http.Request) {
+	id, ok1 := pathInt(r, "id")
+	ev, ok2 := pathInt(r, "ev")
+	if !ok1 || !ok2 {
+		h.NotFound(w, r, "There is no such file.")
+		return
+	}
+	e, f, err := h.App.OpenEvidence(r.Context(), principal(r), id, ev)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	// Served as a download, never rendered in the site's origin.
+	w.Header().Set("Content-Type", e.ContentType)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", e.Name))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "sandbox")
+	io.Copy(w, f)
+}
+
+// recordFindings takes the assessor's whole findings form: one verdict and
+// rationale per requirement; blank rows are left as they were.
+func (h *Web) recordFindings(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such application.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<20)
+	if err := r.ParseForm(); err != nil {
+		h.badRequest(w, r, "The form could not be read.")
+		return
+	}
+	var problems []string
+	for _, req := range r.Form["requirement"] {
+		verdict := r.PostFormValue("verdict_" + req)
+		if verdict == "" {
+			continue
+		}
+		var ev []int64
+		for _, s := range strings.FieldsFunc(r.PostFormValue("evidence_"+req), func(c rune) bool { return c == ',' || c == ' ' }) {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				ev = append(ev, n)
+			}
+		}
+		f := assess.Finding{Requirement: req, Verdict: assess.Verdict(verdict), Rationale: strings.TrimSpace(r.PostFormValue("rationale_" + req)), Evidence: ev}
+		if err := h.App.RecordFinding(r.Context(), principal(r), id, f); err != nil {
+			problems = append(problems, userMessage(err))
+		}
+	}
+	if len(problems) > 0 {
+		h.badRequest(w, r, "Some findings were not recorded: "+strings.Join(problems, "; ")+". The others were saved.")
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/console/applications/%d#findings", id), http.StatusSeeOther)
+}
+
+func (h *Web) consoleLabels(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	q := store.LabelQuery{SchemeID: r.URL.Query().Get("scheme"), Status: assess.LabelStatus(r.URL.Query().Get("status")),
+		Text: r.URL.Query().Get("q"), Limit: pageSize, Offset: pageOffset(r)}
+	list, total, err := h.App.LabelsFor(r.Context(), p, q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	org, _ := h.App.OrganisationOf(r.Context(), p)
+	actor := assess.ManufacturerActor
+	if p.Role == auth.RoleAuthorityAdmin {
+		actor = assess.AuthorityActor
+	}
+	type row struct {
+		store.Label
+		Actions []assess.LabelAction
+	}
+	var rows []row
+	for _, l := range list {
+		rows = append(rows, row{l, assess.LabelActions(l.Status, actor)})
+	}
+	h.render(w, r, http.StatusOK, "console_labels", struct {
+		page
+		Labels  []row
+		Pager   pager
+		Org     registry.Organisation
+		Scheme  string
+		Status  string
+		Q       string
+		Authors bool
+	}{h.page(r, "Labels", "console"), rows, newPager(r, total), org, q.SchemeID, string(q.Status), q.Text, p.Role == auth.RoleAuthorityAdmin})
+}
+
+func (h *Web) changeLabel(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	id := r.PathValue("id")
+	if _, err := h.App.ChangeLabel(r.Context(), principal(r), id, assess.LabelAction(r.PostFormValue("action")), r.PostFormValue("reason")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/labels/"+id, http.StatusSeeOther)
+}
+
+// userMessage drops the error's kind prefix ("invalid: …") for people.
+func userMessage(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"invalid: ", "not permitted: ", "not allowed: ", "conflict: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}

@@ -1,0 +1,159 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/scheme"
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+// The public registry search.
+func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
+	q := store.LabelQuery{Text: strings.TrimSpace(r.URL.Query().Get("q")), SchemeID: r.URL.Query().Get("scheme"),
+		Status: assess.LabelStatus(r.URL.Query().Get("status")), Category: r.URL.Query().Get("category"), Limit: pageSize, Offset: pageOffset(r)}
+	if len(q.Text) > 200 {
+		h.badRequest(w, r, "The search text is longer than 200 characters.")
+		return
+	}
+	list, total, err := h.App.Labels(r.Context(), q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "labels", struct {
+		page
+		Labels     []store.Label
+		Pager      pager
+		Q          string
+		Scheme     string
+		Status     string
+		Category   string
+		Schemes    []*scheme.Scheme
+		Categories []string
+		Statuses   []assess.LabelStatus
+	}{h.page(r, "Label registry", "labels"), list, newPager(r, total), q.Text, q.SchemeID, string(q.Status), q.Category,
+		h.App.Schemes().Sorted(), registry.Categories,
+		[]assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired}})
+}
+
+// LabelPage is everything the public page of a label shows; the API's
+// JSON view is built from the same data.
+type LabelPage struct {
+	Label     store.Label
+	Events    []store.LabelEvent
+	Scheme    *scheme.Scheme
+	Level     scheme.Resolved
+	Version   registry.Version
+	Public    label.PublicRecord
+	URL       string
+	Actions   []assess.LabelAction
+	ValidText string
+}
+
+func (h *Web) labelPage(r *http.Request, id string) (LabelPage, error) {
+	l, events, err := h.App.Label(r.Context(), id)
+	if err != nil {
+		return LabelPage{}, err
+	}
+	lp := LabelPage{Label: l, Events: events, URL: h.App.LabelURL(l.ID)}
+	if lp.Level, err = h.App.Needs(r.Context(), store.Application{SchemeID: l.SchemeID, SchemeVersion: l.SchemeVersion, LevelID: l.LevelID}); err != nil {
+		return lp, err
+	}
+	lp.Scheme = lp.Level.Scheme
+	if lp.Version, err = h.App.Version(r.Context(), l.VersionID); err != nil {
+		return lp, err
+	}
+	lp.Public, _ = label.NewPublicRecord(server.LabelFacts(l, lp.Version, lp.Level, lp.URL), lp.Scheme.PublicFields)
+	if l.ValidUntil.IsZero() {
+		lp.ValidText = "no fixed end"
+	} else {
+		lp.ValidText = l.ValidUntil.Format("2 January 2006")
+	}
+	p := principal(r)
+	if !p.IsAnonymous() {
+		lp.Actions = assess.LabelActions(l.Status, assess.Actor(p.Role))
+	}
+	return lp, nil
+}
+
+func (h *Web) label(w http.ResponseWriter, r *http.Request) {
+	lp, err := h.labelPage(r, r.PathValue("id"))
+	if err != nil {
+		if server.IsNotFound(err) {
+			h.NotFound(w, r, "There is no label "+r.PathValue("id")+". Check the code on the box, or search the registry.")
+			return
+		}
+		h.fail(w, r, err)
+		return
+	}
+	// The status can change at any moment; keep caches short.
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	h.render(w, r, http.StatusOK, "label", struct {
+		page
+		LabelPage
+	}{h.page(r, "Label "+lp.Label.ID, "labels"), lp})
+}
+
+func (h *Web) labelQR(w http.ResponseWriter, r *http.Request) {
+	l, _, err := h.App.Label(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	url := h.App.LabelURL(l.ID)
+	var b []byte
+	if strings.HasSuffix(r.URL.Path, ".png") {
+		scale, _ := strconv.Atoi(r.URL.Query().Get("scale"))
+		b, err = label.QRPNG(url, min(max(scale, 4), 32))
+		w.Header().Set("Content-Type", "image/png")
+	} else {
+		b, err = label.QRSVG(url)
+		w.Header().Set("Content-Type", "image/svg+xml")
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	// The page URL never changes, so the code never does.
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(b)
+}
+
+func (h *Web) labelCredential(w http.ResponseWriter, r *http.Request) {
+	l, _, err := h.App.Label(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vc+jwt")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write([]byte(l.Credential))
+}
+
+func (h *Web) statusList(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.Atoi(r.PathValue("list"))
+	if err != nil || n < 0 {
+		h.NotFound(w, r, "There is no such status list.")
+		return
+	}
+	jws, err := h.App.StatusList(r.Context(), r.PathValue("purpose"), n)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vc+jwt")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write([]byte(jws))
+}
+
+func (h *Web) keys(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(h.App.JWKS())
+}

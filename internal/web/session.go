@@ -1,0 +1,128 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+type ctxKey int
+
+const (
+	principalKey ctxKey = iota
+	sessionKey
+)
+
+// principal is who is making the request (anonymous without a session).
+func principal(r *http.Request) auth.Principal {
+	if p, ok := r.Context().Value(principalKey).(auth.Principal); ok {
+		return p
+	}
+	return auth.Anonymous
+}
+
+func sessionID(r *http.Request) string {
+	s, _ := r.Context().Value(sessionKey).(string)
+	return s
+}
+
+// withSession resolves the session cookie into a principal, and guards
+// every unsafe request: its origin must be this site, and a signed-in
+// user's form must carry the session's CSRF token.
+func (h *Web) withSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := auth.Anonymous
+		sid, ok := auth.ReadSessionCookie(r, h.Secure)
+		if ok {
+			if pp, valid := h.App.SessionPrincipal(r.Context(), sid); valid {
+				p = pp
+			} else {
+				sid = ""
+				http.SetCookie(w, auth.ClearSessionCookie(h.Secure))
+			}
+		}
+		if !auth.SafeMethod(r.Method) {
+			if !auth.SameOrigin(r, h.Origin) {
+				h.forbidden(w, r, "This form was sent from another site. Open the page on this site and try again.")
+				return
+			}
+			if sid != "" && !h.App.CheckCSRF(sid, r.PostFormValue("csrf")) {
+				h.forbidden(w, r, "The form has expired. Go back, reload the page and send it again.")
+				return
+			}
+		}
+		ctx := context.WithValue(r.Context(), principalKey, p)
+		ctx = context.WithValue(ctx, sessionKey, sid)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// signedIn wraps a handler that needs an account; anonymous users are sent
+// to the login page and back afterwards.
+func (h *Web) signedIn(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if principal(r).IsAnonymous() {
+			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		next(w, r)
+	}
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(s string) string {
+	if len(s) == 0 || s[0] != '/' || (len(s) > 1 && (s[1] == '/' || s[1] == '\\')) {
+		return "/console"
+	}
+	return s
+}
+
+func (h *Web) forbidden(w http.ResponseWriter, r *http.Request, msg string) {
+	h.render(w, r, http.StatusForbidden, "error", struct {
+		page
+		Message string
+	}{h.page(r, "Not allowed", ""), msg})
+}
+
+// fail turns a server error into the right page: not found, not allowed,
+// a correctable mistake, or a conflict; anything else is a 500.
+func (h *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case server.IsNotFound(err):
+		h.NotFound(w, r, "There is nothing here, or your account may not see it.")
+	case errors.Is(err, server.ErrDenied):
+		h.forbidden(w, r, userMessage(err))
+	case errors.Is(err, server.ErrInvalid), isIllegal(err), isConflict(err):
+		h.badRequest(w, r, userMessage(err))
+	default:
+		h.serverError(w, r, err)
+	}
+}
+
+func formInt(r *http.Request, name string) int64 {
+	n, _ := strconv.ParseInt(r.FormValue(name), 10, 64)
+	return n
+}
+
+func pathInt(r *http.Request, name string) (int64, bool) {
+	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return n, err == nil && n > 0
+}
+
+func isIllegal(err error) bool  { return errors.Is(err, assess.ErrIllegal) }
+func isConflict(err error) bool { return errors.Is(err, store.ErrConflict) }
+
+func (h *Web) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	slog.Error("request failed", "path", r.URL.Path, "err", err)
+	h.render(w, r, http.StatusInternalServerError, "error", struct {
+		page
+		Message string
+	}{h.page(r, "Something went wrong", ""), "The request could not be completed. Nothing was changed; try again later."})
+}
