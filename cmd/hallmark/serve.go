@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
@@ -20,7 +21,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var d dataFlags
 	d.register(fs)
 	addr := fs.String("addr", envOr("HALLMARK_ADDR", ":8080"), "address to listen on")
-	demo := fs.Bool("demo", false, "load the demo dataset on first start")
+	withDemo := fs.Bool("demo", false, "load the demo dataset (100 manufacturers, 2,000 products) on first start")
 	adminToken := fs.String("admin-token", os.Getenv("HALLMARK_ADMIN_TOKEN"), "token that allows API writes (Authorization: Bearer …); empty disables writes")
 	verbose := fs.Bool("v", false, "log every request")
 	publicURL := fs.String("public-url", os.Getenv("HALLMARK_PUBLIC_URL"), "URL the public reaches this instance at, written into labels and QR codes (default http://localhost<addr>)")
@@ -50,8 +51,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if *demo {
-		if err := srv.LoadDemo(ctx); err != nil {
+	if *withDemo {
+		if err := srv.LoadDemo(ctx, demo.Full); err != nil {
 			return fmt.Errorf("load the demo dataset: %w", err)
 		}
 	}

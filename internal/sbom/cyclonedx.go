@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
@@ -18,14 +19,7 @@ import (
 // refuses others, so say which are accepted before it does.
 var cycloneDXVersions = []string{"1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"}
 
-func knownCycloneDXVersion(v string) bool {
-	for _, k := range cycloneDXVersions {
-		if v == k {
-			return true
-		}
-	}
-	return false
-}
+func knownCycloneDXVersion(v string) bool { return slices.Contains(cycloneDXVersions, v) }
 
 func parseCycloneDXJSON(b []byte) (*Document, error) {
 	fail := func(msg string) error { return &Error{Format: CycloneDXJSON, Msg: msg} }

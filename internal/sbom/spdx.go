@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -243,11 +244,7 @@ func readTagValues(b []byte) ([]tvPair, error) {
 }
 
 func buildSPDX(m *spdxModel, f Format) (*Document, error) {
-	known := false
-	for _, v := range spdxVersions {
-		known = known || m.version == v
-	}
-	if !known {
+	if !slices.Contains(spdxVersions, m.version) {
 		return nil, &Error{Format: f, Msg: fmt.Sprintf("unsupported spdxVersion %q (accepted: %s)", clip(m.version), strings.Join(spdxVersions, ", "))}
 	}
 	bd := newBuilder(f, strings.TrimPrefix(m.version, "SPDX-"))

@@ -9,17 +9,28 @@ import (
 	"log/slog"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/hallmark-iot/hallmark/data"
+	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/demo"
+	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
 
 // LoadDemo adds the demo dataset on first start and leaves it alone after:
-// for now, an example authority's own requirements imported from OSCAL
-// (data/demo/*.oscal.json, the file name giving the framework id), so the
-// import path and imported frameworks can be seen at once.
-func (s *Server) LoadDemo(ctx context.Context) error {
+// an example authority's own requirements imported from OSCAL
+// (data/demo/*.oscal.json, the file name giving the framework id), and a
+// market of the given size (see LoadMarket).
+func (s *Server) LoadDemo(ctx context.Context, size demo.Size) error {
+	if err := s.loadDemoFrameworks(ctx); err != nil {
+		return err
+	}
+	return s.LoadMarket(ctx, size)
+}
+
+func (s *Server) loadDemoFrameworks(ctx context.Context) error {
 	names, err := fs.Glob(data.FS, "demo/*.oscal.json")
 	if err != nil {
 		return err
@@ -43,4 +54,191 @@ func (s *Server) LoadDemo(ctx context.Context) error {
 		slog.Info("demo framework imported", "id", id, "items", len(f.Items))
 	}
 	return nil
+}
+
+// LoadMarket plays the planned demo market through the store as its
+// actors would have, back-dated: organisations and accounts, products,
+// versions with SBOMs, applications stopping in every state, labels issued,
+// then suspended, revoked, surrendered or left to expire. It runs once: an
+// instance that has manufacturers already is left alone.
+func (s *Server) LoadMarket(ctx context.Context, size demo.Size) error {
+	if size.Products == 0 {
+		return nil
+	}
+	existing, err := s.store.Organisations(ctx, registry.Manufacturer)
+	if err != nil || len(existing) > 0 {
+		return err
+	}
+	b, err := fs.ReadFile(data.FS, "demo/components.csv")
+	if err != nil {
+		return err
+	}
+	pool, err := demo.ParsePool(b)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	m := demo.Plan(size, 1, pool, now)
+	// One hash for every demo account: the password is public anyway, and
+	// hashing it per account would cost seconds of argon2 for nothing.
+	hash, err := s.hasher.Hash(demo.Password)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	authorities := map[string]Principal{} // scheme -> its authority's account
+	for _, a := range m.Authorities {
+		p, err := s.createAccountHashed(ctx, a.Org, a.User, hash)
+		if err != nil {
+			return fmt.Errorf("demo authority %s: %w", a.Org.Name, err)
+		}
+		for _, sc := range a.Org.Schemes {
+			authorities[sc] = p
+		}
+	}
+	var labs []Principal
+	for _, l := range m.Labs {
+		p, err := s.createAccountHashed(ctx, l.Org, l.User, hash)
+		if err != nil {
+			return fmt.Errorf("demo lab %s: %w", l.Org.Name, err)
+		}
+		labs = append(labs, p)
+	}
+	var products, labels int
+	for i, mf := range m.Manufacturers {
+		mp, err := s.createAccountHashed(ctx, mf.Org.Org, mf.User, hash)
+		if err != nil {
+			return fmt.Errorf("demo manufacturer %s: %w", mf.Org.Org.Name, err)
+		}
+		for _, pp := range mf.Products {
+			prod := pp.Product
+			prod.ManufacturerID = mp.OrgID
+			pid, err := s.store.CreateProduct(ctx, prod, mp.UserID, now)
+			if err != nil {
+				return fmt.Errorf("demo product %s: %w", prod.Name, err)
+			}
+			products++
+			for _, pv := range pp.Versions {
+				v := pv.Version
+				v.ProductID = pid
+				var comps []store.Component
+				for _, c := range pv.Components {
+					comps = append(comps, store.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, Ecosystem: c.Ecosystem, Type: "library"})
+				}
+				if len(comps) > 0 {
+					v.SBOMFormat, v.SBOMDigest = "cyclonedx-json 1.6", fmt.Sprintf("demo-%d-%s", pid, v.SoftwareVersion)
+				}
+				vid, err := s.store.CreateVersion(ctx, v, comps, mp.UserID, mp.OrgID, now)
+				if err != nil {
+					return fmt.Errorf("demo version %s %s: %w", prod.Name, v.SoftwareVersion, err)
+				}
+				if pv.Apply == nil {
+					continue
+				}
+				ok, err := s.playApplication(ctx, *pv.Apply, vid, mp, authorities[pv.Apply.Scheme], labs[(int(vid)+i)%len(labs)], now)
+				if err != nil {
+					return fmt.Errorf("demo application for %s %s: %w", prod.Name, v.SoftwareVersion, err)
+				}
+				if ok {
+					labels++
+				}
+			}
+		}
+		if (i+1)%20 == 0 || i+1 == len(m.Manufacturers) {
+			slog.Info("loading the demo market", "manufacturers", i+1, "of", len(m.Manufacturers), "products", products, "labels", labels, "elapsed", time.Since(start).Round(time.Millisecond))
+		}
+	}
+	expired, err := s.ExpireDue(ctx)
+	if err != nil {
+		return err
+	}
+	slog.Info("demo market loaded", "manufacturers", len(m.Manufacturers), "products", products, "labels", labels, "expired", expired,
+		"took", time.Since(start).Round(time.Millisecond), "password", demo.Password)
+	return nil
+}
+
+// playApplication walks one application to where the plan stops it,
+// back-dated to the plan's decision day. It reports whether a label was issued.
+func (s *Server) playApplication(ctx context.Context, a demo.Application, versionID int64, mfr, authority, lab Principal, now time.Time) (bool, error) {
+	day := now.AddDate(0, 0, -a.DaysAgo)
+	at := func(hours int) time.Time { return day.Add(time.Duration(hours) * time.Hour) }
+	res, err := s.Schemes().ResolveRef(s.Catalog(), a.Scheme+"@"+a.Level)
+	if err != nil {
+		return false, err
+	}
+	_, version := s.SchemeInfo(a.Scheme)
+	id, err := s.store.CreateApplication(ctx, versionID, a.Scheme, version, a.Level, mfr.UserID, mfr.OrgID, at(-240))
+	if err != nil {
+		return false, err
+	}
+	type step struct {
+		from, to assess.State
+		step     assess.Step
+		who      Principal
+		lab      int64
+		note     string
+		at       time.Time
+	}
+	plan := map[string][]step{
+		"draft":         {},
+		"withdrawn":     {{assess.Draft, assess.Withdrawn, assess.Withdraw, mfr, 0, "", at(-200)}},
+		"submitted":     {{assess.Draft, assess.Submitted, assess.Submit, mfr, 0, "", at(-200)}},
+		"in-assessment": {{assess.Draft, assess.Submitted, assess.Submit, mfr, 0, "", at(-200)}, {assess.Submitted, assess.InAssessment, assess.Assign, authority, lab.OrgID, "", at(-150)}},
+	}
+	steps, simple := plan[a.Stop]
+	if simple {
+		for _, st := range steps {
+			if err := s.store.Transition(ctx, id, st.from, st.to, st.step, st.who.UserID, st.who.OrgID, st.note, st.lab, st.at); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	}
+	for _, st := range plan["in-assessment"] {
+		if err := s.store.Transition(ctx, id, st.from, st.to, st.step, st.who.UserID, st.who.OrgID, st.note, st.lab, st.at); err != nil {
+			return false, err
+		}
+	}
+	var findings []assess.Finding
+	for i, n := range res.Needs {
+		f := assess.Finding{Requirement: n.Requirement.ID, Verdict: assess.Pass}
+		if a.Stop == "rejected" && i == len(res.Needs)/2 {
+			f = assess.Finding{Requirement: n.Requirement.ID, Verdict: assess.Fail, Rationale: "The evidence did not show this requirement is met."}
+		}
+		findings = append(findings, f)
+	}
+	if err := s.store.RecordFindings(ctx, id, findings, lab.UserID, lab.OrgID, at(-100)); err != nil {
+		return false, err
+	}
+	if err := s.store.Transition(ctx, id, assess.InAssessment, assess.Assessed, assess.Complete, lab.UserID, lab.OrgID, "", 0, at(-48)); err != nil {
+		return false, err
+	}
+	switch a.Stop {
+	case "assessed":
+		return false, nil
+	case "rejected":
+		return false, s.store.Transition(ctx, id, assess.Assessed, assess.Rejected, assess.Reject, authority.UserID, authority.OrgID,
+			"A required requirement failed the assessment.", 0, day)
+	}
+	app, err := s.store.Application(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	l, err := s.issueLabel(ctx, authority.UserID, authority.OrgID, app, "All required requirements met.", day)
+	if err != nil {
+		return false, err
+	}
+	later := day.AddDate(0, 0, a.DaysAgo/2)
+	switch a.Fate {
+	case "suspended":
+		err = s.store.ChangeLabel(ctx, l.ID, assess.Active, assess.Suspended, assess.SuspendLabel, authority.UserID, authority.OrgID,
+			"An actively exploited vulnerability in a component is not yet fixed.", later)
+	case "revoked":
+		err = s.store.ChangeLabel(ctx, l.ID, assess.Active, assess.Revoked, assess.RevokeLabel, authority.UserID, authority.OrgID,
+			"The manufacturer did not fix a critical vulnerability within the deadline.", later)
+	case "surrendered":
+		err = s.store.ChangeLabel(ctx, l.ID, assess.Active, assess.Surrendered, assess.SurrenderLabel, mfr.UserID, mfr.OrgID,
+			"The product was withdrawn from sale.", later)
+	}
+	return true, err
 }

@@ -282,3 +282,29 @@ func (s *Store) Findings(ctx context.Context, appID int64) ([]assess.Finding, er
 	}, appID)
 	return out, err
 }
+
+// RecordFindings stores many verdicts at once (the demo, bulk imports),
+// with the same rule as RecordFinding: only while in assessment.
+func (s *Store) RecordFindings(ctx context.Context, appID int64, fs []assess.Finding, assessor, org int64, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var state string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM applications WHERE id = $1`, appID).Scan(&state); err != nil {
+			return err
+		}
+		if assess.State(state) != assess.InAssessment {
+			return fmt.Errorf("%w: findings are recorded while the application is in assessment, not %s", assess.ErrIllegal, state)
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO findings (application_id, requirement_id, verdict, rationale, evidence_ids, assessor_id, recorded_at)
+			VALUES ($1, $2, $3, $4, '', $5, $6)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, f := range fs {
+			if _, err := stmt.ExecContext(ctx, appID, f.Requirement, string(f.Verdict), f.Rationale, assessor, ts(now)); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, now, assessor, org, "finding.record", "application", fmt.Sprint(appID), fmt.Sprintf("%d findings", len(fs)))
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
@@ -48,7 +49,7 @@ func Start(t testing.TB, d store.Dialect) *Instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.LoadDemo(ctx); err != nil {
+	if err := srv.LoadDemo(ctx, demo.Small); err != nil {
 		t.Fatal(err)
 	}
 	h, err := httpd.Handler(srv)
