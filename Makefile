@@ -19,6 +19,7 @@ fuzz:
 	$(GO) test ./internal/catalog -run '^$$' -fuzz '^FuzzLoadRequirements$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/catalog -run '^$$' -fuzz '^FuzzImportOSCAL$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/scheme -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/sbom -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
 # govulncheck against the Go vulnerability records in ../shared/corpus (this
 # environment cannot reach vuln.go.dev); with network access, plain

@@ -25,6 +25,7 @@ var commands = []command{
 	{"serve", "run the web server and API", runServe},
 	{"catalog", "browse, export and import the catalogue of requirements", runCatalog},
 	{"scheme", "list, show, validate and compare schemes; check agreements", runScheme},
+	{"verify", "verify a label credential: signature, validity and status, online or offline", runVerify},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "hallmark", version)
 		return nil
@@ -59,9 +60,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if c.name == args[0] {
 			err := c.run(ctx, args[1:], stdout, stderr)
 			var ue usageError
+			var coded interface{ ExitCode() int }
 			switch {
 			case err == nil:
 				return 0
+			case errors.As(err, &coded):
+				// verify's outcomes have their own exit codes; its report is
+				// already printed.
+				return coded.ExitCode()
 			case errors.Is(err, flag.ErrHelp):
 				return 0
 			case errors.As(err, &ue):

@@ -92,7 +92,7 @@ const (
 	maxStatusBody     = 4 << 20
 )
 
-const keysPath = "/.well-known/hallmark/keys.json"
+const wellKnownKeysPath = "/.well-known/hallmark/keys.json"
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := newFlagSet("verify", "verify [--keys FILE|URL] [--status-cache DIR] [--offline] FILE|URL", verifyDescription, stderr)
@@ -207,8 +207,8 @@ func isHTTPURL(s string) bool {
 	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")
 }
 
-// labelPage matches a label's public page, whose credential lives in the API.
-var labelPage = regexp.MustCompile(`^/labels/([^/]+)/?$`)
+// labelPagePath matches a label's public page, whose credential lives in the API.
+var labelPagePath = regexp.MustCompile(`^/labels/([^/]+)/?$`)
 
 // credentialURL turns a label page URL into its credential URL; other URLs
 // are used as they are.
@@ -217,7 +217,7 @@ func credentialURL(raw string) (*url.URL, error) {
 	if err != nil || u.Host == "" {
 		return nil, usagef("%q is not a URL", raw)
 	}
-	if m := labelPage.FindStringSubmatch(u.Path); m != nil {
+	if m := labelPagePath.FindStringSubmatch(u.Path); m != nil {
 		u.Path = "/api/v1/labels/" + m[1] + "/credential"
 		u.RawPath = ""
 		u.RawQuery = ""
@@ -226,7 +226,7 @@ func credentialURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
+func urlOrigin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 func (v *verifier) readCredential(ctx context.Context, arg string) (jws, credOrigin string, err error) {
 	var body []byte
@@ -241,7 +241,7 @@ func (v *verifier) readCredential(ctx context.Context, arg string) (jws, credOri
 		if body, err = v.get(ctx, u.String(), label.MediaType, maxCredentialBody); err != nil {
 			return "", "", fmt.Errorf("fetching the credential: %w", err)
 		}
-		credOrigin = origin(u)
+		credOrigin = urlOrigin(u)
 	} else if body, err = readFileLimited(arg, maxCredentialBody); err != nil {
 		return "", "", err
 	}
@@ -298,7 +298,7 @@ func (v *verifier) get(ctx context.Context, rawURL, accept string, limit int64) 
 			v.plainHTTP = map[string]bool{}
 		}
 		v.plainHTTP[u.Host] = true
-		v.warnf("%s was reached over plain HTTP, which anyone on the path can alter", origin(u))
+		v.warnf("%s was reached over plain HTTP, which anyone on the path can alter", urlOrigin(u))
 	}
 	return b, nil
 }
@@ -323,13 +323,13 @@ func (v *verifier) loadKeys(ctx context.Context, keysArg string, claims *label.L
 		o := credOrigin
 		if claims != nil && isHTTPURL(claims.Issuer.ID) {
 			if u, err := url.Parse(claims.Issuer.ID); err == nil && u.Host != "" {
-				o = origin(u)
+				o = urlOrigin(u)
 			}
 		}
 		if o == "" {
 			return nil, "", usagef("cannot tell where the issuer publishes its keys: give --keys FILE|URL")
 		}
-		keysURL = o + keysPath
+		keysURL = o + wellKnownKeysPath
 	}
 	if !v.offline {
 		b, err := v.get(ctx, keysURL, "application/jwk-set+json, application/json", maxKeysBody)

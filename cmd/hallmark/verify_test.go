@@ -29,7 +29,6 @@ type labelServer struct {
 	revoked    *label.Bitstring
 	suspended  *label.Bitstring
 	failStatus bool
-	hits       map[string]int
 }
 
 func newLabelServer(t *testing.T) *labelServer {
@@ -38,17 +37,15 @@ func newLabelServer(t *testing.T) *labelServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &labelServer{t: t, ring: ring, creds: map[string]string{}, hits: map[string]int{}}
+	s := &labelServer{t: t, ring: ring, creds: map[string]string{}}
 	s.revoked, _ = label.NewBitstring(0)
 	s.suspended, _ = label.NewBitstring(0)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/hallmark/keys.json", func(w http.ResponseWriter, r *http.Request) {
-		s.hit(r)
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		w.Write(s.ring.JWKS())
 	})
 	mux.HandleFunc("GET /api/v1/labels/{id}/credential", func(w http.ResponseWriter, r *http.Request) {
-		s.hit(r)
 		s.mu.Lock()
 		jws, ok := s.creds[r.PathValue("id")]
 		s.mu.Unlock()
@@ -60,7 +57,6 @@ func newLabelServer(t *testing.T) *labelServer {
 		w.Write([]byte(jws))
 	})
 	mux.HandleFunc("GET /status/{purpose}/1", func(w http.ResponseWriter, r *http.Request) {
-		s.hit(r)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		bits := map[string]*label.Bitstring{label.PurposeRevocation: s.revoked, label.PurposeSuspension: s.suspended}[r.PathValue("purpose")]
@@ -91,12 +87,6 @@ func newLabelServer(t *testing.T) *labelServer {
 	return s
 }
 
-func (s *labelServer) hit(r *http.Request) {
-	s.mu.Lock()
-	s.hits[r.URL.Path]++
-	s.mu.Unlock()
-}
-
 // issue issues a label at status index idx valid from..until.
 func (s *labelServer) issue(id string, idx int, from, until time.Time) string {
 	s.t.Helper()
@@ -120,7 +110,7 @@ func (s *labelServer) issue(id string, idx int, from, until time.Time) string {
 	return jws
 }
 
-func verify(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runVerifyCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	err := runVerify(context.Background(), args, &out, &errb)
@@ -143,7 +133,7 @@ func verify(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-func writeFile(t *testing.T, name, content string) string {
+func writeTemp(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -181,12 +171,12 @@ func TestVerifyCommandOutcomes(t *testing.T) {
 		{"revoked wins over suspended", []string{s.srv.URL + "/labels/rev"}, 12, []string{"Status         REVOKED", "revoked: entry 12"}},
 		{"expired", []string{s.srv.URL + "/labels/old"}, 13, []string{"Status         EXPIRED"}},
 		{"not yet valid", []string{s.srv.URL + "/labels/soon"}, 14, []string{"Status         NOT-YET-VALID"}},
-		{"tampered file", []string{"--keys", s.srv.URL + "/.well-known/hallmark/keys.json", writeFile(t, "t.jws", tampered)}, 10,
+		{"tampered file", []string{"--keys", s.srv.URL + "/.well-known/hallmark/keys.json", writeTemp(t, "t.jws", tampered)}, 10,
 			[]string{"Status         INVALID", "bad signature"}},
-		{"file, keys found from the issuer", []string{writeFile(t, "g.jws", good+"\n")}, 0, []string{"VALID"}},
+		{"file, keys found from the issuer", []string{writeTemp(t, "g.jws", good+"\n")}, 0, []string{"VALID"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := verify(t, append([]string{"--status-cache", t.TempDir()}, tc.args...)...)
+			code, out, errs := runVerifyCmd(t, append([]string{"--status-cache", t.TempDir()}, tc.args...)...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errs)
 			}
@@ -201,7 +191,7 @@ func TestVerifyCommandOutcomes(t *testing.T) {
 		})
 	}
 	// The report never echoes an invalid credential's claims.
-	_, out, _ := verify(t, "--status-cache", t.TempDir(), "--keys", s.srv.URL+"/.well-known/hallmark/keys.json", writeFile(t, "t.jws", tampered))
+	_, out, _ := runVerifyCmd(t, "--status-cache", t.TempDir(), "--keys", s.srv.URL+"/.well-known/hallmark/keys.json", writeTemp(t, "t.jws", tampered))
 	if strings.Contains(out, "Acme") {
 		t.Errorf("claims of an invalid credential shown:\n%s", out)
 	}
@@ -211,17 +201,17 @@ func TestVerifyCommandOfflineWithCache(t *testing.T) {
 	s := newLabelServer(t)
 	now := time.Now()
 	jws := s.issue("good", 10, now.Add(-time.Hour), now.Add(365*24*time.Hour))
-	file := writeFile(t, "label.jws", jws)
+	file := writeTemp(t, "label.jws", jws)
 	cache := t.TempDir()
 
 	before := time.Now().UTC().Truncate(time.Second)
-	if code, out, errs := verify(t, "--status-cache", cache, file); code != 0 {
+	if code, out, errs := runVerifyCmd(t, "--status-cache", cache, file); code != 0 {
 		t.Fatalf("online: exit %d\n%s%s", code, out, errs)
 	}
 	after := time.Now().UTC()
 	s.srv.Close() // from here on there is no network
 
-	code, out, errs := verify(t, "--offline", "--status-cache", cache, file)
+	code, out, errs := runVerifyCmd(t, "--offline", "--status-cache", cache, file)
 	if code != 0 {
 		t.Fatalf("offline with a cache: exit %d\n%s%s", code, out, errs)
 	}
@@ -241,13 +231,13 @@ func TestVerifyCommandOfflineWithCache(t *testing.T) {
 
 	// Offline with nothing cached: the signature still verifies with a key
 	// file, but the status is unknown, and the exit code says so.
-	keys := writeFile(t, "keys.json", string(s.ring.JWKS()))
-	code, out, errs = verify(t, "--offline", "--status-cache", t.TempDir(), "--keys", keys, file)
+	keys := writeTemp(t, "keys.json", string(s.ring.JWKS()))
+	code, out, errs = runVerifyCmd(t, "--offline", "--status-cache", t.TempDir(), "--keys", keys, file)
 	if code != int(VerifyStatusUnknownOffline) || !strings.Contains(out, "Status as of   unknown") || !strings.Contains(out, "status unknown") {
 		t.Errorf("offline without a cache: exit %d\n%s%s", code, out, errs)
 	}
 	// Offline with no keys at all cannot verify.
-	if code, _, errs := verify(t, "--offline", "--status-cache", t.TempDir(), file); code != 1 || !strings.Contains(errs, "no cached keys") {
+	if code, _, errs := runVerifyCmd(t, "--offline", "--status-cache", t.TempDir(), file); code != 1 || !strings.Contains(errs, "no cached keys") {
 		t.Errorf("offline without keys: exit %d %s", code, errs)
 	}
 }
@@ -257,17 +247,17 @@ func TestVerifyCommandFallsBackToCache(t *testing.T) {
 	now := time.Now()
 	s.issue("good", 10, now.Add(-time.Hour), now.Add(365*24*time.Hour))
 	cache := t.TempDir()
-	if code, out, _ := verify(t, "--status-cache", cache, s.srv.URL+"/labels/good"); code != 0 {
+	if code, out, _ := runVerifyCmd(t, "--status-cache", cache, s.srv.URL+"/labels/good"); code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	s.mu.Lock()
 	s.failStatus = true
 	s.mu.Unlock()
-	code, out, _ := verify(t, "--status-cache", cache, s.srv.URL+"/labels/good")
+	code, out, _ := runVerifyCmd(t, "--status-cache", cache, s.srv.URL+"/labels/good")
 	if code != 0 || !strings.Contains(out, "using the cached copy") {
 		t.Errorf("status lists unavailable, cache present: exit %d\n%s", code, out)
 	}
-	code, out, _ = verify(t, "--status-cache", t.TempDir(), s.srv.URL+"/labels/good")
+	code, out, _ = runVerifyCmd(t, "--status-cache", t.TempDir(), s.srv.URL+"/labels/good")
 	if code != int(VerifyStatusUnknownOffline) || !strings.Contains(out, "503") {
 		t.Errorf("status lists unavailable, no cache: exit %d\n%s", code, out)
 	}
@@ -275,29 +265,29 @@ func TestVerifyCommandFallsBackToCache(t *testing.T) {
 
 func TestVerifyCommandLimitsAndMistakes(t *testing.T) {
 	s := newLabelServer(t)
-	if code, _, errs := verify(t, s.srv.URL+"/big"); code != 1 || !strings.Contains(errs, "limit") {
+	if code, _, errs := runVerifyCmd(t, s.srv.URL+"/big"); code != 1 || !strings.Contains(errs, "limit") {
 		t.Errorf("oversized credential: exit %d %s", code, errs)
 	}
-	if code, _, errs := verify(t, s.srv.URL+"/labels/missing"); code != 1 || !strings.Contains(errs, "404") {
+	if code, _, errs := runVerifyCmd(t, s.srv.URL+"/labels/missing"); code != 1 || !strings.Contains(errs, "404") {
 		t.Errorf("missing label: exit %d %s", code, errs)
 	}
-	if code, _, _ := verify(t, "--offline", s.srv.URL+"/labels/x"); code != 2 {
+	if code, _, _ := runVerifyCmd(t, "--offline", s.srv.URL+"/labels/x"); code != 2 {
 		t.Errorf("--offline with a URL: exit %d, want 2", code)
 	}
-	if code, _, _ := verify(t); code != 2 {
+	if code, _, _ := runVerifyCmd(t); code != 2 {
 		t.Errorf("no argument: exit %d, want 2", code)
 	}
-	if code, _, errs := verify(t, filepath.Join(t.TempDir(), "none.jws")); code != 1 || !strings.Contains(errs, "no such file") {
+	if code, _, errs := runVerifyCmd(t, filepath.Join(t.TempDir(), "none.jws")); code != 1 || !strings.Contains(errs, "no such file") {
 		t.Errorf("missing file: exit %d %s", code, errs)
 	}
 	// Garbage is invalid, though there is nowhere to get keys from.
-	if code, out, errs := verify(t, writeFile(t, "x.jws", "not a credential")); code != 10 || !strings.Contains(out, "INVALID") {
+	if code, out, errs := runVerifyCmd(t, writeTemp(t, "x.jws", "not a credential")); code != 10 || !strings.Contains(out, "INVALID") {
 		t.Errorf("garbage: exit %d %s%s", code, out, errs)
 	}
 }
 
 func TestVerifyCommandHelpDocumentsExitCodes(t *testing.T) {
-	code, out, errs := verify(t, "--help")
+	code, out, errs := runVerifyCmd(t, "--help")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
