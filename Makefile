@@ -20,6 +20,8 @@ fuzz:
 	$(GO) test ./internal/catalog -run '^$$' -fuzz '^FuzzImportOSCAL$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/scheme -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/sbom -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/label -run '^$$' -fuzz '^FuzzDecodeList$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/label -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # govulncheck against the Go vulnerability records in ../shared/corpus (this
 # environment cannot reach vuln.go.dev); with network access, plain

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -36,6 +37,33 @@ type Label struct {
 	SoftwareVersion string
 }
 
+// StatusListSize is the number of entries in one status list: the
+// Bitstring Status List minimum, so one list hides each label among many.
+const StatusListSize = 131072
+
+// freeStatusIndex picks an unused status-list index at random within the
+// list being filled, as the Bitstring Status List spec advises: an index
+// given out in order would tell a verifier when a label was issued.
+func freeStatusIndex(ctx context.Context, tx *sql.Tx) (int, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM labels`).Scan(&n); err != nil {
+		return 0, err
+	}
+	// Fill a list to three quarters before opening the next, so random
+	// picks rarely collide.
+	base := n / (StatusListSize * 3 / 4) * StatusListSize
+	for {
+		idx := base + rand.IntN(StatusListSize)
+		var used int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM labels WHERE status_index = $1`, idx).Scan(&used); err != nil {
+			return 0, err
+		}
+		if used == 0 {
+			return idx, nil
+		}
+	}
+}
+
 // LabelEvent is one lifecycle step of a label.
 type LabelEvent struct {
 	At       time.Time
@@ -52,8 +80,8 @@ type LabelEvent struct {
 func (s *Store) IssueLabel(ctx context.Context, appID int64, actor, org int64, reason string, now time.Time, build func(statusIndex int) (Label, error)) (Label, error) {
 	var out Label
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var idx int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(status_index), -1) + 1 FROM labels`).Scan(&idx); err != nil {
+		idx, err := freeStatusIndex(ctx, tx)
+		if err != nil {
 			return err
 		}
 		l, err := build(idx)

@@ -110,7 +110,7 @@ func TestWorkflowStore(t *testing.T) {
 			return store.Label{ID: "L1", VersionID: vid, SchemeID: "x", SchemeVersion: 1, LevelID: "1", Issued: now,
 				ValidUntil: now.AddDate(2, 0, 0), Credential: "jws", CredentialHash: "h", KID: "k"}, nil
 		})
-		if err != nil || l.StatusIndex != 0 {
+		if err != nil || l.StatusIndex < 0 || l.StatusIndex >= store.StatusListSize {
 			t.Fatalf("issue: %+v %v", l, err)
 		}
 		if err := s.ChangeLabel(ctx, "L1", assess.Active, assess.Suspended, assess.SuspendLabel, userID, authID, "exploited flaw", now); err != nil {
@@ -119,7 +119,7 @@ func TestWorkflowStore(t *testing.T) {
 		if err := s.ChangeLabel(ctx, "L1", assess.Active, assess.Revoked, assess.RevokeLabel, userID, authID, "stale", now); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("stale label change: %v", err)
 		}
-		if idx, _ := s.StatusIndexes(ctx, assess.Suspended); len(idx) != 1 || idx[0] != 0 {
+		if idx, _ := s.StatusIndexes(ctx, assess.Suspended); len(idx) != 1 || idx[0] != l.StatusIndex {
 			t.Errorf("suspended indexes %v", idx)
 		}
 		if ev, _ := s.LabelEvents(ctx, "L1"); len(ev) != 2 || ev[1].Reason != "exploited flaw" {
