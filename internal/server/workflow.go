@@ -547,3 +547,8 @@ func (s *Server) LabelsFor(ctx context.Context, p Principal, q store.LabelQuery)
 func (s *Server) OrganisationOf(ctx context.Context, p Principal) (registry.Organisation, error) {
 	return s.store.Organisation(ctx, p.OrgID)
 }
+
+// Labs lists the assessor labs an authority can assign.
+func (s *Server) Labs(ctx context.Context) ([]registry.Organisation, error) {
+	return s.store.Organisations(ctx, registry.AssessorLab)
+}
