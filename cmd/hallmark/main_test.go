@@ -189,3 +189,23 @@ func TestSchemeValidate(t *testing.T) {
 		t.Errorf("JSON scheme not accepted: %s", out.String())
 	}
 }
+
+func TestAccountAndKeys(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HALLMARK_PASSWORD", "a long enough password")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"account", "--data", dir, "--org", "Test Authority", "--kind", "authority",
+		"--schemes", "uk-psti", "--email", "admin@authority.example"}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "created authority") {
+		t.Fatalf("account: %d %s %s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run(context.Background(), []string{"account", "--data", dir, "--org", "X", "--kind", "authority", "--schemes", "nope", "--email", "x@x.example"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), `no scheme "nope"`) {
+		t.Errorf("unknown scheme: %d %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"keys", "--data", dir, "rotate"}, &out, &errb); code != 0 || strings.Count(out.String(), "\n") != 3 || !strings.Contains(out.String(), "retired") {
+		t.Errorf("rotate: %d %q", code, out.String())
+	}
+}

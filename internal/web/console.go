@@ -395,3 +395,22 @@ func userMessage(err error) string {
 	}
 	return msg
 }
+
+// newToken creates an API token and shows it once; only its hash is kept.
+func (h *Web) newToken(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if name == "" || len(name) > 100 {
+		h.badRequest(w, r, "Name the token (at most 100 characters), for example after the system that will use it.")
+		return
+	}
+	tok, err := h.App.NewAPIToken(r.Context(), principal(r), name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.render(w, r, http.StatusOK, "token", struct {
+		page
+		Name, Token string
+	}{h.page(r, "API token", "console"), name, tok})
+}

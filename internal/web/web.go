@@ -203,6 +203,7 @@ func (h *Web) Register(mux *http.ServeMux) {
 
 	// The console: each role's work.
 	handle("GET /console", h.signedIn(h.console))
+	handle("POST /console/tokens", h.signedIn(h.newToken))
 	handle("GET /console/products", h.signedIn(h.products))
 	handle("POST /console/products", h.signedIn(h.createProduct))
 	handle("GET /console/products/{id}", h.signedIn(h.product))

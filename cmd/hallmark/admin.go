@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+// runAccount creates organisations and accounts: how an operator sets up
+// authorities and assessor labs (manufacturers register themselves).
+func runAccount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("account", "account [flags]",
+		"Creates an organisation (authority, assessor lab or manufacturer) with its first user.\n"+
+			"The password is read from HALLMARK_PASSWORD, so it stays out of the shell history.", stderr)
+	var d dataFlags
+	d.register(fs)
+	org := fs.String("org", "", "organisation name (required)")
+	kind := fs.String("kind", "", "authority, assessor-lab or manufacturer (required)")
+	country := fs.String("country", "", "two-letter country code")
+	schemes := fs.String("schemes", "", "for an authority: the scheme ids it runs, comma-separated")
+	email := fs.String("email", "", "the user's e-mail address (required)")
+	name := fs.String("name", "", "the user's name")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *org == "" || *kind == "" || *email == "" {
+		return usagef("give --org, --kind and --email")
+	}
+	password := os.Getenv("HALLMARK_PASSWORD")
+	if password == "" {
+		return usagef("set HALLMARK_PASSWORD to the new account's password")
+	}
+	role := map[string]string{"authority": "authority-admin", "assessor-lab": "assessor", "manufacturer": "manufacturer"}[*kind]
+	if role == "" {
+		return usagef("--kind must be authority, assessor-lab or manufacturer")
+	}
+	st, err := store.Open(ctx, d.dsn())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := server.New(ctx, st, server.Config{DataDir: d.data})
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, s := range strings.Split(*schemes, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			if _, ok := srv.Schemes()[s]; !ok {
+				return fmt.Errorf("no scheme %q (see 'hallmark scheme list')", s)
+			}
+			ids = append(ids, s)
+		}
+	}
+	if *name == "" {
+		*name = *email
+	}
+	p, err := srv.CreateAccount(ctx, registry.Organisation{Name: *org, Kind: registry.OrgKind(*kind), Country: *country, Schemes: ids},
+		registry.User{Email: *email, Name: *name, Role: role}, password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created %s %q (organisation %d) with user %s (%s)\n", *kind, *org, p.OrgID, p.Email, role)
+	return nil
+}
+
+// runKeys lists and rotates the issuer's signing keys.
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("keys", "keys [flags] list|rotate",
+		"Lists the label-signing keys, or rotates them: a new key signs from now on and the old\n"+
+			"ones stay published, so every label issued before still verifies.", stderr)
+	var d dataFlags
+	d.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || (fs.Arg(0) != "list" && fs.Arg(0) != "rotate") {
+		return usagef("say list or rotate")
+	}
+	ring, err := label.LoadOrCreate(filepath.Join(d.data, "keys"), time.Now())
+	if err != nil {
+		return err
+	}
+	if fs.Arg(0) == "rotate" {
+		k, err := ring.Rotate(time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new signing key %s; restart hallmark serve to sign with it\n", k.KID)
+	}
+	for _, k := range ring.Keys() {
+		state := "active"
+		if k.Retired() {
+			state = "retired " + k.RetiredAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(stdout, "%s  created %s  %s\n", k.KID, k.Created.Format(time.RFC3339), state)
+	}
+	return nil
+}
