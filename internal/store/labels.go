@@ -107,6 +107,10 @@ func (s *Store) IssueLabel(ctx context.Context, appID int64, actor, org int64, r
 		}
 		out = l
 		out.Status, out.StatusIndex = assess.Active, idx
+		if err := insertDecision(ctx, tx, Decision{Kind: "label.issued", Subject: l.ID, Digest: l.CredentialHash, Status: string(assess.Active),
+			StatusIndex: idx, ReasonHash: hashText(reason), At: now}); err != nil {
+			return err
+		}
 		return audit(ctx, tx, now, actor, org, "label.issue", "label", l.ID, fmt.Sprintf("application %d", appID))
 	})
 	return out, err
@@ -181,6 +185,18 @@ func (s *Store) Labels(ctx context.Context, q LabelQuery) ([]Label, int, error) 
 // the caller saw, and records the event with actor, reason and time.
 func (s *Store) ChangeLabel(ctx context.Context, id string, from, to assess.LabelStatus, action assess.LabelAction, actor, org int64, reason string, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		var idx int
+		var hash string
+		if err := tx.QueryRowContext(ctx, `SELECT status_index, credential_hash FROM labels WHERE id = $1`, id).Scan(&idx, &hash); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		if err := insertDecision(ctx, tx, Decision{Kind: "label." + decisionVerb(action), Subject: id, Digest: hash, Status: string(to),
+			StatusIndex: idx, ReasonHash: hashText(reason), At: now}); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE labels SET status = $1 WHERE id = $2 AND status = $3`, string(to), id, string(from))
 		if err != nil {
 			return err
@@ -194,6 +210,23 @@ func (s *Store) ChangeLabel(ctx context.Context, id string, from, to assess.Labe
 		}
 		return audit(ctx, tx, now, actor, org, "label."+string(action), "label", id, reason)
 	})
+}
+
+// decisionVerb names a label action in the past tense, as log entries do.
+func decisionVerb(a assess.LabelAction) string {
+	switch a {
+	case assess.SuspendLabel:
+		return "suspended"
+	case assess.RestoreLabel:
+		return "restored"
+	case assess.RevokeLabel:
+		return "revoked"
+	case assess.SurrenderLabel:
+		return "surrendered"
+	case assess.ExpireLabel:
+		return "expired"
+	}
+	return string(a)
 }
 
 // LabelEvents returns a label's history, oldest first.

@@ -72,6 +72,10 @@ func (s *Store) PutScheme(ctx context.Context, sc *scheme.Scheme, source string,
 			}
 		}
 		version, created = cur+1, true
+		if err := insertDecision(ctx, tx, Decision{Kind: "scheme.published", Subject: fmt.Sprintf("%s@%d", sc.ID, version), Digest: digest,
+			Status: string(sc.Status), StatusIndex: -1, At: now}); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO scheme_versions (scheme_id, version, label, status, document, digest, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, sc.ID, version, sc.Version, string(sc.Status), string(doc), digest, now.UTC().Format(time.RFC3339))
 		return err
@@ -120,6 +124,15 @@ func (s *Store) schemeVersions(ctx context.Context, q string, args ...any) ([]Sc
 // SyncAgreements replaces the recorded agreements with as.
 func (s *Store) SyncAgreements(ctx context.Context, as []scheme.Agreement) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		known := map[string]string{}
+		if err := eachTx(ctx, tx, `SELECT id, document FROM agreements`, func(r *sql.Rows) error {
+			var id, doc string
+			err := r.Scan(&id, &doc)
+			known[id] = doc
+			return err
+		}); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM agreements`); err != nil {
 			return err
 		}
@@ -127,6 +140,13 @@ func (s *Store) SyncAgreements(ctx context.Context, as []scheme.Agreement) error
 			doc, err := json.Marshal(a)
 			if err != nil {
 				return err
+			}
+			if known[a.ID] != string(doc) {
+				sum := sha256.Sum256(doc)
+				if err := insertDecision(ctx, tx, Decision{Kind: "agreement.recorded", Subject: a.ID, Digest: hex.EncodeToString(sum[:]),
+					StatusIndex: -1, At: time.Now().UTC()}); err != nil {
+					return err
+				}
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO agreements (id, position, document) VALUES ($1, $2, $3)`, a.ID, i, string(doc)); err != nil {
 				return err

@@ -136,3 +136,33 @@ func TestWorkflowStore(t *testing.T) {
 		}
 	})
 }
+
+// Every decision lands in the log outbox in the same transaction: a label
+// change that fails writes no decision, and one that succeeds writes one.
+func TestDecisionOutbox(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+		sc := &scheme.Scheme{ID: "x", Levels: []scheme.Level{{ID: "1"}}, Status: scheme.Active}
+		if _, _, err := s.PutScheme(ctx, sc, store.SchemeBuiltin, now); err != nil {
+			t.Fatal(err)
+		}
+		pending, err := s.PendingDecisions(ctx, 10)
+		if err != nil || len(pending) != 1 || pending[0].Kind != "scheme.published" || pending[0].Subject != "x@1" {
+			t.Fatalf("after publishing a scheme: %+v %v", pending, err)
+		}
+		if err := s.MarkLogged(ctx, pending[0].ID, 0, "receipt"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ChangeLabel(ctx, "nope", assess.Active, assess.Suspended, assess.SuspendLabel, 0, 0, "r", now); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("changing an unknown label: %v", err)
+		}
+		if p, _ := s.PendingDecisions(ctx, 10); len(p) != 0 {
+			t.Fatalf("a failed decision left %d pending log entries", len(p))
+		}
+		ds, _ := s.Decisions(ctx, "x@1")
+		if len(ds) != 1 || !ds[0].Logged || ds[0].Receipt != "receipt" {
+			t.Errorf("decisions for x@1: %+v", ds)
+		}
+	})
+}
