@@ -146,6 +146,20 @@ func (s *Server) ChangeLabel(ctx context.Context, p Principal, id string, action
 	return to, nil
 }
 
+// LabelActionsFor lists what the principal may do to the label now: an
+// authority only on labels of schemes it runs, a manufacturer only on its own.
+func (s *Server) LabelActionsFor(ctx context.Context, p Principal, l store.Label) []assess.LabelAction {
+	switch {
+	case p.IsAnonymous():
+		return nil
+	case p.Role == auth.RoleAuthorityAdmin && !s.administers(ctx, p, l.SchemeID):
+		return nil
+	case p.Role == auth.RoleManufacturer && !auth.SameOrg(p, l.ManufacturerID):
+		return nil
+	}
+	return assess.LabelActions(l.Status, actorOf(p))
+}
+
 // ExpireDue moves every label past its validity to expired, as the system.
 func (s *Server) ExpireDue(ctx context.Context) (int, error) {
 	due, err := s.store.DueForExpiry(ctx, s.now())
@@ -259,7 +273,7 @@ func (s *Server) Keys() *label.KeyRing { return s.keys }
 func LabelFacts(l store.Label, v registry.Version, lvl scheme.Resolved, url string) label.Facts {
 	f := label.Facts{ProductName: l.ProductName, Manufacturer: l.Manufacturer, ModelNumber: l.ModelNumber,
 		SoftwareVersion: l.SoftwareVersion, HardwareVersion: v.HardwareVersion, ProductCategory: l.Category,
-		AuthorizationDate: l.Issued, CertifyingBody: lvl.Scheme.Owner, QRURL: url,
+		AuthorizationDate: l.Issued, CertifyingBody: lvl.Scheme.Owner, TestingLab: l.TestingLab, QRURL: url,
 		PasswordType: v.Facts.PasswordType, PasswordChangeMethod: v.Facts.PasswordChange, HowToSecure: v.Facts.HowToSecure,
 		UpdateMode: v.Facts.UpdateMode, Sensors: v.Facts.Sensors, DataDeletion: v.Facts.DataDeletion,
 		AccountDeactivation: v.Facts.AccountDeactivation, Encryption: v.Facts.Encryption, SecurityContact: v.Facts.SecurityContact,

@@ -35,6 +35,7 @@ type Label struct {
 	Manufacturer    string
 	ManufacturerID  int64
 	SoftwareVersion string
+	TestingLab      string // the lab that assessed it
 }
 
 // StatusListSize is the number of entries in one status list: the
@@ -117,18 +118,21 @@ func (s *Store) IssueLabel(ctx context.Context, appID int64, actor, org int64, r
 }
 
 const labelCols = `l.id, l.application_id, l.product_version_id, l.scheme_id, l.scheme_version, l.level_id, l.status, l.status_index, l.issued_at,
-	l.valid_until, l.credential, l.credential_hash, l.kid, p.id, p.name, p.model_number, p.category, m.name, m.id, v.software_version`
+	l.valid_until, l.credential, l.credential_hash, l.kid, p.id, p.name, p.model_number, p.category, m.name, m.id, v.software_version,
+	COALESCE(lab.name, '')`
 
 const labelFrom = ` FROM labels l
 	JOIN product_versions v ON v.id = l.product_version_id
 	JOIN products p ON p.id = v.product_id
-	JOIN organisations m ON m.id = p.manufacturer_id`
+	JOIN organisations m ON m.id = p.manufacturer_id
+	JOIN applications ap ON ap.id = l.application_id
+	LEFT JOIN organisations lab ON lab.id = ap.assessor_org_id`
 
 func scanLabel(r interface{ Scan(...any) error }) (Label, error) {
 	var l Label
 	var status, issued, until string
 	err := r.Scan(&l.ID, &l.ApplicationID, &l.VersionID, &l.SchemeID, &l.SchemeVersion, &l.LevelID, &status, &l.StatusIndex, &issued, &until,
-		&l.Credential, &l.CredentialHash, &l.KID, &l.ProductID, &l.ProductName, &l.ModelNumber, &l.Category, &l.Manufacturer, &l.ManufacturerID, &l.SoftwareVersion)
+		&l.Credential, &l.CredentialHash, &l.KID, &l.ProductID, &l.ProductName, &l.ModelNumber, &l.Category, &l.Manufacturer, &l.ManufacturerID, &l.SoftwareVersion, &l.TestingLab)
 	l.Status, l.Issued = assess.LabelStatus(status), parseTS(issued)
 	if until != "" {
 		l.ValidUntil = parseTS(until)

@@ -75,10 +75,7 @@ func (h *Web) labelPage(r *http.Request, id string) (LabelPage, error) {
 	} else {
 		lp.ValidText = l.ValidUntil.Format("2 January 2006")
 	}
-	p := principal(r)
-	if !p.IsAnonymous() {
-		lp.Actions = assess.LabelActions(l.Status, assess.Actor(p.Role))
-	}
+	lp.Actions = h.App.LabelActionsFor(r.Context(), principal(r), l)
 	return lp, nil
 }
 
@@ -92,8 +89,14 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	// The status can change at any moment; keep caches short.
-	w.Header().Set("Cache-Control", "public, max-age=60")
+	// The status can change at any moment: keep public caches short. A
+	// signed-in user's page carries their account and forms: never cache it.
+	if principal(r).IsAnonymous() {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+	} else {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
+	w.Header().Set("Vary", "Cookie")
 	h.render(w, r, http.StatusOK, "label", struct {
 		page
 		LabelPage

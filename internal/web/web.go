@@ -111,6 +111,19 @@ var funcs = template.FuncMap{
 		}
 		return string(s)
 	},
+	"methodText": func(m scheme.Method) string {
+		switch m {
+		case scheme.SelfDeclaration:
+			return "self-declaration"
+		case scheme.DocumentReview:
+			return "document review"
+		case scheme.LabTest:
+			return "lab test"
+		case scheme.PenetrationTest:
+			return "penetration test"
+		}
+		return string(m)
+	},
 	"verdicts": func() []assess.Verdict { return []assess.Verdict{assess.Pass, assess.Fail, assess.NotApplicable} },
 	"labelStatuses": func() []assess.LabelStatus {
 		return []assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired}

@@ -4,6 +4,7 @@ package servertest
 
 import (
 	"context"
+	"net"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -44,8 +45,15 @@ func Start(t testing.TB, d store.Dialect) *Instance {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Listen first, so the server knows its own public URL: forms are
+	// checked against it, and labels and QR codes point at it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
 	cheap := auth.TestParams
-	srv, err := server.New(ctx, st, server.Config{AdminToken: AdminToken, DataDir: t.TempDir(), PasswordParams: &cheap})
+	srv, err := server.New(ctx, st, server.Config{AdminToken: AdminToken, DataDir: t.TempDir(), PasswordParams: &cheap, PublicURL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +64,10 @@ func Start(t testing.TB, d store.Dialect) *Instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(h)
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		st.Close()
