@@ -25,22 +25,35 @@ func (a *API) registerRegistry(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/labels/{id}/credential", a.labelCredential)
 	mux.HandleFunc("GET /api/v1/labels/{id}/status", a.labelStatus)
 	mux.HandleFunc("GET /api/v1/labels/{id}/cta2120", a.labelCTA)
-	mux.HandleFunc("POST /api/v1/labels/{id}/actions", a.withToken(a.labelAction))
+	mux.HandleFunc("POST /api/v1/labels/{id}/actions", a.withToken(a.signedIn(a.labelAction)))
 
 	mux.HandleFunc("GET /api/v1/products", a.withToken(a.products))
-	mux.HandleFunc("POST /api/v1/products", a.withToken(a.createProduct))
+	mux.HandleFunc("POST /api/v1/products", a.withToken(a.signedIn(a.createProduct)))
 	mux.HandleFunc("GET /api/v1/products/{id}", a.withToken(a.product))
-	mux.HandleFunc("POST /api/v1/products/{id}/versions", a.withToken(a.createVersion))
-	mux.HandleFunc("PUT /api/v1/versions/{id}/sbom", a.withToken(a.putSBOM))
-	mux.HandleFunc("GET /api/v1/applications", a.withToken(a.applications))
-	mux.HandleFunc("POST /api/v1/applications", a.withToken(a.createApplication))
-	mux.HandleFunc("GET /api/v1/applications/{id}", a.withToken(a.application))
-	mux.HandleFunc("POST /api/v1/applications/{id}/steps", a.withToken(a.applicationStep))
-	mux.HandleFunc("POST /api/v1/applications/{id}/findings", a.withToken(a.recordFinding))
-	mux.HandleFunc("POST /api/v1/applications/{id}/evidence", a.withToken(a.addEvidence))
+	mux.HandleFunc("POST /api/v1/products/{id}/versions", a.withToken(a.signedIn(a.createVersion)))
+	mux.HandleFunc("PUT /api/v1/versions/{id}/sbom", a.withToken(a.signedIn(a.putSBOM)))
+	mux.HandleFunc("GET /api/v1/applications", a.withToken(a.signedIn(a.applications)))
+	mux.HandleFunc("POST /api/v1/applications", a.withToken(a.signedIn(a.createApplication)))
+	mux.HandleFunc("GET /api/v1/applications/{id}", a.withToken(a.signedIn(a.application)))
+	mux.HandleFunc("POST /api/v1/applications/{id}/steps", a.withToken(a.signedIn(a.applicationStep)))
+	mux.HandleFunc("POST /api/v1/applications/{id}/findings", a.withToken(a.signedIn(a.recordFinding)))
+	mux.HandleFunc("POST /api/v1/applications/{id}/evidence", a.withToken(a.signedIn(a.addEvidence)))
 }
 
 type principalKey struct{}
+
+// signedIn refuses anonymous callers with 401 before anything is looked
+// up, so an anonymous probe learns nothing about which ids exist.
+func (a *API) signedIn(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if who(r).IsAnonymous() {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
+			WriteProblem(w, r, http.StatusUnauthorized, "send an API token as 'Authorization: Bearer <token>'; create one in the console")
+			return
+		}
+		next(w, r)
+	}
+}
 
 // withToken resolves an API bearer token into the account it belongs to;
 // without one the request is anonymous (and the handler decides).

@@ -75,6 +75,10 @@ var appMachine = map[edge]rule{
 // ErrIllegal is returned for a step the state machine does not allow.
 var ErrIllegal = errors.New("not allowed")
 
+// ErrWrongActor is returned when the step exists but belongs to another
+// role: a permission problem rather than a state problem.
+var ErrWrongActor = errors.New("not permitted")
+
 // Next returns the state an application moves to when actor takes step
 // from state, or an error saying why not in words a user can act on.
 func Next(from State, step Step, actor Actor) (State, error) {
@@ -83,7 +87,7 @@ func Next(from State, step Step, actor Actor) (State, error) {
 		return "", fmt.Errorf("%w: an application that is %s cannot be %s", ErrIllegal, from, pastTense(step))
 	}
 	if r.actor != actor {
-		return "", fmt.Errorf("%w: only the %s can %s an application", ErrIllegal, r.actor, step)
+		return "", fmt.Errorf("%w: only the %s can %s an application", ErrWrongActor, r.actor, step)
 	}
 	return r.to, nil
 }
@@ -243,7 +247,7 @@ func NextLabel(from LabelStatus, action LabelAction, actor Actor) (LabelStatus, 
 			return t.to, nil
 		}
 	}
-	return "", fmt.Errorf("%w: a %s cannot %s a label", ErrIllegal, actor, action)
+	return "", fmt.Errorf("%w: a %s cannot %s a label", ErrWrongActor, actor, action)
 }
 
 func labelPast(a LabelAction) string {

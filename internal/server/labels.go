@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"fmt"
 	"strings"
@@ -136,6 +137,9 @@ func (s *Server) ChangeLabel(ctx context.Context, p Principal, id string, action
 		return "", fmt.Errorf("%w: give a reason (at most 2000 characters); it is shown on the label's public page", ErrInvalid)
 	}
 	to, err := assess.NextLabel(l.Status, action, actorOf(p))
+	if errors.Is(err, assess.ErrWrongActor) {
+		return "", fmt.Errorf("%w: %v", ErrDenied, err)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -267,6 +267,9 @@ func (s *Server) Step(ctx context.Context, p Principal, id int64, step assess.St
 		return "", err
 	}
 	to, err := assess.Next(a.State, step, actorOf(p))
+	if errors.Is(err, assess.ErrWrongActor) {
+		return "", fmt.Errorf("%w: %v", ErrDenied, err)
+	}
 	if err != nil {
 		return "", err
 	}

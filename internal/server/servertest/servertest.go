@@ -4,9 +4,9 @@ package servertest
 
 import (
 	"context"
-	"net"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
