@@ -2,8 +2,8 @@ package server
 
 import (
 	"context"
-	"errors"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
