@@ -192,12 +192,12 @@ func Plan(size Size, seed uint64, pool []Component, now time.Time) Market {
 func org(name string, kind registry.OrgKind, country, role string, schemes []string) Org {
 	return Org{
 		Org:  registry.Organisation{Name: name, Kind: kind, Country: country, Schemes: schemes},
-		User: registry.User{Email: emailFor(name), Name: name + " team", Role: role},
+		User: registry.User{Email: Email(name), Name: name + " team", Role: role},
 	}
 }
 
-// emailFor derives a stable demo address from an organisation's name.
-func emailFor(name string) string {
+// Email is the demo account of the organisation with this name.
+func Email(name string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(name) {
 		switch {

@@ -176,7 +176,7 @@ func TestBrowserLabelFlow(t *testing.T) {
 			flowSignOut(b)
 
 			// 4. The authority assigns a lab.
-			flowSignIn(b, srv.URL, flowEmail(flowAuthority), appPath)
+			flowSignIn(b, srv.URL, demo.Email(flowAuthority), appPath)
 			if s := b.text("#state"); s != "submitted" {
 				t.Fatalf("the authority sees the application %q, want submitted", s)
 			}
@@ -207,7 +207,7 @@ func TestBrowserLabelFlow(t *testing.T) {
 			flowSignOut(b)
 
 			// 5. The lab records a pass for every requirement and completes.
-			flowSignIn(b, srv.URL, flowEmail(labName), appPath)
+			flowSignIn(b, srv.URL, demo.Email(labName), appPath)
 			if b.count("#findings-form") != 1 {
 				t.Fatalf("the assigned lab sees no findings form on %s", appPath)
 			}
@@ -260,7 +260,7 @@ func TestBrowserLabelFlow(t *testing.T) {
 			flowSignOut(b)
 
 			// 6. The authority approves; the label is issued.
-			flowSignIn(b, srv.URL, flowEmail(flowAuthority), appPath)
+			flowSignIn(b, srv.URL, demo.Email(flowAuthority), appPath)
 			b.do("write the approval note", chromedp.SetValue(chromedp.CSS("#note-approve"), "Every requirement passed in the lab's tests."))
 			flowSubmit(b, `form.step-approve button[type="submit"]`)
 			flowAt(b, appPath)
@@ -386,7 +386,7 @@ func TestBrowserLabelFlow(t *testing.T) {
 
 			// An authority that does not run the scheme may not manage the
 			// label, so its page offers no form it would refuse.
-			other := flowEmail(demo.Owners["sg-cls"])
+			other := demo.Email(demo.Owners["sg-cls"])
 			provoked := ""
 			flowSignInAt(b, srv.URL, other, labelPath)
 			if b.count("#label-action") != 0 {
@@ -492,23 +492,7 @@ func flowServer(t *testing.T, d store.Dialect) *servertest.Instance {
 	return &servertest.Instance{URL: ts.URL, Server: app, Store: st}
 }
 
-// flowEmail is the demo account of an organisation (demo.emailFor).
-func flowEmail(org string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(org) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == 'ü':
-			b.WriteString("ue")
-		case r == ' ' || r == '-':
-			if !strings.HasSuffix(b.String(), "-") {
-				b.WriteByte('-')
-			}
-		}
-	}
-	return "demo@" + strings.Trim(b.String(), "-") + ".example"
-}
+
 
 // flowSubmit clicks sel, waits for the page it loads and insists on a 200;
 // on any other answer it fails with what the page said.
