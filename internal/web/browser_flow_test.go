@@ -10,15 +10,12 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image/color"
 	"image/png"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,13 +29,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"rsc.io/qr"
 
-	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/demo"
-	"github.com/hallmark-iot/hallmark/internal/httpd"
-	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
-	"github.com/hallmark-iot/hallmark/internal/store"
-	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 )
 
 // A tiny but complete CycloneDX 1.5 SBOM: three components.
@@ -72,7 +64,7 @@ func TestBrowserLabelFlow(t *testing.T) {
 	for _, d := range servertest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			start := time.Now()
-			srv := flowServer(t, d)
+			srv := servertest.Start(t, d)
 			b := newBrowser(t, execPath)
 			prefix := string(d) + "-flow-"
 			dir := t.TempDir()
@@ -424,78 +416,6 @@ func TestBrowserLabelFlow(t *testing.T) {
 	}
 }
 
-// flowServer starts a real server with the small demo market, like
-// servertest.Start, but whose configured public URL is the address the
-// browser uses. servertest.Start leaves PublicURL at its default
-// (http://localhost:8080): the pages' same-origin check then refuses every
-// form the browser posts from the test server's real address, and label
-// URLs and QR codes point elsewhere. If servertest's server accepts a
-// same-origin form, it is used; otherwise the test says so and starts its
-// own.
-func flowServer(t *testing.T, d store.Dialect) *servertest.Instance {
-	t.Helper()
-	srv := servertest.Start(t, d)
-	form := url.Values{"email": {"nobody@flowtest.example"}, "password": {"not-the-password"}}
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", srv.URL)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	pageURL := srv.Server.LabelURL("X")
-	if resp.StatusCode != http.StatusForbidden && strings.HasPrefix(pageURL, srv.URL+"/") {
-		return srv
-	}
-	t.Errorf("servertest.Start's server cannot serve a browser: a same-origin sign-in form posted from %s is answered HTTP %d "+
-		"(want 401, wrong password), and label pages are placed at %s; servertest does not set server.Config.PublicURL "+
-		"to its own address. This test starts its own server instead.", srv.URL, resp.StatusCode, pageURL)
-
-	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx := context.Background()
-	ts := httptest.NewUnstartedServer(nil)
-	public := "http://" + ts.Listener.Addr().String()
-	dsn := filepath.Join(t.TempDir(), "hallmark.db")
-	if d == store.Postgres {
-		dsn = pgtest.DSN(t)
-	}
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cheap := auth.TestParams
-	app, err := server.New(ctx, st, server.Config{AdminToken: servertest.AdminToken, DataDir: t.TempDir(), PublicURL: public, PasswordParams: &cheap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.LoadDemo(ctx, demo.Small); err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpd.Handler(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = h
-	ts.Start()
-	t.Cleanup(func() {
-		ts.Close()
-		st.Close()
-	})
-	if ts.URL != public {
-		t.Fatalf("test server at %s, configured for %s", ts.URL, public)
-	}
-	return &servertest.Instance{URL: ts.URL, Server: app, Store: st}
-}
-
-
-
-// flowSubmit clicks sel, waits for the page it loads and insists on a 200;
-// on any other answer it fails with what the page said.
 func flowSubmit(b *browser, sel string) *network.Response {
 	b.t.Helper()
 	ctx, cancel := b.step()
