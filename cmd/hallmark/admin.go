@@ -48,7 +48,7 @@ func runAccount(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(ctx, st, server.Config{DataDir: d.data})
+	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func openCatalog(ctx context.Context, d dataFlags) (*catalog.Catalog, *store.Sto
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := server.New(ctx, st, server.Config{DataDir: d.data})
+	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -334,7 +334,7 @@ func catalogImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(ctx, st, server.Config{DataDir: d.data})
+	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
 	if err != nil {
 		return err
 	}

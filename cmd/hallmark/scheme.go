@@ -74,7 +74,7 @@ func schemeQuery(ctx context.Context, sub string, args []string, stdout, stderr 
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(ctx, st, server.Config{DataDir: d.data})
+	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("load the demo dataset: %w", err)
 		}
 	}
+	defer srv.Close(context.Background())
 	h, err := httpd.Handler(srv)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ func (a *API) registerRegistry(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/labels/{id}/credential", a.labelCredential)
 	mux.HandleFunc("GET /api/v1/labels/{id}/status", a.labelStatus)
 	mux.HandleFunc("GET /api/v1/labels/{id}/cta2120", a.labelCTA)
+	mux.HandleFunc("GET /api/v1/labels/{id}/receipts", a.labelReceipts)
 	mux.HandleFunc("POST /api/v1/labels/{id}/actions", a.withToken(a.signedIn(a.labelAction)))
 
 	mux.HandleFunc("GET /api/v1/products", a.withToken(a.products))
@@ -349,6 +350,10 @@ func (a *API) putSBOM(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusUnsupportedMediaType, "send a CycloneDX (JSON or XML) or SPDX (JSON or tag-value) SBOM with its content type")
 		return
 	}
+	if err := a.App.CheckVersionOwner(r.Context(), who(r), id); err != nil {
+		fail(w, r, err)
+		return
+	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 32<<20))
 	if err != nil {
 		WriteProblem(w, r, http.StatusRequestEntityTooLarge, "an SBOM is at most 32 MiB")
@@ -513,4 +518,40 @@ func (a *API) addEvidence(w http.ResponseWriter, r *http.Request) {
 
 func contextWith(r *http.Request, p auth.Principal) context.Context {
 	return context.WithValue(r.Context(), principalKey{}, p)
+}
+
+// ReceiptJSON is one logged decision about a label with its receipt: the
+// exact log entry and a C2SP tlog-proof that the log holds it.
+type ReceiptJSON struct {
+	Kind     string    `json:"kind"`
+	Status   string    `json:"status,omitempty"`
+	At       time.Time `json:"at"`
+	Logged   bool      `json:"logged"`
+	LogIndex int64     `json:"log_index"`
+	Entry    string    `json:"entry"`
+	Receipt  string    `json:"receipt,omitempty"`
+}
+
+func (a *API) labelReceipts(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := a.App.Label(r.Context(), r.PathValue("id")); err != nil {
+		fail(w, r, err)
+		return
+	}
+	ds, err := a.App.Receipts(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	out := []ReceiptJSON{}
+	for _, d := range ds {
+		out = append(out, ReceiptJSON{Kind: d.Kind, Status: d.Status, At: d.At, Logged: d.Logged, LogIndex: d.LogIndex,
+			Entry: string(a.App.EntryBytes(d)), Receipt: d.Receipt})
+	}
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	writeJSON(w, http.StatusOK, struct {
+		Label     string        `json:"label"`
+		Origin    string        `json:"log_origin"`
+		Verifiers []string      `json:"log_verifiers"`
+		Receipts  []ReceiptJSON `json:"receipts"`
+	}{r.PathValue("id"), a.App.LogOrigin(), a.App.LogVerifiers(), out})
 }

@@ -151,7 +151,14 @@ func rtSetup(t *testing.T, d store.Dialect) *rtFixture {
 	if err != nil || len(apps) == 0 {
 		t.Fatalf("the demo market has no application in assessment (%v)", err)
 	}
+	// Prefer one whose maker also holds an active label.
 	a := apps[0]
+	for _, x := range apps {
+		if _, n, _ := st.Labels(ctx, store.LabelQuery{Status: assess.Active, ManufacturerID: x.ManufacturerID, Limit: 1}); n > 0 {
+			a = x
+			break
+		}
+	}
 	f.appA, f.m1, f.labA, f.scheme, f.level, f.pubProduct = a.ID, a.ManufacturerID, a.AssessorOrgID, a.SchemeID, a.LevelID, a.ProductID
 	if p, err := st.Product(ctx, a.ProductID); err != nil || !p.Published {
 		t.Fatalf("A's product %d: published=%v, %v; want a published product", a.ProductID, p.Published, err)
@@ -164,8 +171,8 @@ func rtSetup(t *testing.T, d store.Dialect) *rtFixture {
 		}
 		return list
 	}
-	for _, o := range orgs(registry.Manufacturer) {
-		if o.ID != f.m1 && f.m2 == 0 {
+	for _, o := range orgs(registry.Manufacturer) { // one with an application
+		if _, n, _ := st.Applications(ctx, store.AppQuery{ManufacturerID: o.ID, Limit: 1}); o.ID != f.m1 && f.m2 == 0 && n > 0 {
 			f.m2 = o.ID
 		}
 	}
@@ -441,6 +448,8 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "GET /api/v1/labels/{id}/credential", path: rtPath("/api/v1/labels/" + label + "/credential"), want: public},
 		{route: "GET /api/v1/labels/{id}/status", path: rtPath("/api/v1/labels/" + label + "/status"), want: public},
 		{route: "GET /api/v1/labels/{id}/cta2120", path: rtPath("/api/v1/labels/" + label + "/cta2120"), want: public},
+		{route: "GET /api/v1/labels/{id}/receipts", path: rtPath("/api/v1/labels/" + label + "/receipts"), want: public},
+		{route: "GET /api/v1/labels/{id}/receipts", path: rtPath("/api/v1/labels/" + label + "/receipts"), want: public},
 
 		// Registry reads. Products are public once published; an unpublished
 		// one only for its maker (and, per the README, assessors and
@@ -470,39 +479,39 @@ func (f *rtFixture) rows() []rtRow {
 			want: rtAccount(rtDenied, rtM1, rtStatus(422), rtM2, rtStatus(422)), state: f.productCount},
 		{route: "POST /api/v1/products", name: "invalid: unknown field", ctype: "application/json",
 			body: `{"name": "Roles Test Bad", "category": "camera", "model_number": "RT-BAD-2", "manufacturer_name": "x"}`,
-			want: rtCells(rtRefused, rtM1, rtStatus(400)), state: f.productCount},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(400)), state: f.productCount},
 		{route: "POST /api/v1/products", name: "invalid: not JSON", ctype: "text/plain", body: `name=x`,
-			want: rtCells(rtRefused, rtM1, rtStatus(415)), state: f.productCount},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(415)), state: f.productCount},
 		{route: "POST /api/v1/products/{id}/versions", name: "invalid: no software version", ctype: "application/json",
 			path: rtPath("/api/v1/products/" + id(f.hiddenProduct) + "/versions"), body: `{"software_version": ""}`,
-			want: rtCells(rtRefused, rtM1, rtStatus(422)), state: f.versionsState},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(422)), state: f.versionsState},
 		{route: "PUT /api/v1/versions/{id}/sbom", name: "invalid: not an SBOM", ctype: "text/plain",
 			path: rtPath("/api/v1/versions/" + id(f.hiddenVersion) + "/sbom"), body: "this is not an SBOM\n",
-			want: rtCells(rtRefused, rtM1, rtStatus(422)), state: f.versionsState},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(422)), state: f.versionsState},
 		{route: "POST /api/v1/applications", name: "invalid: no such level", ctype: "application/json",
 			body: jsonBody(map[string]any{"version_id": f.hiddenVersion, "level": f.scheme + "@99"}),
-			want: rtCells(rtRefused, rtM1, rtStatus(422)), state: f.applicationCount},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(422)), state: f.applicationCount},
 		{route: "POST /api/v1/applications/{id}/evidence", name: "invalid: an executable is not evidence", ctype: "application/x-msdownload",
 			path: appPath(f.appA, "/evidence?name=setup.exe"), body: "MZ\x90\x00 not really a program",
-			want: rtCells(rtRefused, rtM1, rtStatus(422)), state: f.appState(f.appA)},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(422)), state: f.appState(f.appA)},
 		{route: "POST /api/v1/applications/{id}/evidence", name: "invalid: empty file", ctype: "application/pdf",
 			path: appPath(f.appA, "/evidence?name=empty.pdf"), body: "",
-			want: rtCells(rtRefused, rtM1, rtStatus(422)), state: f.appState(f.appA)},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(422)), state: f.appState(f.appA)},
 		{route: "POST /api/v1/applications/{id}/findings", name: "invalid: a requirement the level does not need", ctype: "application/json",
 			path: appPath(f.appA, "/findings"), body: `{"requirement": "HM-NOPE-1", "verdict": "pass"}`,
-			want: rtCells(rtRefused, rtLabA, rtStatus(422)), state: f.appState(f.appA)},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtLabA, rtStatus(422)), state: f.appState(f.appA)},
 		{route: "POST /api/v1/applications/{id}/findings", name: "invalid: a fail without rationale", ctype: "application/json",
 			path: appPath(f.appA, "/findings"), body: jsonBody(map[string]string{"requirement": f.lastNeed, "verdict": "fail"}),
-			want: rtCells(rtRefused, rtLabA, rtStatus(422)), state: f.appState(f.appA)},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtLabA, rtStatus(422)), state: f.appState(f.appA)},
 		{route: "POST /api/v1/applications/{id}/steps", name: "invalid: approve an application still in assessment", ctype: "application/json",
 			path: appPath(f.appA, "/steps"), body: step("approve", "looks fine", 0),
-			want: rtCells(rtRefused, rtAuthA, rtStatus(409)), state: f.appState(f.appA)},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtAuthA, rtStatus(409)), state: f.appState(f.appA)},
 		{route: "POST /api/v1/labels/{id}/actions", name: "invalid: surrender without a reason", ctype: "application/json",
 			path: rtPath("/api/v1/labels/" + f.labelM1 + "/actions"), body: action("surrender", " "),
-			want: rtCells(rtRefused, rtM1, rtStatus(422)), state: f.labelState(f.labelM1)},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(422)), state: f.labelState(f.labelM1)},
 		{route: "POST /api/v1/labels/{id}/actions", name: "invalid: unknown action", ctype: "application/json",
 			path: rtPath("/api/v1/labels/" + f.labelM1 + "/actions"), body: action("explode", "because"),
-			want: rtCells(rtRefused, rtM1, rtStatus(422)), state: f.labelState(f.labelM1)},
+			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(422)), state: f.labelState(f.labelM1)},
 		{route: "POST /api/v1/schemes", name: "invalid: unknown requirement", ctype: "application/yaml", body: invalidScheme,
 			want: rtCells(rtNotAdmin, rtAnon, rtUnauth, rtAdminBearer, rtStatus(422)), state: f.schemeVersions("test-scheme")},
 

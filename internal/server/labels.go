@@ -147,6 +147,7 @@ func (s *Server) ChangeLabel(ctx context.Context, p Principal, id string, action
 		return "", err
 	}
 	s.statusLists.invalidate()
+	s.afterDecision(ctx)
 	return to, nil
 }
 
@@ -178,6 +179,7 @@ func (s *Server) ExpireDue(ctx context.Context) (int, error) {
 	}
 	if n > 0 {
 		s.statusLists.invalidate()
+		s.afterDecision(ctx)
 	}
 	return n, nil
 }

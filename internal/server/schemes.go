@@ -88,5 +88,8 @@ func (s *Server) PutScheme(ctx context.Context, sc *scheme.Scheme) (int, bool, e
 	if err != nil {
 		return 0, false, err
 	}
+	if created {
+		s.afterDecision(ctx)
+	}
 	return v, created, s.reloadSchemes(ctx)
 }

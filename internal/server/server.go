@@ -16,6 +16,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
 // Config is what a Hallmark instance needs to start.
@@ -34,6 +35,16 @@ type Config struct {
 	PasswordParams *auth.Params
 	// Clock overrides the time (tests and the demo's history).
 	Clock func() time.Time
+	// Witnesses, when set, makes the log publish checkpoints only with
+	// enough peer cosignatures.
+	Witnesses *tlog.WitnessPolicy
+	// LogCheckpointInterval is how often the log may publish a checkpoint,
+	// which bounds how long a decision waits for its receipt (default 1s).
+	LogCheckpointInterval time.Duration
+	// WithoutLog opens no transparency log: for command-line tools that
+	// only read, or write nothing that is decided. Decisions they record
+	// stay pending until a server with the log starts.
+	WithoutLog bool
 }
 
 // Server holds an open store and the catalogue read from it.
@@ -48,6 +59,7 @@ type Server struct {
 	csrfSecret  []byte
 	clock       func() time.Time
 	statusLists statusListCache
+	tlog        *decisionLog
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
@@ -100,8 +112,22 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
+	if !cfg.WithoutLog {
+		if err := s.openLog(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.logKeys(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.syncBuiltinSchemes(ctx); err != nil {
 		return nil, err
+	}
+	// Complete whatever a crash left pending, before serving anything.
+	if n, err := s.FlushDecisions(ctx); err != nil {
+		return nil, fmt.Errorf("complete pending log entries: %w", err)
+	} else if n > 0 {
+		slog.Info("decisions appended to the transparency log", "count", n)
 	}
 	if err := s.reloadSchemes(ctx); err != nil {
 		return nil, err

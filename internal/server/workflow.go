@@ -132,8 +132,9 @@ func (s *Server) CreateVersion(ctx context.Context, p Principal, v registry.Vers
 	return s.store.CreateVersion(ctx, v, comps, p.UserID, p.OrgID, s.now())
 }
 
-// UploadSBOM replaces a version's SBOM.
-func (s *Server) UploadSBOM(ctx context.Context, p Principal, versionID int64, sb *ParsedSBOM) error {
+// CheckVersionOwner says whether the principal's organisation makes the
+// version, before anything expensive (such as parsing an SBOM) is done.
+func (s *Server) CheckVersionOwner(ctx context.Context, p Principal, versionID int64) error {
 	if err := s.require(p, auth.ActionProductCreate); err != nil {
 		return err
 	}
@@ -147,6 +148,14 @@ func (s *Server) UploadSBOM(ctx context.Context, p Principal, versionID int64, s
 	}
 	if !auth.SameOrg(p, prod.ManufacturerID) {
 		return store.ErrNotFound
+	}
+	return nil
+}
+
+// UploadSBOM replaces a version's SBOM.
+func (s *Server) UploadSBOM(ctx context.Context, p Principal, versionID int64, sb *ParsedSBOM) error {
+	if err := s.CheckVersionOwner(ctx, p, versionID); err != nil {
+		return err
 	}
 	return s.store.ReplaceSBOM(ctx, versionID, sb.Format, sb.Digest, sb.Components, p.UserID, p.OrgID, s.now())
 }
@@ -303,6 +312,7 @@ func (s *Server) Step(ctx context.Context, p Principal, id int64, step assess.St
 		if _, err := s.issue(ctx, p, a, note); err != nil {
 			return "", err
 		}
+		s.afterDecision(ctx)
 		return assess.Approved, nil
 	}
 	if err := s.store.Transition(ctx, id, a.State, to, step, p.UserID, p.OrgID, note, assessorOrg, s.now()); err != nil {

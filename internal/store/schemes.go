@@ -73,7 +73,7 @@ func (s *Store) PutScheme(ctx context.Context, sc *scheme.Scheme, source string,
 		}
 		version, created = cur+1, true
 		if err := insertDecision(ctx, tx, Decision{Kind: "scheme.published", Subject: fmt.Sprintf("%s@%d", sc.ID, version), Digest: digest,
-			Status: string(sc.Status), StatusIndex: -1, At: now}); err != nil {
+			StatusIndex: -1, At: now}); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO scheme_versions (scheme_id, version, label, status, document, digest, created_at)

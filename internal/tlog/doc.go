@@ -15,4 +15,15 @@
 // publish a checkpoint only once enough witnesses have cosigned it, so a
 // split view (two different trees under one key) cannot be shown to two
 // audiences without a witness refusing.
+//
+// Files:
+//
+//	key dir      log.key (0600, never served), verifiers (public: every key
+//	             the log has signed with), witness.key (0600)
+//	log dir      checkpoint, tile/... (serve these as static files),
+//	             .state/ (Tessera's private state and hallmark-dedup, the
+//	             dedup index; not secret, no need to serve)
+//	witness dir  witness-state.json (per log, the latest cosigned checkpoint)
+//
+// One process appends to a log directory at a time.
 package tlog

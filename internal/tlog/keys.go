@@ -197,9 +197,13 @@ func signerFromKey(skey, name string) (note.Signer, note.Verifier, string, error
 	if s.Name() != name {
 		return nil, nil, "", fmt.Errorf("tlog: key is named %q, not %q", s.Name(), name)
 	}
-	// PRIVATE+KEY+<name>+<hash>+<base64(alg || seed)>
-	i := strings.LastIndexByte(skey, '+')
-	raw, err := base64.StdEncoding.DecodeString(skey[i+1:])
+	// PRIVATE+KEY+<name>+<hash>+<base64(alg || seed)>; the base64 part may
+	// itself contain '+', so split on the first four only.
+	parts := strings.SplitN(skey, "+", 5)
+	if len(parts) != 5 {
+		return nil, nil, "", errors.New("tlog: key is not an Ed25519 note key")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
 	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
 		return nil, nil, "", errors.New("tlog: key is not an Ed25519 note key")
 	}

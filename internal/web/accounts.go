@@ -29,7 +29,10 @@ func (h *Web) login(w http.ResponseWriter, r *http.Request) {
 			h.serverError(w, r, err)
 			return
 		}
-		h.render(w, r, status, "login", loginPage{page: h.page(r, "Sign in", "login"), Next: next, Email: email, Error: err.Error()})
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "60")
+		}
+		h.render(w, r, status, "login", loginPage{page: h.page(r, "Sign in", "login"), Next: next, Email: email, Error: userMessage(err)})
 		return
 	}
 	// A fresh session id at every login: any id planted earlier is dropped.

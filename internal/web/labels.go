@@ -1,7 +1,9 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -159,4 +161,62 @@ func (h *Web) keys(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(h.App.JWKS())
+}
+
+// logFile serves the transparency log's public files straight from its
+// directory: the checkpoint briefly cached, tiles and entry bundles
+// forever (they never change once written; a partial tile has its own path).
+func (h *Web) logFile(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	if !server.IsLogPath(p) {
+		h.NotFound(w, r, "There is no such log file.")
+		return
+	}
+	if p == "checkpoint" {
+		w.Header().Set("Cache-Control", "public, max-age=5")
+	} else {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if p == "checkpoint" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	http.ServeFile(w, r, filepath.Join(h.App.LogDir(), filepath.FromSlash(p)))
+}
+
+// logInfo tells auditors and verifiers how to check the log.
+func (h *Web) logInfo(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	json.NewEncoder(w).Encode(map[string]any{
+		"origin":     h.App.LogOrigin(),
+		"verifiers":  h.App.LogVerifiers(),
+		"checkpoint": h.App.Config().PublicURL + "/log/checkpoint",
+		"tiles":      h.App.Config().PublicURL + "/log/",
+	})
+}
+
+// labelReceipts serves the C2SP tlog-proof receipts of a label's
+// decisions, newest last, separated by a line "--".
+func (h *Web) labelReceipts(w http.ResponseWriter, r *http.Request) {
+	ds, err := h.App.Receipts(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if len(ds) == 0 {
+		h.NotFound(w, r, "There is no label "+r.PathValue("id")+".")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	for i, d := range ds {
+		if i > 0 {
+			w.Write([]byte("--\n"))
+		}
+		if !d.Logged {
+			continue
+		}
+		w.Write([]byte(d.Receipt))
+	}
 }

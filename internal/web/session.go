@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
@@ -51,6 +53,25 @@ func (h *Web) withSession(next http.Handler) http.Handler {
 		if !auth.SafeMethod(r.Method) {
 			if !auth.SameOrigin(r, h.Origin) {
 				h.forbidden(w, r, "This form was sent from another site. Open the page on this site and try again.")
+				return
+			}
+			// Reading the CSRF field parses the body: cap it first, at the
+			// largest upload a form takes (an SBOM) for file forms and at
+			// 64 KiB for the rest, so a huge body is refused early.
+			var err error
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+				err = r.ParseMultipartForm(1 << 20)
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+				err = r.ParseForm()
+			}
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				h.render(w, r, http.StatusRequestEntityTooLarge, "error", struct {
+					page
+					Message string
+				}{h.page(r, "Too large", ""), fmt.Sprintf("The form is larger than the %d KiB this page accepts; nothing was stored.", mbe.Limit>>10)})
 				return
 			}
 			if sid != "" && !h.App.CheckCSRF(sid, r.PostFormValue("csrf")) {

@@ -213,6 +213,9 @@ func (h *Web) Register(mux *http.ServeMux) {
 	handle("GET /labels/{id}/credential.jwt", h.labelCredential)
 	handle("GET /status/{purpose}/{list}", h.statusList)
 	handle("GET /.well-known/hallmark/keys.json", h.keys)
+	handle("GET /.well-known/hallmark/log.json", h.logInfo)
+	handle("GET /log/{path...}", h.logFile)
+	handle("GET /labels/{id}/receipts", h.labelReceipts)
 
 	// The console: each role's work.
 	handle("GET /console", h.signedIn(h.console))

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/demo"
@@ -53,7 +54,8 @@ func Start(t testing.TB, d store.Dialect) *Instance {
 	}
 	url := "http://" + ln.Addr().String()
 	cheap := auth.TestParams
-	srv, err := server.New(ctx, st, server.Config{AdminToken: AdminToken, DataDir: t.TempDir(), PasswordParams: &cheap, PublicURL: url})
+	srv, err := server.New(ctx, st, server.Config{AdminToken: AdminToken, DataDir: t.TempDir(), PasswordParams: &cheap, PublicURL: url,
+		LogCheckpointInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +72,7 @@ func Start(t testing.TB, d store.Dialect) *Instance {
 	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
+		srv.Close(context.Background())
 		st.Close()
 	})
 	return &Instance{URL: ts.URL, Server: srv, Store: st}

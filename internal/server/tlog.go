@@ -1,0 +1,180 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/tlog"
+)
+
+// decisionLog is the authority's transparency log and what verifiers need
+// to check it.
+type decisionLog struct {
+	log       *tlog.Log
+	origin    string
+	verifiers []string // note verifier keys, newest last; old ones verify old checkpoints
+	flush     sync.Mutex
+}
+
+// logOrigin names the log in its checkpoints: the public host and /log.
+func logOrigin(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		return "hallmark.invalid/log"
+	}
+	return u.Host + "/log"
+}
+
+func (s *Server) openLog(ctx context.Context) error {
+	origin := logOrigin(s.cfg.PublicURL)
+	keyDir := filepath.Join(s.cfg.DataDir, "logkeys")
+	signer, _, err := tlog.LoadOrCreateSigner(keyDir, origin)
+	if err != nil {
+		return fmt.Errorf("log signing key: %w", err)
+	}
+	_, vkeys, err := tlog.Verifiers(keyDir)
+	if err != nil {
+		return err
+	}
+	l, err := tlog.Open(ctx, filepath.Join(s.cfg.DataDir, "log"), signer, tlog.Options{Witnesses: s.cfg.Witnesses, CheckpointInterval: s.cfg.LogCheckpointInterval})
+	if err != nil {
+		return fmt.Errorf("open the transparency log: %w", err)
+	}
+	s.tlog = &decisionLog{log: l, origin: origin, verifiers: vkeys}
+	return nil
+}
+
+// LogOrigin is the log's origin line; LogVerifiers its public keys.
+func (s *Server) LogOrigin() string { return s.tlog.origin }
+
+// LogVerifiers are the log's note verifier keys.
+func (s *Server) LogVerifiers() []string { return s.tlog.verifiers }
+
+// LogDir is the directory of the log's public files (checkpoint, tiles).
+func (s *Server) LogDir() string { return s.tlog.log.Dir() }
+
+// entryFor turns an outbox row into the log entry: hashes and identifiers
+// only, and the row id, which makes every entry unique (so a retried
+// append is recognised as the same entry).
+func (s *Server) entryFor(d store.Decision) tlog.Entry {
+	return tlog.Entry{Version: 1, Kind: d.Kind, Authority: s.tlog.origin, Subject: d.Subject, Digest: d.Digest, Status: d.Status,
+		StatusIndex: d.StatusIndex, Reason: d.ReasonHash, At: d.At, Ref: fmt.Sprint(d.ID)}
+}
+
+// FlushDecisions appends every pending decision to the log, waits until
+// each is covered by a published checkpoint, and stores its receipt. It is
+// safe to call again after a crash at any point: the log recognises an
+// entry it already holds and returns its index.
+func (s *Server) FlushDecisions(ctx context.Context) (int, error) {
+	if s.tlog == nil {
+		return 0, nil // no log here: decisions wait for a server that has one
+	}
+	s.tlog.flush.Lock()
+	defer s.tlog.flush.Unlock()
+	total := 0
+	for {
+		pending, err := s.store.PendingDecisions(ctx, 512)
+		if err != nil || len(pending) == 0 {
+			return total, err
+		}
+		// Append the batch concurrently: Tessera sequences them together
+		// and one checkpoint covers them all.
+		type result struct {
+			r   tlog.Receipt
+			err error
+		}
+		results := make([]result, len(pending))
+		var wg sync.WaitGroup
+		for i, d := range pending {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := s.tlog.log.Append(ctx, s.entryFor(d).Marshal())
+				results[i] = result{r, err}
+			}()
+		}
+		wg.Wait()
+		for i, d := range pending {
+			if results[i].err != nil {
+				return total, fmt.Errorf("append decision %d to the log: %w", d.ID, results[i].err)
+			}
+			if err := s.store.MarkLogged(ctx, d.ID, int64(results[i].r.Index), string(results[i].r.Marshal())); err != nil {
+				return total, err
+			}
+			total++
+		}
+	}
+}
+
+// afterDecision logs what was just decided. The decision is already
+// committed with a pending marker; if the log cannot be reached now, the
+// marker stays and the next flush (or start-up) completes it.
+func (s *Server) afterDecision(ctx context.Context) {
+	if _, err := s.FlushDecisions(ctx); err != nil {
+		slog.Error("decision not yet in the transparency log; it stays pending and will be retried", "err", err)
+	}
+}
+
+// Receipts returns the logged decisions about a subject (a label id) with
+// their receipts, oldest first.
+func (s *Server) Receipts(ctx context.Context, subject string) ([]store.Decision, error) {
+	return s.store.Decisions(ctx, subject)
+}
+
+// EntryBytes is the exact log entry of a decision, for receipt checks.
+func (s *Server) EntryBytes(d store.Decision) []byte { return s.entryFor(d).Marshal() }
+
+// Close shuts the log down cleanly.
+func (s *Server) Close(ctx context.Context) error {
+	if s.tlog == nil {
+		return nil
+	}
+	return s.tlog.log.Close(ctx)
+}
+
+// isLogPath admits the log's public files and nothing else from its directory.
+func IsLogPath(p string) bool {
+	if p == "checkpoint" {
+		return true
+	}
+	return strings.HasPrefix(p, "tile/") && !strings.Contains(p, "..")
+}
+
+// logKeys records each label-signing key in the log once: added when first
+// seen, retired when it stops signing. Verifiers can then tell which keys
+// were legitimately in use when.
+func (s *Server) logKeys(ctx context.Context) error {
+	for _, k := range s.keys.Keys() {
+		pub := k.Public()
+		sum := sha256.Sum256(pub.Key)
+		digest := hex.EncodeToString(sum[:])
+		have, err := s.store.Decisions(ctx, "key:"+k.KID)
+		if err != nil {
+			return err
+		}
+		added, retired := false, false
+		for _, d := range have {
+			added = added || d.Kind == "key.added"
+			retired = retired || d.Kind == "key.retired"
+		}
+		if !added {
+			if err := s.store.RecordDecision(ctx, store.Decision{Kind: "key.added", Subject: "key:" + k.KID, Digest: digest, StatusIndex: -1, At: k.Created}); err != nil {
+				return err
+			}
+		}
+		if k.Retired() && !retired {
+			if err := s.store.RecordDecision(ctx, store.Decision{Kind: "key.retired", Subject: "key:" + k.KID, Digest: digest, StatusIndex: -1, At: k.RetiredAt}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
