@@ -26,6 +26,7 @@ var commands = []command{
 	{"catalog", "browse, export and import the catalogue of requirements", runCatalog},
 	{"scheme", "list, show, validate and compare schemes; check agreements", runScheme},
 	{"verify", "verify a label credential: signature, validity and status, online or offline", runVerify},
+	{"audit", "audit an authority's transparency log and its registry against it", runAudit},
 	{"account", "create an organisation and its first user (authorities, assessor labs)", runAccount},
 	{"keys", "list or rotate the label-signing keys", runKeys},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
+	"k8s.io/klog/v2"
 )
 
 // decisionLog is the authority's transparency log and what verifiers need
@@ -34,6 +35,8 @@ func logOrigin(publicURL string) string {
 }
 
 func (s *Server) openLog(ctx context.Context) error {
+	// Tessera logs through klog; send that to our structured log.
+	klog.SetSlogLogger(slog.Default())
 	origin := logOrigin(s.cfg.PublicURL)
 	keyDir := filepath.Join(s.cfg.DataDir, "logkeys")
 	signer, _, err := tlog.LoadOrCreateSigner(keyDir, origin)

@@ -28,6 +28,7 @@ type Instance struct {
 	URL    string
 	Server *server.Server
 	Store  *store.Store
+	DSN    string // the database, for tests that tamper with it behind the server's back
 }
 
 // Start runs a server on a fresh database of the given dialect, with the
@@ -75,7 +76,7 @@ func Start(t testing.TB, d store.Dialect) *Instance {
 		srv.Close(context.Background())
 		st.Close()
 	})
-	return &Instance{URL: ts.URL, Server: srv, Store: st}
+	return &Instance{URL: ts.URL, Server: srv, Store: st, DSN: dsn}
 }
 
 // Dialects lists the engines every end-to-end test runs on.

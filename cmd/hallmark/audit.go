@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/hallmark-iot/hallmark/internal/tlog"
+)
+
+// errAudit marks a completed audit that found discrepancies: exit 3.
+type auditFailed int
+
+func (e auditFailed) Error() string { return fmt.Sprintf("the audit found %d problem(s)", int(e)) }
+func (e auditFailed) ExitCode() int { return 3 }
+
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit", "audit [flags] LOG",
+		"Audits an authority's transparency log. LOG is the instance's URL (https://host) or a\n"+
+			"log directory. The audit checks the checkpoint's signature, its consistency with the\n"+
+			"last checkpoint this auditor saw (kept in --state), recomputes the whole tree from the\n"+
+			"entries and compares every tile; with a registry (the instance's URL, or --registry),\n"+
+			"it checks that every label's current credential and status has a matching log entry.\n"+
+			"Exit status: 0 clean, 3 problems found, 1 the audit could not run.", stderr)
+	verifiersFile := fs.String("verifiers", "", "file of the log's note verifier keys, one per line (default: from the instance's /.well-known/hallmark/log.json, or DIR/../logkeys/verifiers)")
+	origin := fs.String("origin", "", "the log's origin (default: from the instance, or the verifier keys' name)")
+	registry := fs.String("registry", "", "the instance whose labels to check against the log (default: LOG when it is a URL)")
+	state := fs.String("state", defaultAuditState(), "directory where the last checkpoint seen is kept per log")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("name one log: a URL or a directory")
+	}
+	target := fs.Arg(0)
+	client := &http.Client{Timeout: 30 * time.Second}
+	isURL := strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://")
+
+	var fetch tlog.Fetcher
+	var vkeys []string
+	switch {
+	case isURL:
+		base := strings.TrimRight(target, "/")
+		fetch = tlog.HTTPFetcher(base+"/log/", client)
+		if *registry == "" {
+			*registry = base
+		}
+		if *verifiersFile == "" {
+			var info struct {
+				Origin    string   `json:"origin"`
+				Verifiers []string `json:"verifiers"`
+			}
+			if err := getJSON(ctx, client, base+"/.well-known/hallmark/log.json", &info); err != nil {
+				return fmt.Errorf("read the log's keys: %w", err)
+			}
+			vkeys = info.Verifiers
+			if *origin == "" {
+				*origin = info.Origin
+			}
+		}
+	default:
+		fetch = tlog.DirFetcher(target)
+		if *verifiersFile == "" {
+			*verifiersFile = filepath.Join(filepath.Dir(filepath.Clean(target)), "logkeys", tlog.VerifiersFile)
+		}
+	}
+	if *verifiersFile != "" {
+		b, err := os.ReadFile(*verifiersFile)
+		if err != nil {
+			return fmt.Errorf("read the verifier keys: %w", err)
+		}
+		vkeys = strings.Fields(string(b))
+	}
+	var vs []note.Verifier
+	for _, k := range vkeys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			return fmt.Errorf("verifier key %q: %w", k, err)
+		}
+		vs = append(vs, v)
+		if *origin == "" {
+			*origin = v.Name()
+		}
+	}
+	if len(vs) == 0 {
+		return errors.New("no verifier keys for the log: give --verifiers")
+	}
+
+	statePath := filepath.Join(*state, stateName(*origin), "checkpoint")
+	last, _ := os.ReadFile(statePath)
+	rep, err := tlog.Audit(ctx, fetch, note.VerifierList(vs...), *origin, last)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", target, err)
+	}
+	problems := append([]string{}, rep.Problems...)
+	fmt.Fprintf(stdout, "Log          %s\nOrigin       %s\nSize         %d entries\nRoot         %x\n", target, *origin, rep.Size, rep.Root)
+	if last != nil {
+		fmt.Fprintln(stdout, "Consistency  checked against the last checkpoint this auditor saw")
+	} else {
+		fmt.Fprintln(stdout, "Consistency  first audit of this log: nothing earlier to compare with")
+	}
+
+	if *registry != "" {
+		n, regProblems, err := checkRegistry(ctx, client, strings.TrimRight(*registry, "/"), rep.Entries)
+		if err != nil {
+			return fmt.Errorf("check the registry against the log: %w", err)
+		}
+		fmt.Fprintf(stdout, "Registry     %d labels checked against the log\n", n)
+		problems = append(problems, regProblems...)
+	}
+
+	if len(problems) == 0 {
+		// Only a clean log moves the auditor's memory forward.
+		if err := os.MkdirAll(filepath.Dir(statePath), 0o700); err == nil {
+			os.WriteFile(statePath, rep.Checkpoint, 0o600)
+		}
+		fmt.Fprintln(stdout, "Result       OK: the log is consistent and complete")
+		return nil
+	}
+	fmt.Fprintf(stdout, "Result       %d PROBLEM(S)\n", len(problems))
+	for _, p := range problems {
+		fmt.Fprintf(stdout, "  - %s\n", p)
+	}
+	return auditFailed(len(problems))
+}
+
+// checkRegistry pages through the public registry and checks each label's
+// current credential and status against the newest log entry about it.
+func checkRegistry(ctx context.Context, client *http.Client, base string, entries []tlog.Entry) (int, []string, error) {
+	// The newest decision is the one with the highest Ref (the authority's
+	// decision number): decisions flushed together may be sequenced in the
+	// log in any order.
+	latest := map[string]tlog.Entry{}
+	issued := map[string]tlog.Entry{}
+	refOf := func(e tlog.Entry) int64 { n, _ := strconv.ParseInt(e.Ref, 10, 64); return n }
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Kind, "label.") {
+			continue
+		}
+		if cur, ok := latest[e.Subject]; !ok || refOf(e) > refOf(cur) {
+			latest[e.Subject] = e
+		}
+		if e.Kind == tlog.KindLabelIssued {
+			issued[e.Subject] = e
+		}
+	}
+	var problems []string
+	n := 0
+	for offset := 0; ; offset += 1000 {
+		var page struct {
+			Items []struct {
+				ID            string `json:"id"`
+				Status        string `json:"status"`
+				CredentialSHA string `json:"credential_sha256"`
+			} `json:"items"`
+			Total int `json:"total"`
+		}
+		if err := getJSON(ctx, client, fmt.Sprintf("%s/api/v1/labels?limit=1000&offset=%d", base, offset), &page); err != nil {
+			return n, nil, err
+		}
+		for _, l := range page.Items {
+			n++
+			e, ok := latest[l.ID]
+			switch {
+			case !ok:
+				problems = append(problems, fmt.Sprintf("label %s is in the registry but no decision about it is in the log", l.ID))
+			case e.Status != l.Status:
+				problems = append(problems, fmt.Sprintf("label %s is %s in the registry, but its last logged decision (%s, entry ref %s) left it %s: the registry was changed behind the log's back",
+					l.ID, l.Status, e.Kind, e.Ref, e.Status))
+			}
+			if is, ok := issued[l.ID]; ok && is.Digest != l.CredentialSHA {
+				problems = append(problems, fmt.Sprintf("label %s's credential (sha256 %s) is not the one logged at issue (%s): the credential was replaced behind the log's back",
+					l.ID, short(l.CredentialSHA), short(is.Digest)))
+			}
+		}
+		if offset+len(page.Items) >= page.Total || len(page.Items) == 0 {
+			break
+		}
+	}
+	return n, problems, nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
+
+func getJSON(ctx context.Context, client *http.Client, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v)
+}
+
+func defaultAuditState() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "hallmark", "audit")
+	}
+	return ".hallmark-audit"
+}
+
+// stateName turns a log origin into a directory name.
+func stateName(origin string) string {
+	sum := sha256.Sum256([]byte(origin))
+	return hex.EncodeToString(sum[:8])
+}
