@@ -180,6 +180,18 @@ func (v *verifier) run(ctx context.Context, arg, keysArg string, stdout io.Write
 		}
 	}
 	res := label.VerifyOffline(jws, keys, lists, v.now)
+	if res.Status != label.StatusInvalid && perr == nil {
+		line, err := v.checkReceipt(ctx, claims, jws, credOrigin)
+		switch {
+		case err == nil:
+			res.Reasons = append(res.Reasons, line)
+		case errors.Is(err, errNoReceipt):
+			v.warnf("%v: the issue could not be checked against the authority's transparency log", err)
+		default:
+			res.Status = label.StatusInvalid
+			res.Reasons = append(res.Reasons, err.Error())
+		}
+	}
 	writeVerifyReport(stdout, res, keysFrom, v.warnings)
 	return exitFor(res)
 }
