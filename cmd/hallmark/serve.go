@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
@@ -22,6 +23,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d.register(fs)
 	addr := fs.String("addr", envOr("HALLMARK_ADDR", ":8080"), "address to listen on")
 	withDemo := fs.Bool("demo", false, "load the demo dataset (100 manufacturers, 2,000 products) on first start")
+	checkpointEvery := fs.Duration("log-checkpoint-interval", time.Second, "how often the transparency log may publish a checkpoint (bounds how long a decision waits for its receipt)")
+	demoSize := fs.String("demo-size", "full", "size of the demo market: full (100 manufacturers, 2,000 products) or small (6, 30)")
 	adminToken := fs.String("admin-token", os.Getenv("HALLMARK_ADMIN_TOKEN"), "token that allows API writes (Authorization: Bearer …); empty disables writes")
 	verbose := fs.Bool("v", false, "log every request")
 	publicURL := fs.String("public-url", os.Getenv("HALLMARK_PUBLIC_URL"), "URL the public reaches this instance at, written into labels and QR codes (default http://localhost<addr>)")
@@ -47,12 +50,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*publicURL = "http://" + displayAddr(*addr)
 	}
 	srv, err := server.New(ctx, st, server.Config{AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
-		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://")})
+		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery})
 	if err != nil {
 		return err
 	}
 	if *withDemo {
-		if err := srv.LoadDemo(ctx, demo.Full); err != nil {
+		size := demo.Full
+		switch *demoSize {
+		case "full":
+		case "small":
+			size = demo.Small
+		default:
+			return usagef("--demo-size is full or small, not %q", *demoSize)
+		}
+		if err := srv.LoadDemo(ctx, size); err != nil {
 			return fmt.Errorf("load the demo dataset: %w", err)
 		}
 	}
