@@ -183,4 +183,3 @@ func labelAction(ctx context.Context, base, token, id, action string) {
 		resp.Body.Close()
 	}
 }
-
