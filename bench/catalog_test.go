@@ -42,7 +42,7 @@ func BenchmarkLoadCatalogFromStore(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := server.New(ctx, st, server.Config{}); err != nil {
+	if _, err := server.New(ctx, st, server.Config{DataDir: b.TempDir(), WithoutLog: true}); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
@@ -63,7 +63,7 @@ func BenchmarkCrosswalkPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	srv, err := server.New(ctx, st, server.Config{})
+	srv, err := server.New(ctx, st, server.Config{DataDir: b.TempDir(), WithoutLog: true})
 	if err != nil {
 		b.Fatal(err)
 	}

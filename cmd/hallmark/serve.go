@@ -13,6 +13,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/httpd"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -24,6 +25,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", envOr("HALLMARK_ADDR", ":8080"), "address to listen on")
 	withDemo := fs.Bool("demo", false, "load the demo dataset (100 manufacturers, 2,000 products) on first start")
 	checkpointEvery := fs.Duration("log-checkpoint-interval", time.Second, "how often the transparency log may publish a checkpoint (bounds how long a decision waits for its receipt)")
+	var witnessFor, witnesses multiFlag
+	fs.Var(&witnessFor, "witness-for", "act as a witness for a peer's log: ORIGIN=VERIFIER_KEY (repeatable)")
+	fs.Var(&witnesses, "witness", "publish checkpoints only when cosigned by this peer witness: URL=VERIFIER_KEY (repeatable)")
+	threshold := fs.Int("witness-threshold", 0, "how many of the --witness peers must cosign each checkpoint (default: all)")
 	demoSize := fs.String("demo-size", "full", "size of the demo market: full (100 manufacturers, 2,000 products) or small (6, 30)")
 	adminToken := fs.String("admin-token", os.Getenv("HALLMARK_ADMIN_TOKEN"), "token that allows API writes (Authorization: Bearer …); empty disables writes")
 	verbose := fs.Bool("v", false, "log every request")
@@ -49,7 +54,36 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *publicURL == "" {
 		*publicURL = "http://" + displayAddr(*addr)
 	}
-	srv, err := server.New(ctx, st, server.Config{AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
+	cfg := server.Config{}
+	if len(witnessFor) > 0 {
+		cfg.WitnessFor = map[string]string{}
+		for _, w := range witnessFor {
+			origin, vkey, ok := strings.Cut(w, "=")
+			if !ok {
+				return usagef("--witness-for takes ORIGIN=VERIFIER_KEY, not %q", w)
+			}
+			cfg.WitnessFor[origin] = vkey
+		}
+	}
+	if len(witnesses) > 0 {
+		pol := &tlog.WitnessPolicy{Threshold: *threshold}
+		for _, w := range witnesses {
+			u, vkey, ok := strings.Cut(w, "=")
+			if !ok {
+				return usagef("--witness takes URL=VERIFIER_KEY, not %q", w)
+			}
+			v, err := tlog.NewWitnessVerifier(vkey)
+			if err != nil {
+				return usagef("--witness %s: %v", u, err)
+			}
+			pol.URLs, pol.Verifiers = append(pol.URLs, u), append(pol.Verifiers, v)
+		}
+		if pol.Threshold == 0 {
+			pol.Threshold = len(pol.URLs)
+		}
+		cfg.Witnesses = pol
+	}
+	srv, err := server.New(ctx, st, server.Config{WitnessFor: cfg.WitnessFor, Witnesses: cfg.Witnesses, AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
 		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery})
 	if err != nil {
 		return err
@@ -68,6 +102,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	defer srv.Close(context.Background())
+	go srv.FlushEvery(ctx, 10*time.Second)
 	h, err := httpd.Handler(srv)
 	if err != nil {
 		return err
@@ -85,3 +120,9 @@ func displayAddr(addr string) string {
 	}
 	return addr
 }
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -224,7 +224,7 @@ func (a *API) labelCredential(w http.ResponseWriter, r *http.Request) {
 // labelStatus answers the status now, with where the signed status lists
 // are, for clients that do not verify credentials themselves.
 func (a *API) labelStatus(w http.ResponseWriter, r *http.Request) {
-	l, _, err := a.App.Label(r.Context(), r.PathValue("id"))
+	l, err := a.App.LabelRecord(r.Context(), r.PathValue("id"))
 	if err != nil {
 		fail(w, r, err)
 		return

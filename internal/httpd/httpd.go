@@ -5,6 +5,7 @@ package httpd
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -26,6 +27,14 @@ func Handler(s *server.Server) (http.Handler, error) {
 		return nil, err
 	}
 	w.Register(mux)
+	if wit := s.Witness(); wit != nil {
+		// C2SP tlog-witness: peers POST /witness/add-checkpoint.
+		mux.Handle("/witness/", http.StripPrefix("/witness", wit.Handler()))
+		mux.HandleFunc("GET /.well-known/hallmark/witness.json", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]string{"witness": s.Config().PublicURL + "/witness", "verifier": s.WitnessKey()})
+		})
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.Ping(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)

@@ -209,6 +209,15 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 	if purpose != label.PurposeRevocation && purpose != label.PurposeSuspension {
 		return "", store.ErrNotFound
 	}
+	// Only lists that hold labels exist: anything else would let anyone
+	// make the server sign and cache lists without end.
+	maxIdx, err := s.store.MaxStatusIndex(ctx)
+	if err != nil {
+		return "", err
+	}
+	if list < 0 || list > maxIdx/label.MinListBits || maxIdx < 0 {
+		return "", store.ErrNotFound
+	}
 	key := fmt.Sprintf("%s/%d", purpose, list)
 	now := s.now()
 	s.statusLists.mu.Lock()
@@ -266,6 +275,11 @@ func (s *Server) Label(ctx context.Context, id string) (store.Label, []store.Lab
 // Labels searches the public registry of labels.
 func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]store.Label, int, error) {
 	return s.store.Labels(ctx, q)
+}
+
+// LabelRecord returns a label without its history (status lookups).
+func (s *Server) LabelRecord(ctx context.Context, id string) (store.Label, error) {
+	return s.store.Label(ctx, id)
 }
 
 // JWKS is the issuer's public key set.

@@ -38,6 +38,9 @@ type Config struct {
 	// Witnesses, when set, makes the log publish checkpoints only with
 	// enough peer cosignatures.
 	Witnesses *tlog.WitnessPolicy
+	// WitnessFor lists peer logs this instance witnesses: origin -> the
+	// peer log's note verifier key. Empty: not a witness.
+	WitnessFor map[string]string
 	// LogCheckpointInterval is how often the log may publish a checkpoint,
 	// which bounds how long a decision waits for its receipt (default 1s).
 	LogCheckpointInterval time.Duration
@@ -60,6 +63,8 @@ type Server struct {
 	clock       func() time.Time
 	statusLists statusListCache
 	tlog        *decisionLog
+	witness     *tlog.Witness
+	witnessKey  string
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
@@ -110,6 +115,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("CSRF secret: %w", err)
 	}
 	if err := s.reload(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.openWitness(); err != nil {
 		return nil, err
 	}
 	if !cfg.WithoutLog {

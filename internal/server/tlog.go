@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
+	"golang.org/x/mod/sumdb/note"
 	"k8s.io/klog/v2"
 )
 
@@ -56,13 +58,28 @@ func (s *Server) openLog(ctx context.Context) error {
 }
 
 // LogOrigin is the log's origin line; LogVerifiers its public keys.
-func (s *Server) LogOrigin() string { return s.tlog.origin }
+func (s *Server) LogOrigin() string {
+	if s.tlog == nil {
+		return ""
+	}
+	return s.tlog.origin
+}
 
 // LogVerifiers are the log's note verifier keys.
-func (s *Server) LogVerifiers() []string { return s.tlog.verifiers }
+func (s *Server) LogVerifiers() []string {
+	if s.tlog == nil {
+		return nil
+	}
+	return s.tlog.verifiers
+}
 
 // LogDir is the directory of the log's public files (checkpoint, tiles).
-func (s *Server) LogDir() string { return s.tlog.log.Dir() }
+func (s *Server) LogDir() string {
+	if s.tlog == nil {
+		return ""
+	}
+	return s.tlog.log.Dir()
+}
 
 // entryFor turns an outbox row into the log entry: hashes and identifiers
 // only, and the row id, which makes every entry unique (so a retried
@@ -121,6 +138,10 @@ func (s *Server) FlushDecisions(ctx context.Context) (int, error) {
 // committed with a pending marker; if the log cannot be reached now, the
 // marker stays and the next flush (or start-up) completes it.
 func (s *Server) afterDecision(ctx context.Context) {
+	// Do not hold a request for long if witnesses are slow: what is not
+	// logged now is retried by the background flusher.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	if _, err := s.FlushDecisions(ctx); err != nil {
 		slog.Error("decision not yet in the transparency log; it stays pending and will be retried", "err", err)
 	}
@@ -180,4 +201,59 @@ func (s *Server) logKeys(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Witness is this instance acting as a witness for peer authorities' logs,
+// or nil when it witnesses none.
+func (s *Server) Witness() *tlog.Witness { return s.witness }
+
+// WitnessKey is the verifier key of this instance's witness cosignatures.
+func (s *Server) WitnessKey() string { return s.witnessKey }
+
+func (s *Server) openWitness() error {
+	if len(s.cfg.WitnessFor) == 0 {
+		return nil
+	}
+	logs := map[string]note.Verifier{}
+	for origin, vkey := range s.cfg.WitnessFor {
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			return fmt.Errorf("witness for %s: the log's verifier key: %w", origin, err)
+		}
+		if v.Name() != origin {
+			return fmt.Errorf("witness for %s: the verifier key is for %q", origin, v.Name())
+		}
+		logs[origin] = v
+	}
+	name := strings.TrimSuffix(logOrigin(s.cfg.PublicURL), "/log") + "/witness"
+	signer, vkey, err := tlog.LoadOrCreateWitnessSigner(filepath.Join(s.cfg.DataDir, "witnesskey"), name)
+	if err != nil {
+		return fmt.Errorf("witness key: %w", err)
+	}
+	w, err := tlog.NewWitness(filepath.Join(s.cfg.DataDir, "witness"), signer, logs)
+	if err != nil {
+		return err
+	}
+	s.witness, s.witnessKey = w, vkey
+	return nil
+}
+
+// FlushEvery retries pending decisions periodically until ctx ends, so a
+// decision whose log append failed (a witness down, say) is completed as
+// soon as the log can publish again.
+func (s *Server) FlushEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.FlushDecisions(ctx); err != nil {
+				slog.Warn("pending decisions not yet logged", "err", err)
+			} else if n > 0 {
+				slog.Info("pending decisions logged", "count", n)
+			}
+		}
+	}
 }

@@ -283,3 +283,10 @@ func (s *Store) DueForExpiry(ctx context.Context, now time.Time) ([]Label, error
 		}, ts(now))
 	return out, err
 }
+
+// MaxStatusIndex is the highest status-list index given out, or -1.
+func (s *Store) MaxStatusIndex(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(status_index), -1) FROM labels`).Scan(&n)
+	return n, err
+}

@@ -168,7 +168,7 @@ func (h *Web) keys(w http.ResponseWriter, r *http.Request) {
 // forever (they never change once written; a partial tile has its own path).
 func (h *Web) logFile(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
-	if !server.IsLogPath(p) {
+	if !server.IsLogPath(p) || h.App.LogDir() == "" {
 		h.NotFound(w, r, "There is no such log file.")
 		return
 	}
