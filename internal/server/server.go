@@ -44,6 +44,9 @@ type Config struct {
 	// LogCheckpointInterval is how often the log may publish a checkpoint,
 	// which bounds how long a decision waits for its receipt (default 1s).
 	LogCheckpointInterval time.Duration
+	// LogPublishTimeout bounds how long appending a decision waits for a
+	// published checkpoint (e.g. while witnesses are unreachable).
+	LogPublishTimeout time.Duration
 	// WithoutLog opens no transparency log: for command-line tools that
 	// only read, or write nothing that is decided. Decisions they record
 	// stay pending until a server with the log starts.

@@ -49,7 +49,8 @@ func (s *Server) openLog(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := tlog.Open(ctx, filepath.Join(s.cfg.DataDir, "log"), signer, tlog.Options{Witnesses: s.cfg.Witnesses, CheckpointInterval: s.cfg.LogCheckpointInterval})
+	l, err := tlog.Open(ctx, filepath.Join(s.cfg.DataDir, "log"), signer, tlog.Options{Witnesses: s.cfg.Witnesses, CheckpointInterval: s.cfg.LogCheckpointInterval,
+		PublishTimeout: s.cfg.LogPublishTimeout})
 	if err != nil {
 		return fmt.Errorf("open the transparency log: %w", err)
 	}

@@ -1,0 +1,171 @@
+package httpd_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/httpd"
+	"github.com/hallmark-iot/hallmark/internal/scheme"
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/tlog"
+)
+
+// instance is one Hallmark on loopback.
+type instance struct {
+	url  string
+	dir  string
+	srv  *server.Server
+	http *httptest.Server
+	ln   net.Listener
+}
+
+func listen(t *testing.T) (net.Listener, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln, "http://" + ln.Addr().String()
+}
+
+func startInstance(t *testing.T, ln net.Listener, url, dir string, cfg server.Config) *instance {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "hallmark.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cheap := auth.TestParams
+	cfg.DataDir, cfg.PublicURL, cfg.PasswordParams, cfg.LogCheckpointInterval = dir, url, &cheap, 100*time.Millisecond
+	srv, err := server.New(ctx, st, cfg)
+	if err != nil {
+		t.Fatalf("start %s: %v", url, err)
+	}
+	h, err := httpd.Handler(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(h)
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	in := &instance{url: url, dir: dir, srv: srv, http: ts, ln: ln}
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Close(context.Background())
+		st.Close()
+	})
+	return in
+}
+
+func checkpoint(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url + "/log/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
+
+// Three instances on loopback: one authority's log and two peers that
+// witness it. The log publishes checkpoints only with both cosignatures;
+// with a witness down it publishes nothing and the decision waits, pending,
+// until the witness is back. (Split views presented to a witness are
+// refused by it: internal/tlog's witness tests drive a forked log.)
+func TestWitnessedLog(t *testing.T) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	lnL, urlL := listen(t)
+	ln1, url1 := listen(t)
+	ln2, url2 := listen(t)
+	dirL := t.TempDir()
+
+	// The witnesses must know the log's key before it starts, so make it.
+	origin := lnL.Addr().String() + "/log"
+	if _, _, err := tlog.LoadOrCreateSigner(filepath.Join(dirL, "logkeys"), origin); err != nil {
+		t.Fatal(err)
+	}
+	_, vkeys, err := tlog.Verifiers(filepath.Join(dirL, "logkeys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	witnessFor := map[string]string{origin: vkeys[0]}
+	w1 := startInstance(t, ln1, url1, t.TempDir(), server.Config{WitnessFor: witnessFor})
+	w2dir := t.TempDir()
+	w2 := startInstance(t, ln2, url2, w2dir, server.Config{WitnessFor: witnessFor})
+	v1, err := tlog.NewWitnessVerifier(w1.srv.WitnessKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := tlog.NewWitnessVerifier(w2.srv.WitnessKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := &tlog.WitnessPolicy{URLs: []string{url1 + "/witness", url2 + "/witness"}, Verifiers: []note.Verifier{v1, v2}, Threshold: 2, Timeout: 2 * time.Second}
+	l := startInstance(t, lnL, urlL, dirL, server.Config{Witnesses: policy, LogPublishTimeout: 4 * time.Second})
+
+	cp := checkpoint(t, urlL)
+	if err := tlog.VerifyCosignatures(cp, []note.Verifier{v1, v2}, 2); err != nil {
+		t.Fatalf("the log's checkpoint lacks the witnesses' cosignatures: %v\n%s", err, cp)
+	}
+
+	// One witness goes down: a new decision cannot be published.
+	w2.http.Close()
+	draft, err := os.ReadFile(filepath.Join("..", "scheme", "testdata", "good.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scheme.Parse("good.yaml", draft, l.srv.Catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.srv.PutScheme(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l.srv.FlushDecisions(ctx); err == nil || n != 0 {
+		t.Fatalf("with a witness down the decision was logged (n=%d, err=%v)", n, err)
+	}
+	if after := checkpoint(t, urlL); string(after) != string(cp) {
+		t.Fatalf("the log published a checkpoint without both cosignatures:\n%s", after)
+	}
+
+	// The witness comes back on the same address: the pending decision is
+	// logged and the new checkpoint carries both cosignatures again.
+	ln2b, err := net.Listen("tcp", ln2.Addr().String())
+	if err != nil {
+		t.Skipf("could not listen on %s again: %v", ln2.Addr(), err)
+	}
+	h2, err := httpd.Handler(w2.srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := httptest.NewUnstartedServer(h2)
+	back.Listener.Close()
+	back.Listener = ln2b
+	back.Start()
+	defer back.Close()
+	if n, err := l.srv.FlushDecisions(ctx); err != nil || n != 1 {
+		t.Fatalf("after the witness returned: n=%d err=%v", n, err)
+	}
+	cp2 := checkpoint(t, urlL)
+	if string(cp2) == string(cp) {
+		t.Fatal("no new checkpoint after the witness returned")
+	}
+	if err := tlog.VerifyCosignatures(cp2, []note.Verifier{v1, v2}, 2); err != nil {
+		t.Fatalf("the new checkpoint lacks cosignatures: %v", err)
+	}
+}
