@@ -11,12 +11,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/textproto"
 	"net/url"
 	"path/filepath"
@@ -30,12 +27,10 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/demo"
-	"github.com/hallmark-iot/hallmark/internal/httpd"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
 	"github.com/hallmark-iot/hallmark/internal/store"
-	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 )
 
 // secSite is a running server with the demo accounts the tests play.
@@ -485,47 +480,11 @@ func (c *secClock) Advance(d time.Duration) {
 }
 
 // secClockedServer is servertest.Start with the server's clock in the
-// test's hands (servertest has no clock), so the limiter's backoff and
-// lockout can be reached without waiting minutes.
+// test's hands, so the limiter's backoff and lockout can be reached
+// without waiting minutes.
 func secClockedServer(t *testing.T, d store.Dialect, clock *secClock) *servertest.Instance {
 	t.Helper()
-	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx := context.Background()
-	dsn := filepath.Join(t.TempDir(), "hallmark.db")
-	if d == store.Postgres {
-		dsn = pgtest.DSN(t)
-	}
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	public := "http://" + ln.Addr().String()
-	cheap := auth.TestParams
-	srv, err := server.New(ctx, st, server.Config{AdminToken: servertest.AdminToken, DataDir: t.TempDir(), PublicURL: public,
-		PasswordParams: &cheap, Clock: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.LoadDemo(ctx, demo.Small); err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpd.Handler(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(h)
-	ts.Listener.Close()
-	ts.Listener = ln
-	ts.Start()
-	t.Cleanup(func() {
-		ts.Close()
-		st.Close()
-	})
-	return &servertest.Instance{URL: ts.URL, Server: srv, Store: st}
+	return servertest.StartWith(t, d, func(c *server.Config) { c.Clock = clock.Now })
 }
 
 // Wrong passwords lock the account: after the limit even the right password

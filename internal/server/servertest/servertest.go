@@ -36,6 +36,13 @@ type Instance struct {
 // need TestMain to call pgtest.Main.
 func Start(t testing.TB, d store.Dialect) *Instance {
 	t.Helper()
+	return StartWith(t, d, nil)
+}
+
+// StartWith is Start with a chance to adjust the server's configuration
+// (a clock, witnesses) before it starts.
+func StartWith(t testing.TB, d store.Dialect, configure func(*server.Config)) *Instance {
+	t.Helper()
 	// Start-up chatter would bury test output.
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
@@ -55,8 +62,12 @@ func Start(t testing.TB, d store.Dialect) *Instance {
 	}
 	url := "http://" + ln.Addr().String()
 	cheap := auth.TestParams
-	srv, err := server.New(ctx, st, server.Config{AdminToken: AdminToken, DataDir: t.TempDir(), PasswordParams: &cheap, PublicURL: url,
-		LogCheckpointInterval: 100 * time.Millisecond})
+	cfg := server.Config{AdminToken: AdminToken, DataDir: t.TempDir(), PasswordParams: &cheap, PublicURL: url,
+		LogCheckpointInterval: 100 * time.Millisecond}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := server.New(ctx, st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
