@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
@@ -146,7 +147,7 @@ func (s *Server) ChangeLabel(ctx context.Context, p Principal, id string, action
 	if err := s.store.ChangeLabel(ctx, id, l.Status, to, action, p.UserID, p.OrgID, reason, s.now()); err != nil {
 		return "", err
 	}
-	s.statusLists.invalidate()
+	s.labelsChanged()
 	s.afterDecision(ctx)
 	return to, nil
 }
@@ -178,7 +179,7 @@ func (s *Server) ExpireDue(ctx context.Context) (int, error) {
 		}
 	}
 	if n > 0 {
-		s.statusLists.invalidate()
+		s.labelsChanged()
 		s.afterDecision(ctx)
 	}
 	return n, nil
@@ -264,12 +265,20 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 
 // Label returns a label with its history; labels are public.
 func (s *Server) Label(ctx context.Context, id string) (store.Label, []store.LabelEvent, error) {
+	gen := s.labels.gen.Load()
+	if c, ok := s.labels.entries.Load(id); ok && c.(cachedLabel).gen == gen {
+		return c.(cachedLabel).label, c.(cachedLabel).events, nil
+	}
 	l, err := s.store.Label(ctx, id)
 	if err != nil {
 		return l, nil, err
 	}
 	ev, err := s.store.LabelEvents(ctx, id)
-	return l, ev, err
+	if err != nil {
+		return l, nil, err
+	}
+	s.labels.entries.Store(id, cachedLabel{gen: gen, label: l, events: ev})
+	return l, ev, nil
 }
 
 // Labels searches the public registry of labels.
@@ -277,9 +286,35 @@ func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]store.Label,
 	return s.store.Labels(ctx, q)
 }
 
+// labelCache keeps labels with their history between status changes, so
+// the public read path (QR scans, status lookups) rarely reaches the
+// database. Any label change empties it; a new label is simply a miss.
+type labelCache struct {
+	gen     atomic.Uint64
+	entries sync.Map // id -> cachedLabel
+}
+
+type cachedLabel struct {
+	gen    uint64
+	label  store.Label
+	events []store.LabelEvent
+}
+
+// labelsChanged forgets everything derived from label statuses.
+func (s *Server) labelsChanged() {
+	s.labels.gen.Add(1)
+	s.labels.entries.Clear()
+	s.statusLists.invalidate()
+}
+
+// LabelGeneration changes whenever any label's status changes; callers
+// caching pages keyed on it never serve a stale status.
+func (s *Server) LabelGeneration() uint64 { return s.labels.gen.Load() }
+
 // LabelRecord returns a label without its history (status lookups).
 func (s *Server) LabelRecord(ctx context.Context, id string) (store.Label, error) {
-	return s.store.Label(ctx, id)
+	l, _, err := s.Label(ctx, id)
+	return l, err
 }
 
 // JWKS is the issuer's public key set.

@@ -65,6 +65,7 @@ type Server struct {
 	csrfSecret  []byte
 	clock       func() time.Time
 	statusLists statusListCache
+	labels      labelCache
 	tlog        *decisionLog
 	witness     *tlog.Witness
 	witnessKey  string

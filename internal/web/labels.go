@@ -81,7 +81,29 @@ func (h *Web) labelPage(r *http.Request, id string) (LabelPage, error) {
 	return lp, nil
 }
 
+// anonPage is a label page as rendered for anonymous visitors, kept until
+// any label's status changes: most QR scans then cost no database read and
+// no template rendering.
+type anonPage struct {
+	gen  uint64
+	body []byte
+}
+
 func (h *Web) label(w http.ResponseWriter, r *http.Request) {
+	anonymous := principal(r).IsAnonymous()
+	gen := h.App.LabelGeneration()
+	if old := h.pagesGen.Swap(gen); old != gen {
+		h.labelPages.Clear() // every cached page is stale: free them at once
+	}
+	if anonymous {
+		if c, ok := h.labelPages.Load(r.PathValue("id")); ok && c.(anonPage).gen == gen {
+			setPageHeaders(w)
+			w.Header().Set("Cache-Control", "public, max-age=60")
+			w.Header().Set("Vary", "Cookie")
+			w.Write(c.(anonPage).body)
+			return
+		}
+	}
 	lp, err := h.labelPage(r, r.PathValue("id"))
 	if err != nil {
 		if server.IsNotFound(err) {
@@ -99,10 +121,22 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private, no-store")
 	}
 	w.Header().Set("Vary", "Cookie")
-	h.render(w, r, http.StatusOK, "label", struct {
+	data := struct {
 		page
 		LabelPage
-	}{h.page(r, "Label "+lp.Label.ID, "labels"), lp})
+	}{h.page(r, "Label "+lp.Label.ID, "labels"), lp}
+	if !anonymous {
+		h.render(w, r, http.StatusOK, "label", data)
+		return
+	}
+	body, err := h.renderBytes("label", data)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.labelPages.Store(lp.Label.ID, anonPage{gen: gen, body: body})
+	setPageHeaders(w)
+	w.Write(body)
 }
 
 func (h *Web) labelQR(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
@@ -31,6 +33,9 @@ type Web struct {
 	Secure bool   // served over HTTPS: Secure, __Host- cookies
 	Origin string // the site's origin, for the same-origin check on forms
 	pages  map[string]*template.Template
+	// labelPages caches label pages for anonymous visitors (see label).
+	labelPages sync.Map
+	pagesGen   atomic.Uint64
 }
 
 var funcs = template.FuncMap{
@@ -270,18 +275,31 @@ func originOf(u string) string {
 // render writes a page to a buffer first, so a template error becomes a
 // clean 500 rather than half a page.
 func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+	body, err := h.renderBytes(name, data)
+	if err != nil {
 		slog.Error("render page", "page", name, "path", r.URL.Path, "err", err)
 		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
 		return
 	}
+	setPageHeaders(w)
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func (h *Web) renderBytes(name string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// setPageHeaders sets what every HTML page carries.
+func setPageHeaders(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "same-origin")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }
 
 // NotFound answers with the HTML 404 page.
