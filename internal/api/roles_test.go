@@ -449,19 +449,19 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "GET /api/v1/labels/{id}/status", path: rtPath("/api/v1/labels/" + label + "/status"), want: public},
 		{route: "GET /api/v1/labels/{id}/cta2120", path: rtPath("/api/v1/labels/" + label + "/cta2120"), want: public},
 		{route: "GET /api/v1/labels/{id}/receipts", path: rtPath("/api/v1/labels/" + label + "/receipts"), want: public},
-		{route: "GET /api/v1/labels/{id}/receipts", path: rtPath("/api/v1/labels/" + label + "/receipts"), want: public},
 
 		// Registry reads. Products are public once published; an unpublished
-		// one only for its maker (and, per the README, assessors and
-		// authorities). The admin token is not an account: 401.
+		// one only for its maker and the authorities (market oversight); an
+		// assessor only once its lab is assigned an application for it. The
+		// admin token is not an account: 401.
 		{route: "GET /api/v1/products", name: "list: M1's unpublished product only for those who may see it",
 			path: rtPath("/api/v1/products?limit=1000"), want: rtCells(rtOK, rtAdminBearer, rtUnauth),
-			check: listHas(f.hiddenProduct, rtM1, rtLabA, rtLabOther, rtAuthA, rtAuthOther)},
+			check: listHas(f.hiddenProduct, rtM1, rtAuthA, rtAuthOther)},
 		{route: "GET /api/v1/products/{id}", name: "M1's published product", path: rtPath("/api/v1/products/" + id(f.pubProduct)),
 			want: rtCells(rtOK, rtAdminBearer, rtUnauth)},
 		{route: "GET /api/v1/products/{id}", name: "key: M1's unpublished product is never shown to another manufacturer",
 			path: rtPath("/api/v1/products/" + id(f.hiddenProduct)),
-			want: rtCells(rtOK, rtAnon, rtHidden, rtM2, rtHidden, rtAdminBearer, rtUnauth)},
+			want: rtCells(rtOK, rtAnon, rtHidden, rtM2, rtHidden, rtLabA, rtHidden, rtLabOther, rtHidden, rtAdminBearer, rtUnauth)},
 		{route: "GET /api/v1/applications", name: "list: A only for its maker, its lab and its authority",
 			path: rtPath("/api/v1/applications?limit=1000"), want: rtAccount(rtOK),
 			check: listHas(f.appA, rtM1, rtLabA, rtAuthA)},

@@ -65,15 +65,22 @@ func (s *Server) Product(ctx context.Context, p Principal, id int64) (registry.P
 	if err != nil {
 		return prod, err
 	}
-	if !prod.Published && !s.seesAll(p) && !auth.SameOrg(p, prod.ManufacturerID) {
-		return registry.Product{}, store.ErrNotFound // do not confirm it exists
+	if prod.Published || s.seesAll(p) || auth.SameOrg(p, prod.ManufacturerID) {
+		return prod, nil
 	}
-	return prod, nil
+	if p.Role == auth.RoleAssessor && !p.IsAnonymous() {
+		if assigned, err := s.store.LabAssignedTo(ctx, p.OrgID, id); err == nil && assigned {
+			return prod, nil
+		}
+	}
+	return registry.Product{}, store.ErrNotFound // do not confirm it exists
 }
 
-// seesAll: authorities and assessors see every registered product.
+// seesAll: authorities oversee the market and see every registered
+// product; an assessor sees an unpublished one only when its lab is
+// assigned to assess it.
 func (s *Server) seesAll(p Principal) bool {
-	return !p.IsAnonymous() && (p.Role == auth.RoleAuthorityAdmin || p.Role == auth.RoleAssessor)
+	return !p.IsAnonymous() && p.Role == auth.RoleAuthorityAdmin
 }
 
 // Products lists the products the principal may see.

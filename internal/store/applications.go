@@ -308,3 +308,12 @@ func (s *Store) RecordFindings(ctx context.Context, appID int64, fs []assess.Fin
 		return audit(ctx, tx, now, assessor, org, "finding.record", "application", fmt.Sprint(appID), fmt.Sprintf("%d findings", len(fs)))
 	})
 }
+
+// LabAssignedTo reports whether an assessor lab has been assigned an
+// application for any version of a product.
+func (s *Store) LabAssignedTo(ctx context.Context, labOrg, productID int64) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM applications a JOIN product_versions v ON v.id = a.product_version_id
+		WHERE a.assessor_org_id = $1 AND v.product_id = $2`, labOrg, productID).Scan(&n)
+	return n > 0, err
+}
