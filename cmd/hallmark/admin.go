@@ -13,6 +13,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
 // runAccount creates organisations and accounts: how an operator sets up
@@ -75,16 +76,34 @@ func runAccount(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // runKeys lists and rotates the issuer's signing keys.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("keys", "keys [flags] list|rotate",
+	fs := newFlagSet("keys", "keys [flags] list|rotate|rotate-log",
 		"Lists the label-signing keys, or rotates them: a new key signs from now on and the old\n"+
-			"ones stay published, so every label issued before still verifies.", stderr)
+			"ones stay published, so every label issued before still verifies. rotate-log rotates the\n"+
+			"transparency log's checkpoint key the same way (its origin comes from --public-url).", stderr)
+	publicURL := fs.String("public-url", "http://localhost:8080", "the instance's public URL (names the log for rotate-log)")
 	var d dataFlags
 	d.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || (fs.Arg(0) != "list" && fs.Arg(0) != "rotate") {
-		return usagef("say list or rotate")
+	if fs.NArg() != 1 || (fs.Arg(0) != "list" && fs.Arg(0) != "rotate" && fs.Arg(0) != "rotate-log") {
+		return usagef("say list, rotate or rotate-log")
+	}
+	if fs.Arg(0) == "rotate-log" {
+		dir := filepath.Join(d.data, "logkeys")
+		_, v, err := tlog.RotateSigner(dir, server.LogOrigin(*publicURL))
+		if err != nil {
+			return err
+		}
+		_, all, err := tlog.Verifiers(dir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new log key for %s; restart hallmark serve to sign checkpoints with it\n", v.Name())
+		for _, k := range all {
+			fmt.Fprintln(stdout, k)
+		}
+		return nil
 	}
 	ring, err := label.LoadOrCreate(filepath.Join(d.data, "keys"), time.Now())
 	if err != nil {

@@ -208,4 +208,13 @@ func TestAccountAndKeys(t *testing.T) {
 	if code := run(context.Background(), []string{"keys", "--data", dir, "rotate"}, &out, &errb); code != 0 || strings.Count(out.String(), "\n") != 3 || !strings.Contains(out.String(), "retired") {
 		t.Errorf("rotate: %d %q", code, out.String())
 	}
+	// The log key: the first run makes it, rotation keeps both verifiers.
+	out.Reset()
+	if code := run(context.Background(), []string{"keys", "--data", dir, "rotate-log"}, &out, &errb); code != 0 {
+		t.Fatalf("rotate-log: %d %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"keys", "--data", dir, "rotate-log"}, &out, &errb); code != 0 || strings.Count(out.String(), "localhost:8080/log+") < 2 {
+		t.Errorf("second rotate-log should list two verifier keys: %d %q", code, out.String())
+	}
 }

@@ -27,8 +27,8 @@ type decisionLog struct {
 	flush     sync.Mutex
 }
 
-// logOrigin names the log in its checkpoints: the public host and /log.
-func logOrigin(publicURL string) string {
+// LogOrigin names the log in its checkpoints: the public host and /log.
+func LogOrigin(publicURL string) string {
 	u, err := url.Parse(publicURL)
 	if err != nil || u.Host == "" {
 		return "hallmark.invalid/log"
@@ -39,7 +39,7 @@ func logOrigin(publicURL string) string {
 func (s *Server) openLog(ctx context.Context) error {
 	// Tessera logs through klog; send that to our structured log.
 	klog.SetSlogLogger(slog.Default())
-	origin := logOrigin(s.cfg.PublicURL)
+	origin := LogOrigin(s.cfg.PublicURL)
 	keyDir := filepath.Join(s.cfg.DataDir, "logkeys")
 	signer, _, err := tlog.LoadOrCreateSigner(keyDir, origin)
 	if err != nil {
@@ -226,7 +226,7 @@ func (s *Server) openWitness() error {
 		}
 		logs[origin] = v
 	}
-	name := strings.TrimSuffix(logOrigin(s.cfg.PublicURL), "/log") + "/witness"
+	name := strings.TrimSuffix(LogOrigin(s.cfg.PublicURL), "/log") + "/witness"
 	signer, vkey, err := tlog.LoadOrCreateWitnessSigner(filepath.Join(s.cfg.DataDir, "witnesskey"), name)
 	if err != nil {
 		return fmt.Errorf("witness key: %w", err)
