@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,6 +131,11 @@ func TestWitnessedLog(t *testing.T) {
 	if err := tlog.VerifyCosignatures(cp, []note.Verifier{v1, v2}, 2); err != nil {
 		t.Fatalf("the log's checkpoint lacks the witnesses' cosignatures: %v\n%s", err, cp)
 	}
+	// Keep a copy of the log as it is now: later it will try to fork.
+	forkDir := filepath.Join(t.TempDir(), "fork")
+	if err := os.CopyFS(forkDir, os.DirFS(l.srv.LogDir())); err != nil {
+		t.Fatal(err)
+	}
 
 	// One witness goes down: a new decision cannot be published.
 	w2.down.Store(true)
@@ -164,4 +170,54 @@ func TestWitnessedLog(t *testing.T) {
 	if err := tlog.VerifyCosignatures(cp2, []note.Verifier{v1, v2}, 2); err != nil {
 		t.Fatalf("the new checkpoint lacks cosignatures: %v", err)
 	}
+
+	// The log tries to show a different history (a split view): a copy of
+	// its earlier state, under its own key, grows differently. The
+	// witnesses, holding the real checkpoint, refuse to cosign it.
+	err = forkAttempt(t, forkDir, filepath.Join(dirL, "logkeys"), origin, policy)
+	if err == nil {
+		t.Fatal("the witnesses cosigned a forked history of the log")
+	}
+	t.Logf("fork refused: %v", err)
+	for _, w := range []*instance{w1, w2} {
+		if latest, _ := w.srv.Witness().Latest(origin); !strings.Contains(string(cp2), string(checkpointBody(latest))) {
+			t.Fatalf("witness %s moved off the real log:\n%s", w.url, latest)
+		}
+	}
+}
+
+// checkpointBody is a signed note's text, before the signatures.
+func checkpointBody(n []byte) []byte {
+	if i := strings.Index(string(n), "\n\n"); i >= 0 {
+		return n[:i+1]
+	}
+	return n
+}
+
+// forkAttempt appends a different history to a copy of the log, under the
+// log's own key, and asks the same witnesses to cosign it.
+func forkAttempt(t *testing.T, forkDir, keyDir, origin string, policy *tlog.WitnessPolicy) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	signer, _, err := tlog.LoadOrCreateSigner(keyDir, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := *policy
+	p.Threshold = 1 // even one cosignature would let the fork publish
+	fork, err := tlog.Open(ctx, forkDir, signer, tlog.Options{Witnesses: &p, PublishTimeout: 4 * time.Second, CheckpointInterval: 100 * time.Millisecond})
+	if err != nil {
+		return err // refused at once: the witnesses already hold a larger checkpoint
+	}
+	defer func() {
+		// The fork never publishes: do not wait for it to drain.
+		c, stop := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer stop()
+		fork.Close(c)
+	}()
+	e := tlog.Entry{Version: 1, Kind: tlog.KindLabelRevoked, Authority: origin, Subject: "HM-FORK-0001",
+		Digest: strings.Repeat("ab", 32), Status: "revoked", StatusIndex: 1, At: time.Now(), Ref: "999999"}
+	_, err = fork.Append(ctx, e.Marshal())
+	return err
 }
