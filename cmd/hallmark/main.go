@@ -28,7 +28,7 @@ var commands = []command{
 	{"verify", "verify a label credential: signature, validity and status, online or offline", runVerify},
 	{"audit", "audit an authority's transparency log and its registry against it", runAudit},
 	{"account", "create an organisation and its first user (authorities, assessor labs)", runAccount},
-	{"keys", "list or rotate the label-signing keys", runKeys},
+	{"keys", "list or rotate the label-signing keys and the log key", runKeys},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "hallmark", version)
 		return nil

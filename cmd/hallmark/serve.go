@@ -18,8 +18,10 @@ import (
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "serve [flags]",
-		"Runs the Hallmark web pages and JSON API. The catalogue built into this binary is\n"+
-			"stored in the database at start-up; imported frameworks are kept across restarts.", stderr)
+		"Runs the Hallmark web pages and JSON API, the public label registry and the authority's\n"+
+			"transparency log. The catalogue and schemes built into this binary are stored in the\n"+
+			"database at start-up; imported frameworks and authority schemes are kept. Signing keys,\n"+
+			"the log and evidence live in --data.", stderr)
 	var d dataFlags
 	d.register(fs)
 	addr := fs.String("addr", envOr("HALLMARK_ADDR", ":8080"), "address to listen on")
