@@ -104,7 +104,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	defer srv.Close(context.Background())
-	go srv.FlushEvery(ctx, 10*time.Second)
+	if n, err := srv.ExpireDue(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		slog.Info("labels expired", "count", n)
+	}
+	go srv.Maintain(ctx, 10*time.Second)
 	h, err := httpd.Handler(srv)
 	if err != nil {
 		return err

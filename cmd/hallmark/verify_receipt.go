@@ -32,35 +32,32 @@ type receiptsDoc struct {
 // inclusion proof and signed checkpoint verify. It returns a line for the
 // report, or an error when the log contradicts the credential.
 func (v *verifier) checkReceipt(ctx context.Context, claims *label.LabelClaims, jws, credOrigin string) (string, error) {
-	base := credOrigin
-	if base == "" && claims.Issuer.ID != "" {
-		base = strings.TrimRight(claims.Issuer.ID, "/")
+	// The receipts and the log's keys come from the issuer named in the
+	// (signature-checked) credential, never from wherever the credential
+	// was found: a copy hosted elsewhere cannot vouch for itself.
+	base := strings.TrimRight(claims.Issuer.ID, "/")
+	if !isHTTPURL(base) {
+		base = credOrigin
 	}
 	if base == "" {
 		return "", errNoReceipt
 	}
-	u := base + "/api/v1/labels/" + claims.LabelID + "/receipts"
-	var body []byte
-	var err error
-	if !v.offline {
-		if body, err = v.get(ctx, u, "application/json", 1<<20); err == nil {
-			v.store(u, body)
-		}
-	}
-	if body == nil {
-		if body, _, err = v.load(u); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return "", errNoReceipt
-			}
-			return "", fmt.Errorf("cached receipts: %w", err)
-		}
-	}
 	var doc receiptsDoc
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return "", fmt.Errorf("the receipts could not be read: %w", err)
+	if err := v.fetchJSON(ctx, base+"/api/v1/labels/"+claims.LabelID+"/receipts", &doc); err != nil {
+		return "", err
+	}
+	var logInfo struct {
+		Origin    string   `json:"origin"`
+		Verifiers []string `json:"verifiers"`
+	}
+	if err := v.fetchJSON(ctx, base+"/.well-known/hallmark/log.json", &logInfo); err != nil {
+		return "", err
+	}
+	if doc.Origin != logInfo.Origin {
+		return "", fmt.Errorf("the receipts name the log %q, but the issuer's log is %q", doc.Origin, logInfo.Origin)
 	}
 	var vs []note.Verifier
-	for _, k := range doc.Verifiers {
+	for _, k := range logInfo.Verifiers {
 		nv, err := note.NewVerifier(k)
 		if err != nil {
 			return "", fmt.Errorf("log verifier key: %w", err)
@@ -92,3 +89,27 @@ func (v *verifier) checkReceipt(ctx context.Context, claims *label.LabelClaims, 
 }
 
 var errNoReceipt = errors.New("no log receipt for this label is available")
+
+// fetchJSON reads a JSON document online (caching it) or, offline or when
+// the network fails, from the cache.
+func (v *verifier) fetchJSON(ctx context.Context, u string, out any) error {
+	var body []byte
+	var err error
+	if !v.offline {
+		if body, err = v.get(ctx, u, "application/json", 1<<20); err == nil {
+			v.store(u, body)
+		}
+	}
+	if body == nil {
+		if body, _, err = v.load(u); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return errNoReceipt
+			}
+			return fmt.Errorf("cached %s: %w", u, err)
+		}
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%s could not be read: %w", u, err)
+	}
+	return nil
+}

@@ -121,13 +121,22 @@ func TestLabelLifecycleAPI(t *testing.T) {
 				}
 			}
 			step(mfr, `{"step": "approve"}`, 409) // a manufacturer cannot approve
-			step(mfr, `{"step": "submit"}`, 200)
 			labs, _ := srv.Labs(ctx)
 			var labID int64
 			for _, l := range labs {
 				if l.Name == "Lion City Test House" {
 					labID = l.ID
 				}
+			}
+			// A manufacturer naming a friendly lab while submitting is ignored.
+			step(mfr, `{"step": "submit", "assessor_org_id": `+itoa(labID)+`}`, 200)
+			var submitted struct {
+				State       string
+				AssessorOrg int64 `json:"assessor_org_id"`
+			}
+			call(t, "GET", base+"/api/v1/applications/"+itoa(app.ID), mfr, "", "", &submitted)
+			if submitted.State != "submitted" || submitted.AssessorOrg != 0 {
+				t.Fatalf("after a submit naming a lab: %+v", submitted)
 			}
 			step(authority, `{"step": "assign", "assessor_org_id": `+itoa(labID)+`}`, 200)
 			var view struct {

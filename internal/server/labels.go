@@ -196,6 +196,7 @@ type statusListCache struct {
 type cachedList struct {
 	jws     string
 	expires time.Time
+	gen     uint64 // the label generation the list was derived at
 }
 
 func (c *statusListCache) invalidate() {
@@ -221,8 +222,11 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 	}
 	key := fmt.Sprintf("%s/%d", purpose, list)
 	now := s.now()
+	// Read the generation before the statuses: a list derived while a
+	// label changed carries the old generation and is never served after.
+	gen := s.labels.gen.Load()
 	s.statusLists.mu.Lock()
-	if e, ok := s.statusLists.entries[key]; ok && now.Before(e.expires) {
+	if e, ok := s.statusLists.entries[key]; ok && now.Before(e.expires) && e.gen == gen {
 		s.statusLists.mu.Unlock()
 		return e.jws, nil
 	}
@@ -258,7 +262,9 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 		s.statusLists.entries = map[string]cachedList{}
 	}
 	// Re-sign well before the credential expires.
-	s.statusLists.entries[key] = cachedList{jws: jws, expires: from.Add(statusListTTL / 2)}
+	if s.labels.gen.Load() == gen {
+		s.statusLists.entries[key] = cachedList{jws: jws, expires: from.Add(statusListTTL / 2), gen: gen}
+	}
 	s.statusLists.mu.Unlock()
 	return jws, nil
 }

@@ -139,6 +139,15 @@ func (s *Server) FlushDecisions(ctx context.Context) (int, error) {
 // committed with a pending marker; if the log cannot be reached now, the
 // marker stays and the next flush (or start-up) completes it.
 func (s *Server) afterDecision(ctx context.Context) {
+	if s.tlog == nil {
+		return
+	}
+	// A flush already running (the background flusher, another request)
+	// will log this decision too: do not queue a request behind it.
+	if !s.tlog.flush.TryLock() {
+		return
+	}
+	s.tlog.flush.Unlock()
 	// Do not hold a request for long if witnesses are slow: what is not
 	// logged now is retried by the background flusher.
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -239,10 +248,10 @@ func (s *Server) openWitness() error {
 	return nil
 }
 
-// FlushEvery retries pending decisions periodically until ctx ends, so a
-// decision whose log append failed (a witness down, say) is completed as
-// soon as the log can publish again.
-func (s *Server) FlushEvery(ctx context.Context, every time.Duration) {
+// Maintain runs the periodic work until ctx ends: labels past their
+// validity expire, and pending decisions whose log append failed (a witness
+// down, say) are completed as soon as the log can publish again.
+func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -250,6 +259,11 @@ func (s *Server) FlushEvery(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if n, err := s.ExpireDue(ctx); err != nil {
+				slog.Warn("expiring labels", "err", err)
+			} else if n > 0 {
+				slog.Info("labels expired", "count", n)
+			}
 			if n, err := s.FlushDecisions(ctx); err != nil {
 				slog.Warn("pending decisions not yet logged", "err", err)
 			} else if n > 0 {

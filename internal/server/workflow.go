@@ -131,12 +131,30 @@ func (s *Server) CreateVersion(ctx context.Context, p Principal, v registry.Vers
 	if err := registry.ValidateVersion(&v, s.now()); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	// What the SBOM fields say comes only from an SBOM actually received.
+	v.SBOMFormat, v.SBOMDigest, v.Facts.SBOMAvailable = "", "", false
 	var comps []store.Component
 	if sb != nil {
 		v.SBOMFormat, v.SBOMDigest, comps = sb.Format, sb.Digest, sb.Components
 		v.Facts.SBOMAvailable = true
 	}
 	return s.store.CreateVersion(ctx, v, comps, p.UserID, p.OrgID, s.now())
+}
+
+// CheckProductOwner says whether the principal's organisation makes the
+// product, before anything expensive is done on its behalf.
+func (s *Server) CheckProductOwner(ctx context.Context, p Principal, productID int64) error {
+	if err := s.require(p, auth.ActionProductCreate); err != nil {
+		return err
+	}
+	prod, err := s.store.Product(ctx, productID)
+	if err != nil {
+		return err
+	}
+	if !auth.SameOrg(p, prod.ManufacturerID) {
+		return store.ErrNotFound
+	}
+	return nil
 }
 
 // CheckVersionOwner says whether the principal's organisation makes the
@@ -288,6 +306,11 @@ func (s *Server) Step(ctx context.Context, p Principal, id int64, step assess.St
 	}
 	if err != nil {
 		return "", err
+	}
+	if step != assess.Assign {
+		// Only the authority's assignment names a lab; a lab given with any
+		// other step (a manufacturer picking a friendly lab) is ignored.
+		assessorOrg = 0
 	}
 	note = strings.TrimSpace(note)
 	if len(note) > 2000 {

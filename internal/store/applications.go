@@ -173,7 +173,7 @@ func transition(ctx context.Context, tx *sql.Tx, id int64, from, to assess.State
 		// The reason for a decision stays on the application itself.
 		set += ", decision_reason = " + arg(note)
 	}
-	if assessorOrg != 0 {
+	if assessorOrg != 0 && step == assess.Assign {
 		set += ", assessor_org_id = " + arg(assessorOrg)
 	}
 	res, err := tx.ExecContext(ctx, "UPDATE applications SET "+set+" WHERE id = "+arg(id)+" AND state = "+arg(string(from)), args...)

@@ -155,9 +155,8 @@ func (h *Web) createVersion(w http.ResponseWriter, r *http.Request) {
 		h.NotFound(w, r, "There is no such product.")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		h.badRequest(w, r, "The form could not be read; an SBOM file is at most 32 MiB.")
+	if err := h.App.CheckProductOwner(r.Context(), principal(r), pid); err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	v := registry.Version{ProductID: pid, SoftwareVersion: r.FormValue("software_version"), HardwareVersion: r.FormValue("hardware_version"),
