@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
@@ -158,6 +160,7 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 	}
 	var problems []string
 	n := 0
+	seen := map[string]bool{}
 	for offset := 0; ; offset += 1000 {
 		var page struct {
 			Items []struct {
@@ -172,6 +175,7 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 		}
 		for _, l := range page.Items {
 			n++
+			seen[l.ID] = true
 			e, ok := latest[l.ID]
 			switch {
 			case !ok:
@@ -189,7 +193,90 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 			break
 		}
 	}
-	return n, problems, nil
+	// The other direction: every label the log knows must still exist.
+	for id := range latest {
+		if !seen[id] {
+			problems = append(problems, fmt.Sprintf("label %s is in the log but missing from the registry: it was deleted behind the log's back", id))
+		}
+	}
+	sort.Strings(problems)
+	more, err := checkStatusLists(ctx, client, base, latest)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, append(problems, more...), nil
+}
+
+// checkStatusLists compares what verifiers actually consult, the signed
+// status lists, with each label's newest logged status: a revoked or
+// suspended label whose bit is not set would pass verification.
+func checkStatusLists(ctx context.Context, client *http.Client, base string, latest map[string]tlog.Entry) ([]string, error) {
+	var jwks []byte
+	if err := getBody(ctx, client, base+"/.well-known/hallmark/keys.json", &jwks); err != nil {
+		return nil, err
+	}
+	keys, err := label.ParseJWKS(jwks)
+	if err != nil {
+		return nil, fmt.Errorf("the issuer's keys: %w", err)
+	}
+	lists := map[string]*label.StatusListSnapshot{}
+	list := func(purpose string, n int) (*label.StatusListSnapshot, error) {
+		u := fmt.Sprintf("%s/status/%s/%d", base, purpose, n)
+		if l, ok := lists[u]; ok {
+			return l, nil
+		}
+		var body []byte
+		if err := getBody(ctx, client, u, &body); err != nil {
+			return nil, err
+		}
+		snap, err := label.VerifyStatusList(strings.TrimSpace(string(body)), keys, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("status list %s: %w", u, err)
+		}
+		lists[u] = snap
+		return snap, nil
+	}
+	var problems []string
+	for id, e := range latest {
+		if e.StatusIndex < 0 {
+			continue
+		}
+		n, bit := e.StatusIndex/label.MinListBits, e.StatusIndex%label.MinListBits
+		for _, purpose := range []string{label.PurposeRevocation, label.PurposeSuspension} {
+			snap, err := list(purpose, n)
+			if err != nil {
+				return nil, err
+			}
+			set, err := snap.Bits.Get(bit)
+			if err != nil {
+				return nil, err
+			}
+			want := (purpose == label.PurposeRevocation && e.Status == "revoked") || (purpose == label.PurposeSuspension && e.Status == "suspended")
+			if set != want {
+				problems = append(problems, fmt.Sprintf("label %s is %s in the log, but its %s bit (entry %d of /status/%s/%d) is %v: verifiers would be told otherwise",
+					id, e.Status, purpose, bit, purpose, n, set))
+			}
+		}
+	}
+	sort.Strings(problems)
+	return problems, nil
+}
+
+func getBody(ctx context.Context, client *http.Client, url string, out *[]byte) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	*out, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	return err
 }
 
 func short(h string) string {

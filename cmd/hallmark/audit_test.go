@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
 	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 )
@@ -72,6 +74,46 @@ func TestAuditCatchesTampering(t *testing.T) {
 			}
 			db.Exec(`UPDATE labels SET status = 'active' WHERE id = $1`, id)
 
+			// A suspended label moved to another status-list position: the
+			// list verifiers read no longer says it is suspended.
+			var schemeID string
+			if err := db.QueryRow(`SELECT scheme_id FROM labels WHERE id = $1`, id).Scan(&schemeID); err != nil {
+				t.Fatal(err)
+			}
+			_, authority, err := inst.Server.Login(context.Background(), demo.Email(demo.Owners[schemeID]), demo.Password, "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := inst.Server.ChangeLabel(context.Background(), authority, id, assess.SuspendLabel, "audit test"); err != nil {
+				t.Fatal(err)
+			}
+			if code, out := audit(t, state, inst.URL); code != 0 {
+				t.Fatalf("audit after a legitimate suspension: exit %d\n%s", code, out)
+			}
+			if _, err := db.Exec(`UPDATE labels SET status_index = status_index + 1 WHERE id = $1`, id); err != nil {
+				t.Fatal(err)
+			}
+			// Any legitimate label change rebuilds the served lists from the rows.
+			next := labelOf(t, inst.URL, schemeID, id)
+			if _, err := inst.Server.ChangeLabel(context.Background(), authority, next, assess.SuspendLabel, "audit test"); err != nil {
+				t.Fatal(err)
+			}
+			code, out = audit(t, state, inst.URL)
+			if code != 3 || !strings.Contains(out, "label "+id+" is suspended in the log, but its suspension bit") {
+				t.Fatalf("audit after moving a suspended label's status bit: exit %d\n%s", code, out)
+			}
+			db.Exec(`UPDATE labels SET status_index = status_index - 1 WHERE id = $1`, id)
+
+			// A label deleted from the registry.
+			other := someLabel(t, inst.URL, "active")
+			if _, err := db.Exec(`DELETE FROM labels WHERE id = $1`, other); err != nil {
+				t.Fatal(err)
+			}
+			code, out = audit(t, state, inst.URL)
+			if code != 3 || !strings.Contains(out, "label "+other+" is in the log but missing from the registry") {
+				t.Fatalf("audit after deleting a label: exit %d\n%s", code, out)
+			}
+
 			// An edited tile, then a truncated entry bundle, on a copy of the
 			// log directory (the served one must stay intact for the server).
 			dir := t.TempDir()
@@ -129,4 +171,23 @@ func currentTile(t *testing.T, dir string) string {
 		t.Fatalf("no tile in %s", dir)
 	}
 	return best
+}
+
+// labelOf returns an active label of a scheme other than not.
+func labelOf(t *testing.T, base, scheme, not string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/labels?limit=100&status=active&scheme=" + scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l struct{ Items []struct{ ID string } }
+	json.NewDecoder(resp.Body).Decode(&l)
+	for _, it := range l.Items {
+		if it.ID != not {
+			return it.ID
+		}
+	}
+	t.Fatalf("no second active %s label", scheme)
+	return ""
 }
