@@ -56,6 +56,12 @@ func WellFormedToken(plain, prefix string) bool {
 	if !ok || len(body) != tokenEncoding.EncodedLen(tokenBytes) {
 		return false
 	}
+	// The decoder skips newlines, so check the alphabet first.
+	for i := 0; i < len(body); i++ {
+		if !isTokenChar(body[i]) {
+			return false
+		}
+	}
 	_, err := tokenEncoding.Strict().DecodeString(body)
 	return err == nil
 }
