@@ -154,7 +154,7 @@ func (s *Server) SessionPrincipal(ctx context.Context, sessionID string) (Princi
 		s.store.DeleteSession(ctx, h)
 		return auth.Anonymous, false
 	}
-	if now.Sub(seen) > time.Minute { // spare a write per request
+	if auth.SessionNeedsTouch(seen, now) { // spare a write per request
 		s.store.TouchSession(ctx, h, now)
 	}
 	org, err := s.store.Organisation(ctx, u.OrgID)
