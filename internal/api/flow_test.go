@@ -215,6 +215,15 @@ func TestLabelLifecycleAPI(t *testing.T) {
 			if pub.Status != "suspended" || len(pub.History) != 2 || pub.History[1].Reason != "Exploited flaw in zlib not yet fixed" {
 				t.Errorf("public label: %+v", pub)
 			}
+			var trail struct{ Items []struct{ Action string } }
+			call(t, "GET", base+"/api/v1/audit?type=label&id="+got.Label, authority, "", "", &trail)
+			actions := ""
+			for _, e := range trail.Items {
+				actions += e.Action + " "
+			}
+			if !strings.Contains(actions, "label.suspend") || !strings.Contains(actions, "label.issue") {
+				t.Errorf("the audit trail of the label: %q", actions)
+			}
 			var cta map[string]any
 			call(t, "GET", base+"/api/v1/labels/"+got.Label+"/cta2120", "", "", "", &cta)
 			if cta["support_end_date"] != "2031-06-30" || cta["schema_version"] == nil {

@@ -39,6 +39,7 @@ func (a *API) registerRegistry(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/applications/{id}/steps", a.withToken(a.signedIn(a.applicationStep)))
 	mux.HandleFunc("POST /api/v1/applications/{id}/findings", a.withToken(a.signedIn(a.recordFinding)))
 	mux.HandleFunc("POST /api/v1/applications/{id}/evidence", a.withToken(a.signedIn(a.addEvidence)))
+	mux.HandleFunc("GET /api/v1/audit", a.withToken(a.signedIn(a.auditTrail)))
 }
 
 type principalKey struct{}
@@ -554,4 +555,33 @@ func (a *API) labelReceipts(w http.ResponseWriter, r *http.Request) {
 		Verifiers []string      `json:"log_verifiers"`
 		Receipts  []ReceiptJSON `json:"receipts"`
 	}{r.PathValue("id"), a.App.LogOrigin(), a.App.LogVerifiers(), out})
+}
+
+// auditTrail answers the newest audit entries (authorities only);
+// ?type=&id= narrow it to one object, ?limit= (1-1000) sets how many.
+func (a *API) auditTrail(w http.ResponseWriter, r *http.Request) {
+	limit, _, err := page(r)
+	if err != nil {
+		WriteProblem(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	entries, err := a.App.AuditTrail(r.Context(), who(r), r.URL.Query().Get("type"), r.URL.Query().Get("id"), limit)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	type entry struct {
+		At         time.Time `json:"at"`
+		UserID     int64     `json:"user_id,omitempty"`
+		OrgID      int64     `json:"org_id,omitempty"`
+		Action     string    `json:"action"`
+		ObjectType string    `json:"object_type"`
+		ObjectID   string    `json:"object_id"`
+		Detail     string    `json:"detail,omitempty"`
+	}
+	out := []entry{}
+	for _, e := range entries {
+		out = append(out, entry{e.At, e.UserID, e.OrgID, e.Action, e.ObjectType, e.ObjectID, e.Detail})
+	}
+	writeJSON(w, http.StatusOK, List[entry]{Items: out, Total: len(out), Limit: limit})
 }

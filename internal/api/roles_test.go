@@ -462,6 +462,8 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "GET /api/v1/products/{id}", name: "key: M1's unpublished product is never shown to another manufacturer",
 			path: rtPath("/api/v1/products/" + id(f.hiddenProduct)),
 			want: rtCells(rtOK, rtAnon, rtHidden, rtM2, rtHidden, rtLabA, rtHidden, rtLabOther, rtHidden, rtAdminBearer, rtUnauth)},
+		{route: "GET /api/v1/audit", name: "the audit trail is for authorities only",
+			path: rtPath("/api/v1/audit?limit=10"), want: rtAccount(rtDenied, rtAuthA, rtOK, rtAuthOther, rtOK)},
 		{route: "GET /api/v1/applications", name: "list: A only for its maker, its lab and its authority",
 			path: rtPath("/api/v1/applications?limit=1000"), want: rtAccount(rtOK),
 			check: listHas(f.appA, rtM1, rtLabA, rtAuthA)},

@@ -221,3 +221,12 @@ func loadSecret(path string, n int) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// AuditTrail returns the newest audit entries (who did what, when), for
+// authorities; objType and objID narrow it to one object.
+func (s *Server) AuditTrail(ctx context.Context, p Principal, objType, objID string, limit int) ([]store.AuditEntry, error) {
+	if err := s.require(p, auth.ActionAuditRead); err != nil {
+		return nil, err
+	}
+	return s.store.AuditTrail(ctx, objType, objID, limit)
+}
