@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/subtle"
 	_ "embed"
 	"fmt"
@@ -9,22 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/server"
 )
-
-// Catalogs gives the current catalogue; it changes when a framework is imported.
-type Catalogs interface {
-	Catalog() *catalog.Catalog
-	// ImportFramework stores an imported framework and refreshes the catalogue.
-	ImportFramework(ctx context.Context, f catalog.Framework, replace bool) error
-}
 
 // API serves /api/v1.
 type API struct {
 	App        *server.Server
-	Catalogs   Catalogs
-	Schemes    Schemes
 	AdminToken string // empty: writes are refused
 }
 

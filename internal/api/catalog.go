@@ -11,11 +11,11 @@ import (
 )
 
 func (a *API) topics(w http.ResponseWriter, r *http.Request) {
-	paged(w, r, a.Catalogs.Catalog().Topics)
+	paged(w, r, a.App.Catalog().Topics)
 }
 
 func (a *API) requirements(w http.ResponseWriter, r *http.Request) {
-	c := a.Catalogs.Catalog()
+	c := a.App.Catalog()
 	q := r.URL.Query()
 	if len(q.Get("q")) > 200 {
 		WriteProblem(w, r, http.StatusBadRequest, "the search text is longer than 200 characters")
@@ -36,7 +36,7 @@ func (a *API) requirements(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) requirement(w http.ResponseWriter, r *http.Request) {
-	req, ok := a.Catalogs.Catalog().Requirement(r.PathValue("id"))
+	req, ok := a.App.Catalog().Requirement(r.PathValue("id"))
 	if !ok {
 		WriteProblem(w, r, http.StatusNotFound, fmt.Sprintf("no requirement %q; list them at /api/v1/requirements", r.PathValue("id")))
 		return
@@ -59,7 +59,7 @@ type frameworkSummary struct {
 }
 
 func (a *API) frameworks(w http.ResponseWriter, r *http.Request) {
-	c := a.Catalogs.Catalog()
+	c := a.App.Catalog()
 	out := []frameworkSummary{}
 	for _, f := range c.Frameworks {
 		out = append(out, frameworkSummary{ID: f.ID, Title: f.Title, Short: f.Short, Publisher: f.Publisher,
@@ -76,7 +76,7 @@ type frameworkItem struct {
 }
 
 func (a *API) framework(w http.ResponseWriter, r *http.Request) {
-	c := a.Catalogs.Catalog()
+	c := a.App.Catalog()
 	f, ok := c.Framework(r.PathValue("id"))
 	if !ok {
 		WriteProblem(w, r, http.StatusNotFound, fmt.Sprintf("no framework %q; list them at /api/v1/frameworks", r.PathValue("id")))
@@ -118,7 +118,7 @@ func (a *API) importFramework(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	replace := r.URL.Query().Get("replace") == "true"
-	if err := a.Catalogs.ImportFramework(r.Context(), f, replace); err != nil {
+	if err := a.App.ImportFramework(r.Context(), f, replace); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			WriteProblem(w, r, http.StatusConflict, err.Error())
 			return
@@ -198,7 +198,7 @@ func (a *API) crosswalkFor(w http.ResponseWriter, r *http.Request) (catalog.Cros
 		WriteProblem(w, r, http.StatusBadRequest, "give two framework ids, as ?from=uk-psti-2023&to=etsi-en-303-645-v2.1.1")
 		return catalog.Crosswalk{}, false
 	}
-	x, err := a.Catalogs.Catalog().Crosswalk(from, to)
+	x, err := a.App.Catalog().Crosswalk(from, to)
 	if err != nil {
 		WriteProblem(w, r, http.StatusNotFound, err.Error()+"; list frameworks at /api/v1/frameworks")
 		return catalog.Crosswalk{}, false
@@ -207,16 +207,16 @@ func (a *API) crosswalkFor(w http.ResponseWriter, r *http.Request) (catalog.Cros
 }
 
 func (a *API) glossary(w http.ResponseWriter, r *http.Request) {
-	paged(w, r, a.Catalogs.Catalog().Glossary)
+	paged(w, r, a.App.Catalog().Glossary)
 }
 
 func (a *API) exportOSCALCatalog(w http.ResponseWriter, r *http.Request) {
 	attach(w, "hallmark-catalog.oscal.json")
-	writeJSON(w, http.StatusOK, a.Catalogs.Catalog().OSCAL())
+	writeJSON(w, http.StatusOK, a.App.Catalog().OSCAL())
 }
 
 func (a *API) exportOSCALFramework(w http.ResponseWriter, r *http.Request) {
-	doc, err := a.Catalogs.Catalog().FrameworkOSCAL(r.PathValue("id"))
+	doc, err := a.App.Catalog().FrameworkOSCAL(r.PathValue("id"))
 	if err != nil {
 		WriteProblem(w, r, http.StatusNotFound, err.Error())
 		return
@@ -230,7 +230,7 @@ func (a *API) exportOSCALMappings(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("frameworks"); v != "" {
 		fws = strings.Split(v, ",")
 	}
-	doc, err := a.Catalogs.Catalog().OSCALMappings(fws...)
+	doc, err := a.App.Catalog().OSCALMappings(fws...)
 	if err != nil {
 		WriteProblem(w, r, http.StatusNotFound, err.Error())
 		return
@@ -240,7 +240,7 @@ func (a *API) exportOSCALMappings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) exportCSV(w http.ResponseWriter, r *http.Request) {
-	c := a.Catalogs.Catalog()
+	c := a.App.Catalog()
 	kind := strings.TrimPrefix(r.URL.Path, "/api/v1/export/csv/")
 	var write func() error
 	name := kind + ".csv"

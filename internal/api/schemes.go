@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,20 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
-
-// Schemes gives the schemes being served and stores authorities' schemes.
-type Schemes interface {
-	Catalog() *catalog.Catalog
-	Schemes() scheme.Set
-	Agreements() []scheme.Agreement
-	SchemeInfo(id string) (source string, version int)
-	SchemeHistory(ctx context.Context, id string) ([]store.SchemeVersion, error)
-	PutScheme(ctx context.Context, s *scheme.Scheme) (version int, created bool, err error)
-}
 
 // MaxSchemeSize bounds an uploaded scheme file.
 const MaxSchemeSize = 1 << 20
@@ -56,7 +44,7 @@ type schemeSummary struct {
 }
 
 func (a *API) summary(s *scheme.Scheme) schemeSummary {
-	src, v := a.Schemes.SchemeInfo(s.ID)
+	src, v := a.App.SchemeInfo(s.ID)
 	out := schemeSummary{ID: s.ID, Name: s.Name, Owner: s.Owner, Jurisdiction: s.Jurisdiction, Status: string(s.Status),
 		Kind: string(s.Kind), Version: s.Version, StoredVersion: v, Source: src, Levels: []string{}}
 	for _, l := range s.Levels {
@@ -67,14 +55,14 @@ func (a *API) summary(s *scheme.Scheme) schemeSummary {
 
 func (a *API) schemes(w http.ResponseWriter, r *http.Request) {
 	out := []schemeSummary{}
-	for _, s := range a.Schemes.Schemes().Sorted() {
+	for _, s := range a.App.Schemes().Sorted() {
 		out = append(out, a.summary(s))
 	}
 	paged(w, r, out)
 }
 
 func (a *API) findScheme(w http.ResponseWriter, r *http.Request) (*scheme.Scheme, bool) {
-	s, ok := a.Schemes.Schemes()[r.PathValue("id")]
+	s, ok := a.App.Schemes()[r.PathValue("id")]
 	if !ok {
 		WriteProblem(w, r, http.StatusNotFound, fmt.Sprintf("no scheme %q; list them at /api/v1/schemes", r.PathValue("id")))
 	}
@@ -86,7 +74,7 @@ func (a *API) scheme(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	src, current := a.Schemes.SchemeInfo(s.ID)
+	src, current := a.App.SchemeInfo(s.ID)
 	version := current
 	if v := r.URL.Query().Get("version"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -94,7 +82,7 @@ func (a *API) scheme(w http.ResponseWriter, r *http.Request) {
 			WriteProblem(w, r, http.StatusBadRequest, "version must be a stored version number, as listed at /api/v1/schemes/"+s.ID+"/versions")
 			return
 		}
-		hist, err := a.Schemes.SchemeHistory(r.Context(), s.ID)
+		hist, err := a.App.SchemeHistory(r.Context(), s.ID)
 		if err != nil {
 			WriteProblem(w, r, http.StatusInternalServerError, "the scheme history could not be read")
 			return
@@ -123,7 +111,7 @@ func (a *API) schemeVersions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	hist, err := a.Schemes.SchemeHistory(r.Context(), s.ID)
+	hist, err := a.App.SchemeHistory(r.Context(), s.ID)
 	if err != nil {
 		WriteProblem(w, r, http.StatusInternalServerError, "the scheme history could not be read")
 		return
@@ -156,7 +144,7 @@ func (a *API) resolveLevel(w http.ResponseWriter, r *http.Request) (scheme.Resol
 	if !ok {
 		return scheme.Resolved{}, false
 	}
-	res, err := scheme.Resolve(a.Schemes.Catalog(), s, r.PathValue("level"))
+	res, err := scheme.Resolve(a.App.Catalog(), s, r.PathValue("level"))
 	if err != nil {
 		WriteProblem(w, r, http.StatusNotFound, err.Error())
 		return scheme.Resolved{}, false
@@ -207,8 +195,8 @@ func (a *API) whatIf(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c := a.Schemes.Catalog()
-	all, err := a.Schemes.Schemes().AllLevels(c)
+	c := a.App.Catalog()
+	all, err := a.App.Schemes().AllLevels(c)
 	if err != nil {
 		WriteProblem(w, r, http.StatusInternalServerError, "the schemes could not be resolved")
 		return
@@ -263,12 +251,12 @@ func (a *API) putScheme(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("a scheme file is at most %d KiB", MaxSchemeSize>>10))
 		return
 	}
-	s, err := scheme.Parse("scheme", body, a.Schemes.Catalog())
+	s, err := scheme.Parse("scheme", body, a.App.Catalog())
 	if err != nil {
 		writeProblemErrors(w, r, http.StatusUnprocessableEntity, "the scheme is not valid; nothing was stored", err)
 		return
 	}
-	_, exists := a.Schemes.Schemes()[s.ID]
+	_, exists := a.App.Schemes()[s.ID]
 	if r.Method == http.MethodPut && s.ID != r.PathValue("id") {
 		WriteProblem(w, r, http.StatusBadRequest, fmt.Sprintf("the document's id %q does not match the URL's %q", s.ID, r.PathValue("id")))
 		return
@@ -277,7 +265,7 @@ func (a *API) putScheme(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusConflict, fmt.Sprintf("scheme %s exists; PUT /api/v1/schemes/%s to publish a new version", s.ID, s.ID))
 		return
 	}
-	v, created, err := a.Schemes.PutScheme(r.Context(), s)
+	v, created, err := a.App.PutScheme(r.Context(), s)
 	if errors.Is(err, store.ErrConflict) {
 		WriteProblem(w, r, http.StatusConflict, err.Error()+"; built-in schemes change with Hallmark's data files")
 		return
@@ -303,7 +291,7 @@ func (a *API) compare(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusBadRequest, "give two scheme levels, as ?a=sg-cls@3&b=fi-traficom (the level may be left out for single-level schemes)")
 		return
 	}
-	c, set := a.Schemes.Catalog(), a.Schemes.Schemes()
+	c, set := a.App.Catalog(), a.App.Schemes()
 	ra, err := set.ResolveRef(c, aref)
 	if err != nil {
 		WriteProblem(w, r, http.StatusNotFound, "a: "+err.Error())
@@ -374,9 +362,9 @@ func (a *API) agreements(w http.ResponseWriter, r *http.Request) {
 		Check      string      `json:"check"`
 		Directions []direction `json:"directions"`
 	}
-	c, set := a.Schemes.Catalog(), a.Schemes.Schemes()
+	c, set := a.App.Catalog(), a.App.Schemes()
 	out := []agreement{}
-	for _, ag := range a.Schemes.Agreements() {
+	for _, ag := range a.App.Agreements() {
 		chk := set.Check(c, ag)
 		item := agreement{Agreement: ag, Check: chk.Summary}
 		for _, d := range chk.Directions {
@@ -393,7 +381,7 @@ func (a *API) agreements(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) matrix(w http.ResponseWriter, r *http.Request) {
-	levels, err := a.Schemes.Schemes().AllLevels(a.Schemes.Catalog())
+	levels, err := a.App.Schemes().AllLevels(a.App.Catalog())
 	if err != nil {
 		WriteProblem(w, r, http.StatusInternalServerError, "the schemes could not be resolved")
 		return

@@ -21,7 +21,7 @@ import (
 func Handler(s *server.Server) (http.Handler, error) {
 	mux := http.NewServeMux()
 	cfg := s.Config()
-	(&api.API{App: s, Catalogs: s, Schemes: s, AdminToken: cfg.AdminToken}).Register(mux)
+	(&api.API{App: s, AdminToken: cfg.AdminToken}).Register(mux)
 	w, err := web.New(s, strings.HasPrefix(cfg.PublicURL, "https://"), cfg.PublicURL)
 	if err != nil {
 		return nil, err

@@ -46,6 +46,7 @@ type User struct {
 	Email    string    `json:"email"`
 	Name     string    `json:"name"`
 	Role     string    `json:"role"`
+	OrgKind  OrgKind   `json:"org_kind,omitempty"` // read with the user, so a request needs one query
 	Disabled bool      `json:"disabled,omitempty"`
 	Created  time.Time `json:"created"`
 }

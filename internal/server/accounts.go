@@ -126,16 +126,12 @@ func (s *Server) Login(ctx context.Context, email, password, ip string) (session
 			s.store.SetPasswordHash(ctx, u.ID, h)
 		}
 	}
-	org, err := s.store.Organisation(ctx, u.OrgID)
-	if err != nil {
-		return "", Principal{}, err
-	}
 	id, idHash := auth.NewSessionID()
 	if err := s.store.CreateSession(ctx, idHash, u.ID, now); err != nil {
 		return "", Principal{}, err
 	}
 	s.store.Audit(ctx, store.AuditEntry{At: now, UserID: u.ID, OrgID: u.OrgID, Action: "user.login", ObjectType: "user", ObjectID: fmt.Sprint(u.ID)})
-	return id, principalOf(u, org.Kind), nil
+	return id, principalOf(u, u.OrgKind), nil
 }
 
 // SessionPrincipal resolves a session cookie; an unknown or expired
@@ -157,11 +153,7 @@ func (s *Server) SessionPrincipal(ctx context.Context, sessionID string) (Princi
 	if auth.SessionNeedsTouch(seen, now) { // spare a write per request
 		s.store.TouchSession(ctx, h, now)
 	}
-	org, err := s.store.Organisation(ctx, u.OrgID)
-	if err != nil {
-		return auth.Anonymous, false
-	}
-	return principalOf(u, org.Kind), true
+	return principalOf(u, u.OrgKind), true
 }
 
 // Logout ends a session.
@@ -187,11 +179,7 @@ func (s *Server) TokenPrincipal(ctx context.Context, token string) (Principal, b
 	if err != nil || u.Disabled {
 		return auth.Anonymous, false
 	}
-	org, err := s.store.Organisation(ctx, u.OrgID)
-	if err != nil {
-		return auth.Anonymous, false
-	}
-	return principalOf(u, org.Kind), true
+	return principalOf(u, u.OrgKind), true
 }
 
 // CSRFToken is the form token for a session.

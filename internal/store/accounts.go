@@ -132,20 +132,20 @@ func (s *Store) Register(ctx context.Context, o registry.Organisation, u registr
 	return orgID, userID, err
 }
 
-const userCols = `u.id, u.org_id, u.email, u.name, u.role, u.disabled, u.created_at`
+const userCols = `u.id, u.org_id, u.email, u.name, u.role, u.disabled, u.created_at, o.kind`
 
 func scanUser(r interface{ Scan(...any) error }, extra ...any) (registry.User, error) {
 	var u registry.User
-	var created string
-	err := r.Scan(append([]any{&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.Disabled, &created}, extra...)...)
-	u.Created = parseTS(created)
+	var created, kind string
+	err := r.Scan(append([]any{&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.Disabled, &created, &kind}, extra...)...)
+	u.Created, u.OrgKind = parseTS(created), registry.OrgKind(kind)
 	return u, err
 }
 
 // UserByEmail returns a user and the stored password hash.
 func (s *Store) UserByEmail(ctx context.Context, email string) (registry.User, string, error) {
 	var hash string
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, u.password_hash FROM users u WHERE u.email = $1`, email), &hash)
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, u.password_hash FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.email = $1`, email), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", ErrNotFound
 	}
@@ -155,7 +155,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (registry.User, s
 // Users lists the users of an organisation.
 func (s *Store) Users(ctx context.Context, orgID int64) ([]registry.User, error) {
 	var out []registry.User
-	err := s.each(ctx, `SELECT `+userCols+` FROM users u WHERE u.org_id = $1 ORDER BY u.email`, func(r *sql.Rows) error {
+	err := s.each(ctx, `SELECT `+userCols+` FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.org_id = $1 ORDER BY u.email`, func(r *sql.Rows) error {
 		u, err := scanUser(r)
 		out = append(out, u)
 		return err
@@ -179,7 +179,7 @@ func (s *Store) CreateSession(ctx context.Context, idHash string, userID int64, 
 func (s *Store) Session(ctx context.Context, idHash string) (registry.User, time.Time, time.Time, error) {
 	var created, seen string
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, s.created_at, s.last_seen
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, idHash), &created, &seen)
+		FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id WHERE s.id_hash = $1`, idHash), &created, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, time.Time{}, time.Time{}, ErrNotFound
 	}
@@ -209,7 +209,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, tokenHas
 // UserByToken returns the user an unrevoked API token belongs to.
 func (s *Store) UserByToken(ctx context.Context, tokenHash string) (registry.User, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL`, tokenHash))
+		JOIN organisations o ON o.id = u.org_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL`, tokenHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNotFound
 	}

@@ -82,14 +82,3 @@ func (s *Store) Decisions(ctx context.Context, subject string) ([]Decision, erro
 	}, subject)
 	return out, err
 }
-
-// AllDecisions pages through every decision in id order, for audits.
-func (s *Store) AllDecisions(ctx context.Context, afterID int64, limit int) ([]Decision, error) {
-	var out []Decision
-	err := s.each(ctx, `SELECT `+decisionCols+` FROM decisions WHERE id > $1 ORDER BY id LIMIT $2`, func(r *sql.Rows) error {
-		d, err := scanDecision(r)
-		out = append(out, d)
-		return err
-	}, afterID, limit)
-	return out, err
-}
