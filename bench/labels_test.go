@@ -135,14 +135,14 @@ func (f *labelFixture) assessed(b *testing.B) int64 {
 // signs the label credential, allocates its status-list index and stores
 // label, decision and events in one transaction.
 func (f *labelFixture) approve(b *testing.B, app int64) {
-	to, err := f.srv.Step(context.Background(), f.authority, app, assess.Approve, "All required requirements met.", 0)
-	if err != nil || to != assess.Approved {
-		b.Fatalf("approve application %d: %v %v", app, to, err)
+	o, err := f.srv.Step(context.Background(), f.authority, app, assess.Approve, "All required requirements met.", 0)
+	if err != nil || o.State != assess.Approved {
+		b.Fatalf("approve application %d: %v %v", app, o.State, err)
 	}
 }
 
 // newestLabel is the label issued last.
-func (f *labelFixture) newestLabel(b *testing.B) store.Label {
+func (f *labelFixture) newestLabel(b *testing.B) registry.Label {
 	b.Helper()
 	ls, _, err := f.srv.Labels(context.Background(), store.LabelQuery{Limit: 1})
 	if err != nil || len(ls) == 0 {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,6 +41,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	origin := fs.String("origin", "", "the log's origin (default: from the instance, or the verifier keys' name)")
 	registry := fs.String("registry", "", "the instance whose labels to check against the log (default: LOG when it is a URL)")
 	state := fs.String("state", defaultAuditState(), "directory where the last checkpoint seen is kept per log")
+	grace := fs.Duration("pending-grace", 10*time.Minute, "a decision the registry shows but the log does not yet hold counts as pending, not as a problem, for this long after it was made")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -115,11 +117,14 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	if *registry != "" {
-		n, regProblems, err := checkRegistry(ctx, client, strings.TrimRight(*registry, "/"), rep.Entries)
+		n, pending, regProblems, err := checkRegistry(ctx, client, strings.TrimRight(*registry, "/"), rep.Entries, time.Now().Add(-*grace))
 		if err != nil {
 			return fmt.Errorf("check the registry against the log: %w", err)
 		}
 		fmt.Fprintf(stdout, "Registry     %d labels checked against the log\n", n)
+		if pending > 0 {
+			fmt.Fprintf(stdout, "Pending      %d decision(s) made in the last %v not yet in the log (they are logged behind the decision)\n", pending, *grace)
+		}
 		problems = append(problems, regProblems...)
 	}
 
@@ -139,8 +144,11 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // checkRegistry pages through the public registry and checks each label's
-// current credential and status against the newest log entry about it.
-func checkRegistry(ctx context.Context, client *http.Client, base string, entries []tlog.Entry) (int, []string, error) {
+// current credential and status against the newest log entry about it. A
+// label whose newest decision is not yet logged but was made after
+// pendingSince is pending, not a problem: decisions are acknowledged once
+// durable and appended to the log right behind.
+func checkRegistry(ctx context.Context, client *http.Client, base string, entries []tlog.Entry, pendingSince time.Time) (int, int, []string, error) {
 	// The newest decision is the one with the highest Ref (the authority's
 	// decision number): decisions flushed together may be sequenced in the
 	// log in any order.
@@ -159,7 +167,7 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 		}
 	}
 	var problems []string
-	n := 0
+	n, pendingCount := 0, 0
 	seen := map[string]bool{}
 	for offset := 0; ; offset += 1000 {
 		var page struct {
@@ -171,12 +179,28 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 			Total int `json:"total"`
 		}
 		if err := getJSON(ctx, client, fmt.Sprintf("%s/api/v1/labels?limit=1000&offset=%d", base, offset), &page); err != nil {
-			return n, nil, err
+			return n, 0, nil, err
 		}
 		for _, l := range page.Items {
 			n++
 			seen[l.ID] = true
 			e, ok := latest[l.ID]
+			if (!ok || e.Status != l.Status) && pendingCount < maxPendingLookups {
+				young, err := youngPending(ctx, client, base, l.ID, l.Status, pendingSince)
+				if err != nil {
+					return n, 0, nil, err
+				}
+				if young {
+					pendingCount++
+					// What verifiers read must already show it.
+					e = tlog.Entry{Kind: "pending", Subject: l.ID, Status: l.Status, StatusIndex: e.StatusIndex}
+					if !ok {
+						e.StatusIndex = -1 // not logged yet: its index is unknown here
+					}
+					latest[l.ID] = e
+					continue
+				}
+			}
 			switch {
 			case !ok:
 				problems = append(problems, fmt.Sprintf("label %s is in the registry but no decision about it is in the log", l.ID))
@@ -202,9 +226,33 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 	sort.Strings(problems)
 	more, err := checkStatusLists(ctx, client, base, latest)
 	if err != nil {
-		return n, nil, err
+		return n, 0, nil, err
 	}
-	return n, append(problems, more...), nil
+	return n, pendingCount, append(problems, more...), nil
+}
+
+// maxPendingLookups bounds the receipt look-ups one audit makes for
+// labels that disagree with the log: beyond it they are problems.
+const maxPendingLookups = 20000
+
+// youngPending reports whether a label's newest decision, as its receipts
+// list shows, is not yet logged, leaves it in status, and was made after since.
+func youngPending(ctx context.Context, client *http.Client, base, id, status string, since time.Time) (bool, error) {
+	var doc struct {
+		Receipts []struct {
+			Status string    `json:"status"`
+			At     time.Time `json:"at"`
+			Logged bool      `json:"logged"`
+		} `json:"receipts"`
+	}
+	if err := getJSON(ctx, client, base+"/api/v1/labels/"+url.PathEscape(id)+"/receipts", &doc); err != nil {
+		return false, err
+	}
+	if len(doc.Receipts) == 0 {
+		return false, nil
+	}
+	last := doc.Receipts[len(doc.Receipts)-1]
+	return !last.Logged && last.Status == status && last.At.After(since), nil
 }
 
 // checkStatusLists compares what verifiers actually consult, the signed

@@ -120,7 +120,7 @@ func TestLabelLifecycleAPI(t *testing.T) {
 					t.Fatalf("step %s: %d, want %d", body, s, want)
 				}
 			}
-			step(mfr, `{"step": "approve"}`, 409) // a manufacturer cannot approve
+			step(mfr, `{"step": "approve"}`, 403) // a manufacturer cannot approve
 			labs, _ := srv.Labs(ctx)
 			var labID int64
 			for _, l := range labs {

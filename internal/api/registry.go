@@ -27,6 +27,7 @@ func (a *API) registerRegistry(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/labels/{id}/cta2120", a.labelCTA)
 	mux.HandleFunc("GET /api/v1/labels/{id}/receipts", a.labelReceipts)
 	mux.HandleFunc("POST /api/v1/labels/{id}/actions", a.withToken(a.signedIn(a.labelAction)))
+	mux.HandleFunc("POST /api/v1/label-actions", a.withToken(a.signedIn(a.labelActions)))
 
 	mux.HandleFunc("GET /api/v1/products", a.withToken(a.products))
 	mux.HandleFunc("POST /api/v1/products", a.withToken(a.signedIn(a.createProduct)))
@@ -40,6 +41,13 @@ func (a *API) registerRegistry(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/applications/{id}/findings", a.withToken(a.signedIn(a.recordFinding)))
 	mux.HandleFunc("POST /api/v1/applications/{id}/evidence", a.withToken(a.signedIn(a.addEvidence)))
 	mux.HandleFunc("GET /api/v1/audit", a.withToken(a.signedIn(a.auditTrail)))
+}
+
+type labelRef struct {
+	ID         string             `json:"id"`
+	Status     assess.LabelStatus `json:"status"`
+	Page       string             `json:"page"`
+	Credential string             `json:"credential"`
 }
 
 type principalKey struct{}
@@ -84,28 +92,39 @@ func who(r *http.Request) auth.Principal {
 
 // fail maps application errors to problem responses.
 func fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, server.ErrDenied) && who(r).IsAnonymous() {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
+		WriteProblem(w, r, http.StatusUnauthorized, "send an API token as 'Authorization: Bearer <token>'")
+		return
+	}
+	var fe registry.Errors
+	if errors.Is(err, server.ErrInvalid) && errors.As(err, &fe) {
+		writeProblemErrors(w, r, http.StatusUnprocessableEntity, "the input is not valid; nothing was stored", err)
+		return
+	}
+	status, detail := problemFor(err)
+	WriteProblem(w, r, status, detail)
+}
+
+// problemFor is the one mapping of the application's errors to HTTP.
+func problemFor(err error) (int, string) {
 	switch {
 	case server.IsNotFound(err):
-		WriteProblem(w, r, http.StatusNotFound, "not found, or your account may not see it")
+		return http.StatusNotFound, "not found, or your account may not see it"
 	case errors.Is(err, server.ErrDenied):
-		if who(r).IsAnonymous() {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
-			WriteProblem(w, r, http.StatusUnauthorized, "send an API token as 'Authorization: Bearer <token>'")
-			return
-		}
-		WriteProblem(w, r, http.StatusForbidden, err.Error())
+		return http.StatusForbidden, err.Error()
 	case errors.Is(err, server.ErrInvalid):
-		var fe registry.Errors
-		if errors.As(err, &fe) {
-			writeProblemErrors(w, r, http.StatusUnprocessableEntity, "the input is not valid; nothing was stored", err)
-			return
-		}
-		WriteProblem(w, r, http.StatusUnprocessableEntity, err.Error())
+		return http.StatusUnprocessableEntity, err.Error()
 	case errors.Is(err, assess.ErrIllegal), errors.Is(err, store.ErrConflict):
-		WriteProblem(w, r, http.StatusConflict, err.Error())
-	default:
-		WriteProblem(w, r, http.StatusInternalServerError, "the request could not be completed; nothing was changed")
+		return http.StatusConflict, err.Error()
 	}
+	return http.StatusInternalServerError, "the request could not be completed; nothing was changed"
+}
+
+// ProblemJSON is a problem inside a batch answer.
+type ProblemJSON struct {
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
 }
 
 // decode reads a JSON body of at most limit bytes into v, strictly.
@@ -165,7 +184,7 @@ type labelEventJSON struct {
 	Reason string    `json:"reason,omitempty"`
 }
 
-func (a *API) toLabelJSON(l store.Label, events []store.LabelEvent) labelJSON {
+func (a *API) toLabelJSON(l registry.Label, events []registry.LabelEvent) labelJSON {
 	out := labelJSON{ID: l.ID, Status: string(l.Status), Scheme: l.SchemeID, SchemeVersion: l.SchemeVersion, Level: l.LevelID,
 		Product: l.ProductName, ModelNumber: l.ModelNumber, Version: l.SoftwareVersion, Manufacturer: l.Manufacturer,
 		Issued: l.Issued, PageURL: a.App.LabelURL(l.ID), CredentialSHA: l.CredentialHash,
@@ -259,12 +278,92 @@ func (a *API) labelAction(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, 16<<10, &body) {
 		return
 	}
-	to, err := a.App.ChangeLabel(r.Context(), who(r), r.PathValue("id"), assess.LabelAction(body.Action), body.Reason)
+	o, err := a.App.ChangeLabel(r.Context(), who(r), r.PathValue("id"), assess.LabelAction(body.Action), body.Reason)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "status": string(to)})
+	writeJSON(w, http.StatusOK, labelDecisionJSON{ID: r.PathValue("id"), Status: o.Status, Decision: a.decisionJSON(r.PathValue("id"), o.DecisionID)})
+}
+
+// decisionRef tells a client where its decision's log receipt will be:
+// decisions are acknowledged once durable, and logged right behind.
+type decisionRef struct {
+	ID       int64  `json:"id"`
+	Receipt  string `json:"receipt"`
+	Receipts string `json:"receipts_url"`
+}
+
+type labelDecisionJSON struct {
+	ID       string             `json:"id"`
+	Status   assess.LabelStatus `json:"status,omitempty"`
+	Error    *ProblemJSON       `json:"error,omitempty"`
+	Decision *decisionRef       `json:"decision,omitempty"`
+}
+
+func (a *API) decisionJSON(labelID string, id int64) *decisionRef {
+	if id == 0 {
+		return nil
+	}
+	return &decisionRef{ID: id, Receipt: "pending", Receipts: a.App.Config().PublicURL + "/api/v1/labels/" + labelID + "/receipts"}
+}
+
+// maxBatch bounds one batch of label actions: an advisory can touch
+// thousands of labels, and the gate writes them in chunks.
+const maxBatch = 10000
+
+// labelActions applies one action to many labels (POST
+// /api/v1/label-actions): each label is decided on its own; the answer
+// says, per label, the new status or why not.
+func (a *API) labelActions(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Action string   `json:"action"`
+		Reason string   `json:"reason"`
+		Labels []string `json:"labels"`
+	}
+	if !decode(w, r, 1<<20, &body) {
+		return
+	}
+	if len(body.Labels) == 0 || len(body.Labels) > maxBatch {
+		WriteProblem(w, r, http.StatusBadRequest, fmt.Sprintf("name between 1 and %d labels", maxBatch))
+		return
+	}
+	reqs := make([]server.Request, len(body.Labels))
+	for i, id := range body.Labels {
+		reqs[i] = server.Request{Label: id, Action: assess.LabelAction(body.Action), Reason: body.Reason}
+	}
+	out, err := a.App.Decide(r.Context(), who(r), reqs...)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	res := struct {
+		Decided int                 `json:"decided"`
+		Refused int                 `json:"refused"`
+		Results []labelDecisionJSON `json:"results"`
+	}{Results: make([]labelDecisionJSON, len(out))}
+	for i, o := range out {
+		res.Results[i] = labelDecisionJSON{ID: body.Labels[i], Status: o.Status, Decision: a.decisionJSON(body.Labels[i], o.DecisionID)}
+		if o.Err != nil {
+			status, detail := problemFor(o.Err)
+			res.Results[i].Error = &ProblemJSON{Status: status, Detail: detail}
+			res.Refused++
+		} else {
+			res.Decided++
+		}
+	}
+	// Nothing decided, for one reason: answer with that reason's status,
+	// so a client (or a caller who may not act at all) sees it at once.
+	status := http.StatusOK
+	if res.Decided == 0 {
+		status = res.Results[0].Error.Status
+		for _, r := range res.Results {
+			if r.Error.Status != status {
+				status = http.StatusConflict
+			}
+		}
+	}
+	writeJSON(w, status, res)
 }
 
 // Registry.
@@ -390,7 +489,7 @@ type appJSON struct {
 	Updated       time.Time    `json:"updated"`
 }
 
-func toAppJSON(a store.Application) appJSON {
+func toAppJSON(a registry.Application) appJSON {
 	return appJSON{a.ID, a.VersionID, a.ProductName + " " + a.SoftwareVersion, a.Manufacturer, a.SchemeID, a.SchemeVersion,
 		a.LevelID, a.State, a.AssessorOrgID, a.LabelID, a.Updated}
 }
@@ -473,12 +572,23 @@ func (a *API) applicationStep(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, 16<<10, &body) {
 		return
 	}
-	to, err := a.App.Step(r.Context(), who(r), id, assess.Step(body.Step), body.Note, body.AssessorOrg)
+	o, err := a.App.Step(r.Context(), who(r), id, assess.Step(body.Step), body.Note, body.AssessorOrg)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "state": to})
+	res := struct {
+		ID       int64        `json:"id"`
+		State    assess.State `json:"state"`
+		Label    *labelRef    `json:"label,omitempty"`
+		Decision *decisionRef `json:"decision,omitempty"`
+	}{ID: id, State: o.State}
+	if o.Label.ID != "" {
+		res.Label = &labelRef{ID: o.Label.ID, Status: o.Label.Status, Page: a.App.LabelURL(o.Label.ID),
+			Credential: a.App.Config().PublicURL + "/api/v1/labels/" + o.Label.ID + "/credential"}
+		res.Decision = a.decisionJSON(o.Label.ID, o.DecisionID)
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (a *API) recordFinding(w http.ResponseWriter, r *http.Request) {

@@ -54,16 +54,35 @@ type Principal struct {
 	OrgKind OrgKind
 	Role    Role
 	Email   string
+	// Schemes are the schemes an authority's organisation runs, read with
+	// the session or token so object checks need no further query.
+	Schemes []string
+	// system marks Hallmark itself acting (expiry, post-market rules, the
+	// demo loader). Unexported: no session, token or form can produce it.
+	system bool
 }
 
 // Anonymous is the principal of a request without a valid session or token.
 var Anonymous = Principal{Role: RolePublic}
+
+// RoleSystem is Hallmark acting on its own: labels expiring, post-market
+// rules suspending and restoring. It holds no account.
+const RoleSystem Role = "system"
+
+// System is the principal of automatic decisions.
+var System = Principal{Role: RoleSystem, system: true}
+
+// IsSystem reports whether p is Hallmark itself.
+func (p Principal) IsSystem() bool { return p.system }
 
 // IsAnonymous reports whether p is not a signed-in user. A principal with no
 // user, or whose role does not fit its organisation kind, counts as
 // anonymous: a half-built or corrupted principal must not get more than
 // the public does.
 func (p Principal) IsAnonymous() bool {
+	if p.system {
+		return false
+	}
 	return p.UserID == 0 || p.OrgID == 0 || !ValidRole(p.OrgKind, p.Role)
 }
 
@@ -88,6 +107,10 @@ const (
 	// ActionApplicationSubmit: apply for a label for a product. Manufacturers,
 	// for their own products (SameOrg).
 	ActionApplicationSubmit = "application.submit"
+	// ActionApplicationRead: see an application, its findings and history.
+	// The manufacturer that applied (SameOrg), the lab assigned to it, the
+	// authority running its scheme.
+	ActionApplicationRead = "application.read"
 	// ActionApplicationAssign: give an application to an assessor lab. The
 	// authority, so a manufacturer cannot pick a friendly lab on its own.
 	ActionApplicationAssign = "application.assign"
@@ -107,6 +130,12 @@ const (
 	// ActionLabelSurrender: give up one's own label voluntarily, e.g. at end
 	// of support. Manufacturers, for their own labels (SameOrg).
 	ActionLabelSurrender = "label.surrender"
+	// ActionLabelExpire: end a label whose validity has passed. Hallmark
+	// itself, on a schedule.
+	ActionLabelExpire = "label.expire"
+	// ActionApplicationComplete: declare an assessment complete once every
+	// required requirement has a verdict. Assessors of the assigned lab.
+	ActionApplicationComplete = "application.complete"
 	// ActionEvidenceRead: read test evidence (reports, firmware, documents),
 	// which is commercially confidential. The owning manufacturer (SameOrg),
 	// assessors of the assigned lab, and the authority.
@@ -131,12 +160,15 @@ var permissions = map[string][]Role{
 	ActionProductCreate:          {RoleManufacturer},
 	ActionProductReadUnpublished: {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
 	ActionApplicationSubmit:      {RoleManufacturer},
+	ActionApplicationRead:        {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
 	ActionApplicationAssign:      {RoleAuthorityAdmin},
 	ActionFindingRecord:          {RoleAssessor},
 	ActionApplicationDecide:      {RoleAuthorityAdmin},
-	ActionLabelSuspend:           {RoleAuthorityAdmin},
-	ActionLabelRestore:           {RoleAuthorityAdmin},
-	ActionLabelRevoke:            {RoleAuthorityAdmin},
+	ActionApplicationComplete:    {RoleAssessor},
+	ActionLabelSuspend:           {RoleAuthorityAdmin, RoleSystem},
+	ActionLabelRestore:           {RoleAuthorityAdmin, RoleSystem},
+	ActionLabelRevoke:            {RoleAuthorityAdmin, RoleSystem},
+	ActionLabelExpire:            {RoleSystem},
 	ActionLabelSurrender:         {RoleManufacturer},
 	ActionEvidenceRead:           {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
 	ActionSchemeWrite:            {RoleAuthorityAdmin},
@@ -149,7 +181,10 @@ var permissions = map[string][]Role{
 // that IsAnonymous gets the public's permissions only.
 func Can(p Principal, action string) bool {
 	role := p.Role
-	if p.IsAnonymous() {
+	switch {
+	case p.system:
+		role = RoleSystem
+	case p.IsAnonymous() || role == RoleSystem:
 		role = RolePublic
 	}
 	return slices.Contains(permissions[action], role)

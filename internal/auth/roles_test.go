@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,19 +54,23 @@ func TestIsAnonymous(t *testing.T) {
 }
 
 // The expected policy, written out independently of roles.go: A =
-// authority-admin, S = assessor, M = manufacturer, P = public.
+// authority-admin, S = assessor, M = manufacturer, P = public, Y = the
+// system itself (expiry, post-market rules).
 var wantMatrix = map[string]string{
 	"product.read":             "ASMP",
 	"label.read":               "ASMP",
 	"product.create":           "M",
 	"product.read.unpublished": "ASM",
 	"application.submit":       "M",
+	"application.read":         "ASM",
 	"application.assign":       "A",
+	"application.complete":     "S",
 	"finding.record":           "S",
 	"application.decide":       "A",
-	"label.suspend":            "A",
-	"label.restore":            "A",
-	"label.revoke":             "A",
+	"label.suspend":            "AY",
+	"label.restore":            "AY",
+	"label.revoke":             "AY",
+	"label.expire":             "Y",
 	"label.surrender":          "M",
 	"evidence.read":            "ASM",
 	"scheme.write":             "A",
@@ -77,6 +83,7 @@ var principals = map[byte]Principal{
 	'S': {UserID: 2, OrgID: 20, OrgKind: KindAssessorLab, Role: RoleAssessor, Email: "tester@lab.example"},
 	'M': {UserID: 3, OrgID: 30, OrgKind: KindManufacturer, Role: RoleManufacturer, Email: "pm@maker.example"},
 	'P': Anonymous,
+	'Y': System,
 }
 
 func TestCanMatrix(t *testing.T) {
@@ -164,4 +171,84 @@ func sameSet(a, b []Role) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// The object rules: who may act on whose object. A = an authority running
+// scheme "s1", M = the manufacturer 30, S = the lab 20, and outsiders of
+// each kind.
+func TestAllowObjects(t *testing.T) {
+	auth := Principal{UserID: 1, OrgID: 10, OrgKind: KindAuthority, Role: RoleAuthorityAdmin, Schemes: []string{"s1"}}
+	otherAuth := Principal{UserID: 4, OrgID: 11, OrgKind: KindAuthority, Role: RoleAuthorityAdmin, Schemes: []string{"s2"}}
+	lab := principals['S']
+	otherLab := Principal{UserID: 5, OrgID: 21, OrgKind: KindAssessorLab, Role: RoleAssessor}
+	mfr := principals['M']
+	otherMfr := Principal{UserID: 6, OrgID: 31, OrgKind: KindManufacturer, Role: RoleManufacturer}
+	app := Object{Manufacturer: 30, Labs: []int64{20}, Schemes: []string{"s1"}}
+	unpublished := Object{Manufacturer: 30, Schemes: []string{"s1"}}
+	lbl := Object{Manufacturer: 30, Schemes: []string{"s1"}, Published: true}
+	for _, c := range []struct {
+		who    string
+		p      Principal
+		action string
+		o      Object
+		want   error // nil, ErrDenied or ErrHidden
+	}{
+		{"maker reads its application", mfr, ActionApplicationRead, app, nil},
+		{"another maker", otherMfr, ActionApplicationRead, app, ErrHidden},
+		{"assigned lab", lab, ActionApplicationRead, app, nil},
+		{"unassigned lab", otherLab, ActionApplicationRead, app, ErrHidden},
+		{"authority of the scheme", auth, ActionApplicationRead, app, nil},
+		{"authority of another scheme", otherAuth, ActionApplicationRead, app, ErrHidden},
+		{"public", Anonymous, ActionApplicationRead, app, ErrDenied},
+		{"assign: own scheme", auth, ActionApplicationAssign, app, nil},
+		{"assign: another scheme", otherAuth, ActionApplicationAssign, app, ErrDenied},
+		{"assign: the maker", mfr, ActionApplicationAssign, app, ErrDenied},
+		{"complete: assigned lab", lab, ActionApplicationComplete, app, nil},
+		{"complete: other lab", otherLab, ActionApplicationComplete, app, ErrHidden},
+		{"finding: assigned lab", lab, ActionFindingRecord, app, nil},
+		{"finding: the authority", auth, ActionFindingRecord, app, ErrDenied},
+		{"unpublished product: other maker", otherMfr, ActionProductRead, unpublished, ErrHidden},
+		{"unpublished product: its authority", auth, ActionProductRead, unpublished, nil},
+		{"unpublished product: another authority", otherAuth, ActionProductRead, unpublished, ErrHidden},
+		{"published product: public", Anonymous, ActionProductRead, Object{Manufacturer: 30, Published: true}, nil},
+		{"suspend: own scheme", auth, ActionLabelSuspend, lbl, nil},
+		{"suspend: another scheme", otherAuth, ActionLabelSuspend, lbl, ErrDenied},
+		{"suspend: system", System, ActionLabelSuspend, lbl, nil},
+		{"expire: system", System, ActionLabelExpire, lbl, nil},
+		{"expire: authority", auth, ActionLabelExpire, lbl, ErrDenied},
+		{"surrender: maker", mfr, ActionLabelSurrender, lbl, nil},
+		{"surrender: other maker", otherMfr, ActionLabelSurrender, lbl, ErrHidden},
+		{"surrender: system", System, ActionLabelSurrender, lbl, ErrDenied},
+		{"add a version to another's product", otherMfr, ActionProductCreate, Object{Manufacturer: 30}, ErrHidden},
+		{"create one's own product", mfr, ActionProductCreate, Object{}, nil},
+		{"new scheme", auth, ActionSchemeWrite, Object{}, nil},
+		{"own scheme", auth, ActionSchemeWrite, Object{Schemes: []string{"s1"}}, nil},
+		{"another's scheme", otherAuth, ActionSchemeWrite, Object{Schemes: []string{"s1"}}, ErrDenied},
+		{"system reads nothing private", System, ActionEvidenceRead, app, ErrDenied},
+	} {
+		err := Allow(c.p, c.action, c.o)
+		switch {
+		case c.want == nil && err != nil:
+			t.Errorf("%s: %s refused: %v", c.who, c.action, err)
+		case c.want != nil && !errors.Is(err, c.want):
+			t.Errorf("%s: %s = %v, want %v", c.who, c.action, err, c.want)
+		}
+	}
+	// Every action of the table has an object rule: none falls through
+	// to "no rule".
+	for _, a := range Actions() {
+		for _, p := range []Principal{auth, lab, mfr, System} {
+			if err := Allow(p, a, Object{}); err != nil && strings.Contains(err.Error(), "no rule") {
+				t.Errorf("%s has no object rule", a)
+			}
+		}
+	}
+}
+
+func TestSystemCannotBeForged(t *testing.T) {
+	// A row or form saying "system" is not the system.
+	forged := Principal{UserID: 1, OrgID: 1, OrgKind: KindAuthority, Role: RoleSystem}
+	if forged.IsSystem() || Can(forged, ActionLabelExpire) || Can(forged, ActionLabelSuspend) {
+		t.Fatal("a principal with the system's role name acted as the system")
+	}
 }

@@ -27,8 +27,21 @@ var ErrInvalid = errors.New("invalid")
 // Principal is who is acting.
 type Principal = auth.Principal
 
-func principalOf(u registry.User, kind registry.OrgKind) Principal {
-	return Principal{UserID: u.ID, OrgID: u.OrgID, OrgKind: kind, Role: auth.Role(u.Role), Email: u.Email}
+func principalOf(u registry.User, kind registry.OrgKind, schemes []string) Principal {
+	return Principal{UserID: u.ID, OrgID: u.OrgID, OrgKind: kind, Role: auth.Role(u.Role), Email: u.Email, Schemes: schemes}
+}
+
+// principal is the principal of a signed-in user: an authority's comes
+// with the schemes it runs, so permission checks need no further query.
+func (s *Server) principal(ctx context.Context, u registry.User) (Principal, error) {
+	var schemes []string
+	if u.OrgKind == registry.Authority {
+		var err error
+		if schemes, err = s.store.OrgSchemes(ctx, u.OrgID); err != nil {
+			return auth.Anonymous, err
+		}
+	}
+	return principalOf(u, u.OrgKind, schemes), nil
 }
 
 // Register signs up a manufacturer: a new organisation and its first user.
@@ -58,7 +71,7 @@ func (s *Server) Register(ctx context.Context, orgName, country, userName, email
 		return Principal{}, err
 	}
 	u.ID, u.OrgID = userID, orgID
-	return principalOf(u, registry.Manufacturer), nil
+	return principalOf(u, registry.Manufacturer, nil), nil
 }
 
 // CreateAccount creates an organisation (if new) and a user in it; it is
@@ -95,7 +108,7 @@ func (s *Server) createAccountHashed(ctx context.Context, org registry.Organisat
 	if err != nil {
 		return Principal{}, err
 	}
-	return principalOf(u, org.Kind), nil
+	return principalOf(u, org.Kind, org.Schemes), nil
 }
 
 // Login checks a password and starts a session. The session id returned is
@@ -130,8 +143,9 @@ func (s *Server) Login(ctx context.Context, email, password, ip string) (session
 	if err := s.store.CreateSession(ctx, idHash, u.ID, now); err != nil {
 		return "", Principal{}, err
 	}
-	s.store.Audit(ctx, store.AuditEntry{At: now, UserID: u.ID, OrgID: u.OrgID, Action: "user.login", ObjectType: "user", ObjectID: fmt.Sprint(u.ID)})
-	return id, principalOf(u, u.OrgKind), nil
+	s.store.Audit(ctx, registry.AuditEntry{At: now, UserID: u.ID, OrgID: u.OrgID, Action: "user.login", ObjectType: "user", ObjectID: fmt.Sprint(u.ID)})
+	p, err = s.principal(ctx, u)
+	return id, p, err
 }
 
 // SessionPrincipal resolves a session cookie; an unknown or expired
@@ -153,7 +167,8 @@ func (s *Server) SessionPrincipal(ctx context.Context, sessionID string) (Princi
 	if auth.SessionNeedsTouch(seen, now) { // spare a write per request
 		s.store.TouchSession(ctx, h, now)
 	}
-	return principalOf(u, u.OrgKind), true
+	p, err := s.principal(ctx, u)
+	return p, err == nil
 }
 
 // Logout ends a session.
@@ -179,7 +194,8 @@ func (s *Server) TokenPrincipal(ctx context.Context, token string) (Principal, b
 	if err != nil || u.Disabled {
 		return auth.Anonymous, false
 	}
-	return principalOf(u, u.OrgKind), true
+	p, err := s.principal(ctx, u)
+	return p, err == nil
 }
 
 // CSRFToken is the form token for a session.
@@ -212,8 +228,8 @@ func loadSecret(path string, n int) ([]byte, error) {
 
 // AuditTrail returns the newest audit entries (who did what, when), for
 // authorities; objType and objID narrow it to one object.
-func (s *Server) AuditTrail(ctx context.Context, p Principal, objType, objID string, limit int) ([]store.AuditEntry, error) {
-	if err := s.require(p, auth.ActionAuditRead); err != nil {
+func (s *Server) AuditTrail(ctx context.Context, p Principal, objType, objID string, limit int) ([]registry.AuditEntry, error) {
+	if err := allow(p, auth.ActionAuditRead, auth.Object{}); err != nil {
 		return nil, err
 	}
 	return s.store.AuditTrail(ctx, objType, objID, limit)

@@ -121,9 +121,9 @@ func (s *Server) LoadMarket(ctx context.Context, size demo.Size) error {
 			for _, pv := range pp.Versions {
 				v := pv.Version
 				v.ProductID = pid
-				var comps []store.Component
+				var comps []registry.Component
 				for _, c := range pv.Components {
-					comps = append(comps, store.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, Ecosystem: c.Ecosystem, Type: "library"})
+					comps = append(comps, registry.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, Ecosystem: c.Ecosystem, Type: "library"})
 				}
 				if len(comps) > 0 {
 					v.SBOMFormat, v.SBOMDigest = "cyclonedx-json 1.6", fmt.Sprintf("demo-%d-%s", pid, v.SoftwareVersion)
@@ -171,33 +171,30 @@ func (s *Server) playApplication(ctx context.Context, a demo.Application, versio
 	if err != nil {
 		return false, err
 	}
-	type step struct {
-		from, to assess.State
-		step     assess.Step
-		who      Principal
-		lab      int64
-		note     string
-		at       time.Time
+	// Every step goes through the decision gate as the actor who took it,
+	// back-dated: the demo's history is made the way a real one is.
+	do := func(who Principal, r Request) error {
+		r.App = id
+		_, err := s.decideOne(ctx, who, r)
+		return err
 	}
-	plan := map[string][]step{
-		"draft":         {},
-		"withdrawn":     {{assess.Draft, assess.Withdrawn, assess.Withdraw, mfr, 0, "", at(-200)}},
-		"submitted":     {{assess.Draft, assess.Submitted, assess.Submit, mfr, 0, "", at(-200)}},
-		"in-assessment": {{assess.Draft, assess.Submitted, assess.Submit, mfr, 0, "", at(-200)}, {assess.Submitted, assess.InAssessment, assess.Assign, authority, lab.OrgID, "", at(-150)}},
-	}
-	steps, simple := plan[a.Stop]
-	if simple {
-		for _, st := range steps {
-			if err := s.store.Transition(ctx, id, st.from, st.to, st.step, st.who.UserID, st.who.OrgID, st.note, st.lab, st.at); err != nil {
-				return false, err
-			}
-		}
+	if a.Stop == "draft" {
 		return false, nil
 	}
-	for _, st := range plan["in-assessment"] {
-		if err := s.store.Transition(ctx, id, st.from, st.to, st.step, st.who.UserID, st.who.OrgID, st.note, st.lab, st.at); err != nil {
-			return false, err
-		}
+	if a.Stop == "withdrawn" {
+		return false, do(mfr, Request{Step: assess.Withdraw, At: at(-200)})
+	}
+	if err := do(mfr, Request{Step: assess.Submit, At: at(-200)}); err != nil {
+		return false, err
+	}
+	if a.Stop == "submitted" {
+		return false, nil
+	}
+	if err := do(authority, Request{Step: assess.Assign, Lab: lab.OrgID, At: at(-150)}); err != nil {
+		return false, err
+	}
+	if a.Stop == "in-assessment" {
+		return false, nil
 	}
 	var findings []assess.Finding
 	for i, n := range res.Needs {
@@ -210,35 +207,31 @@ func (s *Server) playApplication(ctx context.Context, a demo.Application, versio
 	if err := s.store.RecordFindings(ctx, id, findings, lab.UserID, lab.OrgID, at(-100)); err != nil {
 		return false, err
 	}
-	if err := s.store.Transition(ctx, id, assess.InAssessment, assess.Assessed, assess.Complete, lab.UserID, lab.OrgID, "", 0, at(-48)); err != nil {
+	if err := do(lab, Request{Step: assess.Complete, At: at(-48)}); err != nil {
 		return false, err
 	}
 	switch a.Stop {
 	case "assessed":
 		return false, nil
 	case "rejected":
-		return false, s.store.Transition(ctx, id, assess.Assessed, assess.Rejected, assess.Reject, authority.UserID, authority.OrgID,
-			"A required requirement failed the assessment.", 0, day)
+		return false, do(authority, Request{Step: assess.Reject, Reason: "A required requirement failed the assessment.", At: day})
 	}
-	app, err := s.store.Application(ctx, id)
-	if err != nil {
-		return false, err
-	}
-	l, err := s.issueLabel(ctx, authority.UserID, authority.OrgID, app, "All required requirements met.", day)
+	o, err := s.decideOne(ctx, authority, Request{App: id, Step: assess.Approve, Reason: "All required requirements met.", At: day})
 	if err != nil {
 		return false, err
 	}
 	later := day.AddDate(0, 0, a.DaysAgo/2)
-	switch a.Fate {
-	case "suspended":
-		err = s.store.ChangeLabel(ctx, l.ID, assess.Active, assess.Suspended, assess.SuspendLabel, authority.UserID, authority.OrgID,
-			"An actively exploited vulnerability in a component is not yet fixed.", later)
-	case "revoked":
-		err = s.store.ChangeLabel(ctx, l.ID, assess.Active, assess.Revoked, assess.RevokeLabel, authority.UserID, authority.OrgID,
-			"The manufacturer did not fix a critical vulnerability within the deadline.", later)
-	case "surrendered":
-		err = s.store.ChangeLabel(ctx, l.ID, assess.Active, assess.Surrendered, assess.SurrenderLabel, mfr.UserID, mfr.OrgID,
-			"The product was withdrawn from sale.", later)
+	fate := map[string]struct {
+		who    Principal
+		action assess.LabelAction
+		reason string
+	}{
+		"suspended":   {authority, assess.SuspendLabel, "An actively exploited vulnerability in a component is not yet fixed."},
+		"revoked":     {authority, assess.RevokeLabel, "The manufacturer did not fix a critical vulnerability within the deadline."},
+		"surrendered": {mfr, assess.SurrenderLabel, "The product was withdrawn from sale."},
+	}
+	if f, ok := fate[a.Fate]; ok {
+		_, err = s.decideOne(ctx, f.who, Request{Label: o.Label.ID, Action: f.action, Reason: f.reason, At: later})
 	}
 	return true, err
 }

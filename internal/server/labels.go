@@ -3,9 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
 // statusListTTL is how long a published status list credential is valid:
@@ -50,43 +49,29 @@ func (s *Server) issuer() label.Issuer {
 	return label.Issuer{ID: s.cfg.PublicURL, Name: s.cfg.IssuerName}
 }
 
-// issue approves an assessed application: it signs the label credential
-// and stores the label, the approval and its events in one transaction.
-func (s *Server) issue(ctx context.Context, p Principal, a store.Application, reason string) (store.Label, error) {
-	if err := s.require(p, auth.ActionApplicationDecide); err != nil {
-		return store.Label{}, err
-	}
-	findings, err := s.store.Findings(ctx, a.ID)
-	if err != nil {
-		return store.Label{}, err
-	}
-	if err := assess.CheckApprovable(findings); err != nil {
-		return store.Label{}, err
-	}
-	return s.issueLabel(ctx, p.UserID, p.OrgID, a, reason, s.now())
-}
-
-func (s *Server) issueLabel(ctx context.Context, userID, orgID int64, a store.Application, reason string, now time.Time) (store.Label, error) {
+// issueLabel signs the label credential for an application being approved
+// and writes the approval, the label and its decision in one transaction.
+func (s *Server) issueLabel(ctx context.Context, c store.AppChange, a registry.Application) (registry.Label, int64, error) {
 	res, err := s.Needs(ctx, a)
 	if err != nil {
-		return store.Label{}, err
+		return registry.Label{}, 0, err
 	}
 	v, err := s.store.Version(ctx, a.VersionID)
 	if err != nil {
-		return store.Label{}, err
+		return registry.Label{}, 0, err
 	}
 	prod, err := s.store.Product(ctx, a.ProductID)
 	if err != nil {
-		return store.Label{}, err
+		return registry.Label{}, 0, err
 	}
 	var supportEnd time.Time
 	if v.Facts.SupportEnd != "" {
 		supportEnd, _ = time.Parse(time.DateOnly, v.Facts.SupportEnd)
 	}
-	issued := now.Truncate(time.Second)
+	issued := c.At.Truncate(time.Second)
 	validUntil := res.Scheme.LevelValidity(res.Level).Until(issued, supportEnd)
 	key := s.keys.Active()
-	return s.store.IssueLabel(ctx, a.ID, userID, orgID, reason, now, func(idx int) (store.Label, error) {
+	return s.store.WriteIssue(ctx, c, func(idx int) (registry.Label, registry.Decision, error) {
 		id := newLabelID()
 		list, bit := idx/label.MinListBits, idx%label.MinListBits
 		claims := label.LabelClaims{
@@ -101,69 +86,32 @@ func (s *Server) issueLabel(ctx context.Context, userID, orgID int64, a store.Ap
 		}
 		jws, err := label.Issue(claims, key)
 		if err != nil {
-			return store.Label{}, fmt.Errorf("sign the label: %w", err)
+			return registry.Label{}, registry.Decision{}, fmt.Errorf("sign the label: %w", err)
 		}
-		return store.Label{ID: id, VersionID: a.VersionID, SchemeID: a.SchemeID, SchemeVersion: a.SchemeVersion, LevelID: a.LevelID,
-			Issued: issued, ValidUntil: validUntil, Credential: jws, CredentialHash: label.Hash(jws), KID: key.KID}, nil
+		l := registry.Label{ID: id, VersionID: a.VersionID, SchemeID: a.SchemeID, SchemeVersion: a.SchemeVersion, LevelID: a.LevelID,
+			Status: assess.Active, Issued: issued, ValidUntil: validUntil, Credential: jws, CredentialHash: label.Hash(jws), KID: key.KID}
+		d := registry.Decision{Kind: tlog.KindLabelIssued, Subject: id, Digest: l.CredentialHash, Status: string(l.Status), StatusIndex: idx,
+			ReasonHash: tlog.ReasonHash(c.Note), At: c.At}
+		return l, d, nil
 	})
 }
 
 // ChangeLabel applies a lifecycle action (suspend, restore, revoke,
-// surrender) to a label on the principal's authority.
-func (s *Server) ChangeLabel(ctx context.Context, p Principal, id string, action assess.LabelAction, reason string) (assess.LabelStatus, error) {
-	l, err := s.store.Label(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	perm := map[assess.LabelAction]string{assess.SuspendLabel: auth.ActionLabelSuspend, assess.RestoreLabel: auth.ActionLabelRestore,
-		assess.RevokeLabel: auth.ActionLabelRevoke, assess.SurrenderLabel: auth.ActionLabelSurrender}[action]
-	if perm == "" {
-		return "", fmt.Errorf("%w: unknown action %q", ErrInvalid, action)
-	}
-	if err := s.require(p, perm); err != nil {
-		return "", err
-	}
-	switch p.Role {
-	case auth.RoleManufacturer:
-		if !auth.SameOrg(p, l.ManufacturerID) {
-			return "", store.ErrNotFound
-		}
-	case auth.RoleAuthorityAdmin:
-		if !s.administers(ctx, p, l.SchemeID) {
-			return "", fmt.Errorf("%w: your authority does not run %s", ErrDenied, l.SchemeID)
-		}
-	}
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 2000 {
-		return "", fmt.Errorf("%w: give a reason (at most 2000 characters); it is shown on the label's public page", ErrInvalid)
-	}
-	to, err := assess.NextLabel(l.Status, action, actorOf(p))
-	if errors.Is(err, assess.ErrWrongActor) {
-		return "", fmt.Errorf("%w: %v", ErrDenied, err)
-	}
-	if err != nil {
-		return "", err
-	}
-	if err := s.store.ChangeLabel(ctx, id, l.Status, to, action, p.UserID, p.OrgID, reason, s.now()); err != nil {
-		return "", err
-	}
-	s.labelsChanged()
-	s.afterDecision(ctx)
-	return to, nil
+// surrender) to one label on the principal's authority.
+func (s *Server) ChangeLabel(ctx context.Context, p Principal, id string, action assess.LabelAction, reason string) (Outcome, error) {
+	return s.decideOne(ctx, p, Request{Label: id, Action: action, Reason: reason})
 }
 
 // LabelActionsFor lists what the principal may do to the label now: an
 // authority only on labels of schemes it runs, a manufacturer only on its own.
-func (s *Server) LabelActionsFor(ctx context.Context, p Principal, l store.Label) []assess.LabelAction {
-	switch {
-	case p.IsAnonymous():
-		return nil
-	case p.Role == auth.RoleAuthorityAdmin && !s.administers(ctx, p, l.SchemeID):
-		return nil
-	case p.Role == auth.RoleManufacturer && !auth.SameOrg(p, l.ManufacturerID):
-		return nil
+func (s *Server) LabelActionsFor(p Principal, l registry.Label) []assess.LabelAction {
+	var out []assess.LabelAction
+	for _, a := range assess.LabelActions(l.Status, actorOf(p)) {
+		if allow(p, labelActions[a].perm, labelObject(l)) == nil {
+			out = append(out, a)
+		}
 	}
-	return assess.LabelActions(l.Status, actorOf(p))
+	return out
 }
 
 // ExpireDue moves every label past its validity to expired, as the system.
@@ -172,17 +120,18 @@ func (s *Server) ExpireDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	reqs := make([]Request, len(due))
+	for i, l := range due {
+		reqs[i] = Request{Label: l.ID, Action: assess.ExpireLabel, Reason: "the validity period ended", At: l.ValidUntil}
+	}
+	out, err := s.Decide(ctx, auth.System, reqs...)
 	n := 0
-	for _, l := range due {
-		if err := s.store.ChangeLabel(ctx, l.ID, l.Status, assess.Expired, assess.ExpireLabel, 0, 0, "the validity period ended", s.now()); err == nil {
+	for _, o := range out {
+		if o.Err == nil && o.Status != "" {
 			n++
 		}
 	}
-	if n > 0 {
-		s.labelsChanged()
-		s.afterDecision(ctx)
-	}
-	return n, nil
+	return n, err
 }
 
 // statusListCache keeps signed status list credentials until a label
@@ -270,7 +219,7 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 }
 
 // Label returns a label with its history; labels are public.
-func (s *Server) Label(ctx context.Context, id string) (store.Label, []store.LabelEvent, error) {
+func (s *Server) Label(ctx context.Context, id string) (registry.Label, []registry.LabelEvent, error) {
 	gen := s.labels.gen.Load()
 	if c, ok := s.labels.entries.Load(id); ok && c.(cachedLabel).gen == gen {
 		return c.(cachedLabel).label, c.(cachedLabel).events, nil
@@ -288,7 +237,7 @@ func (s *Server) Label(ctx context.Context, id string) (store.Label, []store.Lab
 }
 
 // Labels searches the public registry of labels.
-func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]store.Label, int, error) {
+func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]registry.Label, int, error) {
 	return s.store.Labels(ctx, q)
 }
 
@@ -302,8 +251,8 @@ type labelCache struct {
 
 type cachedLabel struct {
 	gen    uint64
-	label  store.Label
-	events []store.LabelEvent
+	label  registry.Label
+	events []registry.LabelEvent
 }
 
 // labelsChanged forgets everything derived from label statuses.
@@ -318,7 +267,7 @@ func (s *Server) labelsChanged() {
 func (s *Server) LabelGeneration() uint64 { return s.labels.gen.Load() }
 
 // LabelRecord returns a label without its history (status lookups).
-func (s *Server) LabelRecord(ctx context.Context, id string) (store.Label, error) {
+func (s *Server) LabelRecord(ctx context.Context, id string) (registry.Label, error) {
 	l, _, err := s.Label(ctx, id)
 	return l, err
 }
@@ -331,7 +280,7 @@ func (s *Server) Keys() *label.KeyRing { return s.keys }
 
 // LabelFacts turns a label and its version's declared facts into the
 // CTA-2120 record's facts.
-func LabelFacts(l store.Label, v registry.Version, lvl scheme.Resolved, url string) label.Facts {
+func LabelFacts(l registry.Label, v registry.Version, lvl scheme.Resolved, url string) label.Facts {
 	f := label.Facts{ProductName: l.ProductName, Manufacturer: l.Manufacturer, ModelNumber: l.ModelNumber,
 		SoftwareVersion: l.SoftwareVersion, HardwareVersion: v.HardwareVersion, ProductCategory: l.Category,
 		AuthorizationDate: l.Issued, CertifyingBody: lvl.Scheme.Owner, TestingLab: l.TestingLab, QRURL: url,
@@ -353,7 +302,7 @@ func (s *Server) PublicRecord(ctx context.Context, id string) (label.PublicRecor
 	if err != nil {
 		return label.PublicRecord{}, err
 	}
-	lvl, err := s.Needs(ctx, store.Application{SchemeID: l.SchemeID, SchemeVersion: l.SchemeVersion, LevelID: l.LevelID})
+	lvl, err := s.Needs(ctx, registry.Application{SchemeID: l.SchemeID, SchemeVersion: l.SchemeVersion, LevelID: l.LevelID})
 	if err != nil {
 		return label.PublicRecord{}, err
 	}

@@ -89,7 +89,7 @@ func (s *Server) PutScheme(ctx context.Context, sc *scheme.Scheme) (int, bool, e
 		return 0, false, err
 	}
 	if created {
-		s.afterDecision(ctx)
+		s.notifyLog()
 	}
 	return v, created, s.reloadSchemes(ctx)
 }

@@ -135,12 +135,8 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	if err := s.syncBuiltinSchemes(ctx); err != nil {
 		return nil, err
 	}
-	// Complete whatever a crash left pending, before serving anything.
-	if n, err := s.FlushDecisions(ctx); err != nil {
-		return nil, fmt.Errorf("complete pending log entries: %w", err)
-	} else if n > 0 {
-		slog.Info("decisions appended to the transparency log", "count", n)
-	}
+	// Whatever a crash left pending is logged behind, while serving.
+	s.startLogger()
 	if err := s.reloadSchemes(ctx); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 	"golang.org/x/mod/sumdb/note"
@@ -25,6 +27,9 @@ type decisionLog struct {
 	origin    string
 	verifiers []string // note verifier keys, newest last; old ones verify old checkpoints
 	flush     sync.Mutex
+	wake      chan struct{} // a decision was committed
+	stop      context.CancelFunc
+	done      chan struct{} // closed when the logger has stopped
 }
 
 // LogOrigin names the log in its checkpoints: the public host and /log.
@@ -54,7 +59,7 @@ func (s *Server) openLog(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open the transparency log: %w", err)
 	}
-	s.tlog = &decisionLog{log: l, origin: origin, verifiers: vkeys}
+	s.tlog = &decisionLog{log: l, origin: origin, verifiers: vkeys, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	return nil
 }
 
@@ -85,15 +90,21 @@ func (s *Server) LogDir() string {
 // entryFor turns an outbox row into the log entry: hashes and identifiers
 // only, and the row id, which makes every entry unique (so a retried
 // append is recognised as the same entry).
-func (s *Server) entryFor(d store.Decision) tlog.Entry {
+func (s *Server) entryFor(d registry.Decision) tlog.Entry {
 	return tlog.Entry{Version: 1, Kind: d.Kind, Authority: s.tlog.origin, Subject: d.Subject, Digest: d.Digest, Status: d.Status,
 		StatusIndex: d.StatusIndex, Reason: d.ReasonHash, At: d.At, Ref: fmt.Sprint(d.ID)}
 }
 
+// flushBatch is how many pending decisions one round appends together:
+// Tessera sequences them in shared batches and one checkpoint covers them.
+const flushBatch = 2048
+
 // FlushDecisions appends every pending decision to the log, waits until
 // each is covered by a published checkpoint, and stores its receipt. It is
 // safe to call again after a crash at any point: the log recognises an
-// entry it already holds and returns its index.
+// entry it already holds and returns its index. Decisions are acknowledged
+// before this runs (the outbox row is durable); the logger goroutine calls
+// it behind them.
 func (s *Server) FlushDecisions(ctx context.Context) (int, error) {
 	if s.tlog == nil {
 		return 0, nil // no log here: decisions wait for a server that has one
@@ -102,76 +113,139 @@ func (s *Server) FlushDecisions(ctx context.Context) (int, error) {
 	defer s.tlog.flush.Unlock()
 	total := 0
 	for {
-		pending, err := s.store.PendingDecisions(ctx, 512)
+		pending, err := s.store.PendingDecisions(ctx, flushBatch)
 		if err != nil || len(pending) == 0 {
 			return total, err
 		}
-		// Append the batch concurrently: Tessera sequences them together
-		// and one checkpoint covers them all.
-		type result struct {
-			r   tlog.Receipt
-			err error
-		}
-		results := make([]result, len(pending))
+		results := make([]store.Logged, len(pending))
+		errs := make([]error, len(pending))
 		var wg sync.WaitGroup
 		for i, d := range pending {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				r, err := s.tlog.log.Append(ctx, s.entryFor(d).Marshal())
-				results[i] = result{r, err}
+				results[i], errs[i] = store.Logged{ID: d.ID, Index: int64(r.Index), Receipt: string(r.Marshal())}, err
 			}()
 		}
 		wg.Wait()
+		// Store the receipts of every entry that made it, in one
+		// transaction, even if others failed: they are in the log.
+		var ok []store.Logged
+		var firstErr error
 		for i, d := range pending {
-			if results[i].err != nil {
-				return total, fmt.Errorf("append decision %d to the log: %w", d.ID, results[i].err)
+			if errs[i] != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("append decision %d to the log: %w", d.ID, errs[i])
+				}
+				continue
 			}
-			if err := s.store.MarkLogged(ctx, d.ID, int64(results[i].r.Index), string(results[i].r.Marshal())); err != nil {
-				return total, err
-			}
-			total++
+			ok = append(ok, results[i])
+		}
+		if err := s.store.MarkLogged(ctx, ok); err != nil {
+			return total, err
+		}
+		total += len(ok)
+		if firstErr != nil {
+			return total, firstErr
 		}
 	}
 }
 
-// afterDecision logs what was just decided. The decision is already
-// committed with a pending marker; if the log cannot be reached now, the
-// marker stays and the next flush (or start-up) completes it.
-func (s *Server) afterDecision(ctx context.Context) {
+// notifyLog wakes the logger: a decision has just been committed.
+func (s *Server) notifyLog() {
 	if s.tlog == nil {
 		return
 	}
-	// A flush already running (the background flusher, another request)
-	// will log this decision too: do not queue a request behind it.
-	if !s.tlog.flush.TryLock() {
-		return
+	select {
+	case s.tlog.wake <- struct{}{}:
+	default: // already woken; it will see this decision too
 	}
-	s.tlog.flush.Unlock()
-	// Do not hold a request for long if witnesses are slow: what is not
-	// logged now is retried by the background flusher.
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := s.FlushDecisions(ctx); err != nil {
-		slog.Error("decision not yet in the transparency log; it stays pending and will be retried", "err", err)
+}
+
+// runLogger appends pending decisions to the log behind the requests that
+// made them, until ctx ends: woken by each decision, and on a timer for
+// whatever an earlier round could not log (a witness down), the timer
+// backing off while the log cannot publish.
+func (s *Server) runLogger(ctx context.Context) {
+	defer close(s.tlog.done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var retryAt time.Time
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.tlog.wake: // a new decision: always try
+		case <-tick.C:
+			if time.Now().Before(retryAt) {
+				continue
+			}
+		}
+		n, err := s.FlushDecisions(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			failures++
+			retryAt = time.Now().Add(min(time.Duration(1<<min(failures, 5))*time.Second, 30*time.Second))
+			slog.Warn("decisions not yet in the transparency log; they stay pending and are retried", "logged", n, "err", err)
+		case err == nil:
+			failures, retryAt = 0, time.Time{}
+		}
+	}
+}
+
+// WaitLogged waits until every decision committed so far is in the log
+// with its receipt, or ctx ends. Tests and command-line tools use it; the
+// server itself never waits.
+func (s *Server) WaitLogged(ctx context.Context) error {
+	if s.tlog == nil {
+		return errors.New("this instance has no transparency log")
+	}
+	for {
+		n, err := s.store.PendingCount(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		s.notifyLog()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d decision(s) still pending: %w", n, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
 // Receipts returns the logged decisions about a subject (a label id) with
 // their receipts, oldest first.
-func (s *Server) Receipts(ctx context.Context, subject string) ([]store.Decision, error) {
+func (s *Server) Receipts(ctx context.Context, subject string) ([]registry.Decision, error) {
 	return s.store.Decisions(ctx, subject)
 }
 
 // EntryBytes is the exact log entry of a decision, for receipt checks.
-func (s *Server) EntryBytes(d store.Decision) []byte { return s.entryFor(d).Marshal() }
+func (s *Server) EntryBytes(d registry.Decision) []byte { return s.entryFor(d).Marshal() }
 
 // Close shuts the log down cleanly.
 func (s *Server) Close(ctx context.Context) error {
 	if s.tlog == nil {
 		return nil
 	}
+	if s.tlog.stop != nil {
+		s.tlog.stop()
+		<-s.tlog.done
+	}
 	return s.tlog.log.Close(ctx)
+}
+
+// startLogger runs the logger until Close.
+func (s *Server) startLogger() {
+	if s.tlog == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.tlog.stop = cancel
+	go s.runLogger(ctx)
+	s.notifyLog() // whatever a crash left pending
 }
 
 // isLogPath admits the log's public files and nothing else from its directory.
@@ -200,12 +274,12 @@ func (s *Server) logKeys(ctx context.Context) error {
 			retired = retired || d.Kind == "key.retired"
 		}
 		if !added {
-			if err := s.store.RecordDecision(ctx, store.Decision{Kind: "key.added", Subject: "key:" + k.KID, Digest: digest, StatusIndex: -1, At: k.Created}); err != nil {
+			if err := s.store.RecordDecision(ctx, registry.Decision{Kind: "key.added", Subject: "key:" + k.KID, Digest: digest, StatusIndex: -1, At: k.Created}); err != nil {
 				return err
 			}
 		}
 		if k.Retired() && !retired {
-			if err := s.store.RecordDecision(ctx, store.Decision{Kind: "key.retired", Subject: "key:" + k.KID, Digest: digest, StatusIndex: -1, At: k.RetiredAt}); err != nil {
+			if err := s.store.RecordDecision(ctx, registry.Decision{Kind: "key.retired", Subject: "key:" + k.KID, Digest: digest, StatusIndex: -1, At: k.RetiredAt}); err != nil {
 				return err
 			}
 		}
@@ -249,8 +323,7 @@ func (s *Server) openWitness() error {
 }
 
 // Maintain runs the periodic work until ctx ends: labels past their
-// validity expire, and pending decisions whose log append failed (a witness
-// down, say) are completed as soon as the log can publish again.
+// validity expire. (Pending decisions are the logger's: see runLogger.)
 func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -263,11 +336,6 @@ func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 				slog.Warn("expiring labels", "err", err)
 			} else if n > 0 {
 				slog.Info("labels expired", "count", n)
-			}
-			if n, err := s.FlushDecisions(ctx); err != nil {
-				slog.Warn("pending decisions not yet logged", "err", err)
-			} else if n > 0 {
-				slog.Info("pending decisions logged", "count", n)
 			}
 		}
 	}

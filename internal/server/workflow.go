@@ -27,29 +27,9 @@ const MaxEvidenceSize = 20 << 20
 // EvidenceTypes are the content types accepted as evidence.
 var EvidenceTypes = []string{"application/pdf", "image/png", "image/jpeg", "text/plain", "application/json", "text/csv"}
 
-// actorOf maps a principal's role to the workflow actor it plays.
-func actorOf(p Principal) assess.Actor {
-	switch p.Role {
-	case auth.RoleManufacturer:
-		return assess.ManufacturerActor
-	case auth.RoleAuthorityAdmin:
-		return assess.AuthorityActor
-	case auth.RoleAssessor:
-		return assess.AssessorActor
-	}
-	return ""
-}
-
-func (s *Server) require(p Principal, action string) error {
-	if p.IsAnonymous() || !auth.Can(p, action) {
-		return fmt.Errorf("%w: your account may not %s", ErrDenied, strings.ReplaceAll(action, ".", " "))
-	}
-	return nil
-}
-
 // CreateProduct registers a product for the principal's organisation.
 func (s *Server) CreateProduct(ctx context.Context, p Principal, prod registry.Product) (int64, error) {
-	if err := s.require(p, auth.ActionProductCreate); err != nil {
+	if err := allow(p, auth.ActionProductCreate, auth.Object{}); err != nil {
 		return 0, err
 	}
 	if err := registry.ValidateProduct(&prod); err != nil {
@@ -65,29 +45,31 @@ func (s *Server) Product(ctx context.Context, p Principal, id int64) (registry.P
 	if err != nil {
 		return prod, err
 	}
-	if prod.Published || s.seesAll(p) || auth.SameOrg(p, prod.ManufacturerID) {
-		return prod, nil
-	}
-	if p.Role == auth.RoleAssessor && !p.IsAnonymous() {
-		if assigned, err := s.store.LabAssignedTo(ctx, p.OrgID, id); err == nil && assigned {
-			return prod, nil
+	o := auth.Object{Manufacturer: prod.ManufacturerID, Published: prod.Published}
+	if !prod.Published && !p.IsAnonymous() && !auth.SameOrg(p, prod.ManufacturerID) {
+		// Who else may see it depends on its applications: the labs
+		// assigned to them and the schemes they are for.
+		if o.Labs, o.Schemes, err = s.store.ProductApplications(ctx, id); err != nil {
+			return registry.Product{}, err
 		}
 	}
-	return registry.Product{}, store.ErrNotFound // do not confirm it exists
-}
-
-// seesAll: authorities oversee the market and see every registered
-// product; an assessor sees an unpublished one only when its lab is
-// assigned to assess it.
-func (s *Server) seesAll(p Principal) bool {
-	return !p.IsAnonymous() && p.Role == auth.RoleAuthorityAdmin
+	if err := allow(p, auth.ActionProductRead, o); err != nil {
+		return registry.Product{}, err
+	}
+	return prod, nil
 }
 
 // Products lists the products the principal may see.
 func (s *Server) Products(ctx context.Context, p Principal, q store.ProductQuery) ([]registry.Product, int, error) {
-	q.All = s.seesAll(p)
-	if p.Role == auth.RoleManufacturer && !p.IsAnonymous() {
-		q.OwnerOrg = p.OrgID
+	if !p.IsAnonymous() {
+		switch p.Role {
+		case auth.RoleManufacturer:
+			q.OwnerOrg = p.OrgID
+		case auth.RoleAuthorityAdmin:
+			q.Overseer = p.OrgID
+		case auth.RoleAssessor:
+			q.Lab = p.OrgID
+		}
 	}
 	return s.store.Products(ctx, q)
 }
@@ -96,7 +78,7 @@ func (s *Server) Products(ctx context.Context, p Principal, q store.ProductQuery
 type ParsedSBOM struct {
 	Format     string
 	Digest     string
-	Components []store.Component
+	Components []registry.Component
 	Warnings   []string
 }
 
@@ -109,7 +91,7 @@ func ParseSBOM(b []byte) (*ParsedSBOM, error) {
 	sum := sha256.Sum256(b)
 	out := &ParsedSBOM{Format: string(doc.Format) + " " + doc.SpecVersion, Digest: hex.EncodeToString(sum[:]), Warnings: doc.Warnings}
 	for _, c := range doc.Components {
-		out.Components = append(out.Components, store.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE,
+		out.Components = append(out.Components, registry.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE,
 			Ecosystem: c.Ecosystem, Type: c.Type, Supplier: c.Supplier})
 	}
 	return out, nil
@@ -118,22 +100,15 @@ func ParseSBOM(b []byte) (*ParsedSBOM, error) {
 // CreateVersion registers a product version with its declared facts and,
 // optionally, its SBOM.
 func (s *Server) CreateVersion(ctx context.Context, p Principal, v registry.Version, sb *ParsedSBOM) (int64, error) {
-	if err := s.require(p, auth.ActionProductCreate); err != nil {
+	if err := s.CheckProductOwner(ctx, p, v.ProductID); err != nil {
 		return 0, err
-	}
-	prod, err := s.store.Product(ctx, v.ProductID)
-	if err != nil {
-		return 0, err
-	}
-	if !auth.SameOrg(p, prod.ManufacturerID) {
-		return 0, store.ErrNotFound
 	}
 	if err := registry.ValidateVersion(&v, s.now()); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	// What the SBOM fields say comes only from an SBOM actually received.
 	v.SBOMFormat, v.SBOMDigest, v.Facts.SBOMAvailable = "", "", false
-	var comps []store.Component
+	var comps []registry.Component
 	if sb != nil {
 		v.SBOMFormat, v.SBOMDigest, comps = sb.Format, sb.Digest, sb.Components
 		v.Facts.SBOMAvailable = true
@@ -144,37 +119,27 @@ func (s *Server) CreateVersion(ctx context.Context, p Principal, v registry.Vers
 // CheckProductOwner says whether the principal's organisation makes the
 // product, before anything expensive is done on its behalf.
 func (s *Server) CheckProductOwner(ctx context.Context, p Principal, productID int64) error {
-	if err := s.require(p, auth.ActionProductCreate); err != nil {
+	if err := allow(p, auth.ActionProductCreate, auth.Object{}); err != nil {
 		return err
 	}
 	prod, err := s.store.Product(ctx, productID)
 	if err != nil {
 		return err
 	}
-	if !auth.SameOrg(p, prod.ManufacturerID) {
-		return store.ErrNotFound
-	}
-	return nil
+	return allow(p, auth.ActionProductCreate, auth.Object{Manufacturer: prod.ManufacturerID})
 }
 
 // CheckVersionOwner says whether the principal's organisation makes the
 // version, before anything expensive (such as parsing an SBOM) is done.
 func (s *Server) CheckVersionOwner(ctx context.Context, p Principal, versionID int64) error {
-	if err := s.require(p, auth.ActionProductCreate); err != nil {
+	if err := allow(p, auth.ActionProductCreate, auth.Object{}); err != nil {
 		return err
 	}
 	v, err := s.store.Version(ctx, versionID)
 	if err != nil {
 		return err
 	}
-	prod, err := s.store.Product(ctx, v.ProductID)
-	if err != nil {
-		return err
-	}
-	if !auth.SameOrg(p, prod.ManufacturerID) {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.CheckProductOwner(ctx, p, v.ProductID)
 }
 
 // UploadSBOM replaces a version's SBOM.
@@ -187,7 +152,7 @@ func (s *Server) UploadSBOM(ctx context.Context, p Principal, versionID int64, s
 
 // Apply opens an application for a scheme level for a product version.
 func (s *Server) Apply(ctx context.Context, p Principal, versionID int64, schemeRef string) (int64, error) {
-	if err := s.require(p, auth.ActionApplicationSubmit); err != nil {
+	if err := allow(p, auth.ActionApplicationSubmit, auth.Object{}); err != nil {
 		return 0, err
 	}
 	v, err := s.store.Version(ctx, versionID)
@@ -198,8 +163,8 @@ func (s *Server) Apply(ctx context.Context, p Principal, versionID int64, scheme
 	if err != nil {
 		return 0, err
 	}
-	if !auth.SameOrg(p, prod.ManufacturerID) {
-		return 0, store.ErrNotFound
+	if err := allow(p, auth.ActionApplicationSubmit, auth.Object{Manufacturer: prod.ManufacturerID}); err != nil {
+		return 0, err
 	}
 	res, err := s.Schemes().ResolveRef(s.Catalog(), schemeRef)
 	if err != nil {
@@ -215,39 +180,19 @@ func (s *Server) Apply(ctx context.Context, p Principal, versionID int64, scheme
 // Application returns an application the principal may see: the
 // manufacturer that made it, the authority running its scheme, the lab
 // assigned to it.
-func (s *Server) Application(ctx context.Context, p Principal, id int64) (store.Application, error) {
+func (s *Server) Application(ctx context.Context, p Principal, id int64) (registry.Application, error) {
 	a, err := s.store.Application(ctx, id)
 	if err != nil {
 		return a, err
 	}
-	if !s.mayView(ctx, p, a) {
-		return store.Application{}, store.ErrNotFound
+	if err := allow(p, auth.ActionApplicationRead, appObject(a)); err != nil {
+		return registry.Application{}, err
 	}
 	return a, nil
 }
 
-func (s *Server) mayView(ctx context.Context, p Principal, a store.Application) bool {
-	if p.IsAnonymous() {
-		return false
-	}
-	switch p.Role {
-	case auth.RoleManufacturer:
-		return p.OrgID == a.ManufacturerID
-	case auth.RoleAssessor:
-		return p.OrgID == a.AssessorOrgID
-	case auth.RoleAuthorityAdmin:
-		return s.administers(ctx, p, a.SchemeID)
-	}
-	return false
-}
-
-func (s *Server) administers(ctx context.Context, p Principal, schemeID string) bool {
-	org, err := s.store.Organisation(ctx, p.OrgID)
-	return err == nil && slices.Contains(org.Schemes, schemeID)
-}
-
 // Applications lists the applications the principal works on.
-func (s *Server) Applications(ctx context.Context, p Principal, q store.AppQuery) ([]store.Application, int, error) {
+func (s *Server) Applications(ctx context.Context, p Principal, q store.AppQuery) ([]registry.Application, int, error) {
 	switch {
 	case p.IsAnonymous():
 		return nil, 0, ErrDenied
@@ -256,18 +201,16 @@ func (s *Server) Applications(ctx context.Context, p Principal, q store.AppQuery
 	case p.Role == auth.RoleAssessor:
 		q.AssessorOrgID = p.OrgID
 	case p.Role == auth.RoleAuthorityAdmin:
-		org, err := s.store.Organisation(ctx, p.OrgID)
-		if err != nil {
-			return nil, 0, err
-		}
-		q.Schemes = append([]string{}, org.Schemes...)
+		q.Schemes = append([]string{}, p.Schemes...)
+	default:
+		return nil, 0, ErrDenied
 	}
 	return s.store.Applications(ctx, q)
 }
 
 // Needs returns the requirements an application's level needs, from the
 // scheme version it was made under.
-func (s *Server) Needs(ctx context.Context, a store.Application) (scheme.Resolved, error) {
+func (s *Server) Needs(ctx context.Context, a registry.Application) (scheme.Resolved, error) {
 	sc, err := s.schemeVersion(ctx, a.SchemeID, a.SchemeVersion)
 	if err != nil {
 		return scheme.Resolved{}, err
@@ -293,62 +236,13 @@ func (s *Server) schemeVersion(ctx context.Context, id string, version int) (*sc
 	return nil, fmt.Errorf("scheme %s version %d is not stored", id, version)
 }
 
-// Step takes a workflow step on an application. assessorOrg names the lab
-// for Assign; note is the reason for a decision or a return.
-func (s *Server) Step(ctx context.Context, p Principal, id int64, step assess.Step, note string, assessorOrg int64) (assess.State, error) {
-	a, err := s.Application(ctx, p, id)
-	if err != nil {
-		return "", err
-	}
-	to, err := assess.Next(a.State, step, actorOf(p))
-	if errors.Is(err, assess.ErrWrongActor) {
-		return "", fmt.Errorf("%w: %v", ErrDenied, err)
-	}
-	if err != nil {
-		return "", err
-	}
+// Step takes a workflow step on an application. lab names the lab for
+// Assign (ignored otherwise); note is the reason for a decision or a return.
+func (s *Server) Step(ctx context.Context, p Principal, id int64, step assess.Step, note string, lab int64) (Outcome, error) {
 	if step != assess.Assign {
-		// Only the authority's assignment names a lab; a lab given with any
-		// other step (a manufacturer picking a friendly lab) is ignored.
-		assessorOrg = 0
+		lab = 0 // only the authority's assignment names a lab
 	}
-	note = strings.TrimSpace(note)
-	if len(note) > 2000 {
-		return "", fmt.Errorf("%w: the note is longer than 2000 characters", ErrInvalid)
-	}
-	switch step {
-	case assess.Assign:
-		lab, err := s.store.Organisation(ctx, assessorOrg)
-		if err != nil || lab.Kind != registry.AssessorLab {
-			return "", fmt.Errorf("%w: choose an assessor lab", ErrInvalid)
-		}
-	case assess.Reject, assess.Return:
-		if note == "" {
-			return "", fmt.Errorf("%w: give the reasons", ErrInvalid)
-		}
-	case assess.Complete:
-		needs, err := s.Needs(ctx, a)
-		if err != nil {
-			return "", err
-		}
-		findings, err := s.store.Findings(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		if err := assess.CheckComplete(findings, needIDs(needs)); err != nil {
-			return "", err
-		}
-	case assess.Approve:
-		if _, err := s.issue(ctx, p, a, note); err != nil {
-			return "", err
-		}
-		s.afterDecision(ctx)
-		return assess.Approved, nil
-	}
-	if err := s.store.Transition(ctx, id, a.State, to, step, p.UserID, p.OrgID, note, assessorOrg, s.now()); err != nil {
-		return "", err
-	}
-	return to, nil
+	return s.decideOne(ctx, p, Request{App: id, Step: step, Reason: note, Lab: lab})
 }
 
 func needIDs(r scheme.Resolved) []string {
@@ -361,11 +255,11 @@ func needIDs(r scheme.Resolved) []string {
 
 // RecordFinding records an assessor's verdict on one requirement.
 func (s *Server) RecordFinding(ctx context.Context, p Principal, appID int64, f assess.Finding) error {
-	if err := s.require(p, auth.ActionFindingRecord); err != nil {
-		return err
-	}
 	a, err := s.Application(ctx, p, appID)
 	if err != nil {
+		return err
+	}
+	if err := allow(p, auth.ActionFindingRecord, appObject(a)); err != nil {
 		return err
 	}
 	needs, err := s.Needs(ctx, a)
@@ -384,7 +278,7 @@ func (s *Server) RecordFinding(ctx context.Context, p Principal, appID int64, f 
 		return err
 	}
 	for _, id := range f.Evidence {
-		if !slices.ContainsFunc(ev, func(e store.Evidence) bool { return e.ID == id }) {
+		if !slices.ContainsFunc(ev, func(e registry.Evidence) bool { return e.ID == id }) {
 			return fmt.Errorf("%w: evidence %d is not attached to this application", ErrInvalid, id)
 		}
 	}
@@ -395,11 +289,11 @@ func (s *Server) RecordFinding(ctx context.Context, p Principal, appID int64, f 
 // directory and attaches it to an application. Only the manufacturer that
 // applies attaches evidence, before or during assessment.
 func (s *Server) AddEvidence(ctx context.Context, p Principal, appID int64, name, contentType string, r io.Reader) (int64, error) {
-	if err := s.require(p, auth.ActionApplicationSubmit); err != nil {
-		return 0, err
-	}
 	a, err := s.Application(ctx, p, appID)
 	if err != nil {
+		return 0, err
+	}
+	if err := allow(p, auth.ActionApplicationSubmit, appObject(a)); err != nil {
 		return 0, err
 	}
 	if a.State != assess.Draft && a.State != assess.Submitted && a.State != assess.InAssessment {
@@ -417,7 +311,7 @@ func (s *Server) AddEvidence(ctx context.Context, p Principal, appID int64, name
 	if err != nil {
 		return 0, err
 	}
-	return s.store.AddEvidence(ctx, store.Evidence{ApplicationID: appID, Name: name, ContentType: ct, Size: size, SHA256: sum, UploadedBy: p.UserID}, p.OrgID, s.now())
+	return s.store.AddEvidence(ctx, registry.Evidence{ApplicationID: appID, Name: name, ContentType: ct, Size: size, SHA256: sum, UploadedBy: p.UserID}, p.OrgID, s.now())
 }
 
 // putBlob streams r into the content-addressed store (evidence/ab/abcd…),
@@ -462,13 +356,17 @@ func (s *Server) blobPath(sum string) string {
 }
 
 // OpenEvidence opens an evidence file for a principal who may see the application.
-func (s *Server) OpenEvidence(ctx context.Context, p Principal, appID, evidenceID int64) (store.Evidence, io.ReadCloser, error) {
-	if _, err := s.Application(ctx, p, appID); err != nil {
-		return store.Evidence{}, nil, err
+func (s *Server) OpenEvidence(ctx context.Context, p Principal, appID, evidenceID int64) (registry.Evidence, io.ReadCloser, error) {
+	a, err := s.Application(ctx, p, appID)
+	if err != nil {
+		return registry.Evidence{}, nil, err
+	}
+	if err := allow(p, auth.ActionEvidenceRead, appObject(a)); err != nil {
+		return registry.Evidence{}, nil, err
 	}
 	list, err := s.store.EvidenceList(ctx, appID)
 	if err != nil {
-		return store.Evidence{}, nil, err
+		return registry.Evidence{}, nil, err
 	}
 	for _, e := range list {
 		if e.ID == evidenceID {
@@ -476,7 +374,7 @@ func (s *Server) OpenEvidence(ctx context.Context, p Principal, appID, evidenceI
 			return e, f, err
 		}
 	}
-	return store.Evidence{}, nil, store.ErrNotFound
+	return registry.Evidence{}, nil, store.ErrNotFound
 }
 
 // now is the server's clock; tests and the demo may set it.
@@ -492,11 +390,11 @@ func IsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 // AppView is everything the application page shows.
 type AppView struct {
-	App      store.Application
+	App      registry.Application
 	Needs    scheme.Resolved
 	Findings map[string]assess.Finding
-	Events   []store.AppEvent
-	Evidence []store.Evidence
+	Events   []registry.AppEvent
+	Evidence []registry.Evidence
 	Steps    []assess.Step // what the principal may do now
 	Labs     []registry.Organisation
 	Version  registry.Version
@@ -508,7 +406,12 @@ func (s *Server) ApplicationView(ctx context.Context, p Principal, id int64) (Ap
 	if err != nil {
 		return AppView{}, err
 	}
-	v := AppView{App: a, Findings: map[string]assess.Finding{}, Steps: assess.Allowed(a.State, actorOf(p))}
+	v := AppView{App: a, Findings: map[string]assess.Finding{}}
+	for _, st := range assess.Allowed(a.State, actorOf(p)) {
+		if allow(p, stepActions[st], appObject(a)) == nil {
+			v.Steps = append(v.Steps, st)
+		}
+	}
 	if v.Needs, err = s.Needs(ctx, a); err != nil {
 		return v, err
 	}
@@ -554,7 +457,7 @@ func (s *Server) ProductView(ctx context.Context, p Principal, id int64) (Produc
 }
 
 // Components lists a version's SBOM components.
-func (s *Server) Components(ctx context.Context, versionID int64, limit, offset int) ([]store.Component, error) {
+func (s *Server) Components(ctx context.Context, versionID int64, limit, offset int) ([]registry.Component, error) {
 	return s.store.Components(ctx, versionID, limit, offset)
 }
 
@@ -565,19 +468,15 @@ func (s *Server) Version(ctx context.Context, id int64) (registry.Version, error
 
 // LabelsFor lists labels the principal manages: a manufacturer's own, or
 // those of the schemes an authority runs.
-func (s *Server) LabelsFor(ctx context.Context, p Principal, q store.LabelQuery) ([]store.Label, int, error) {
+func (s *Server) LabelsFor(ctx context.Context, p Principal, q store.LabelQuery) ([]registry.Label, int, error) {
 	switch p.Role {
 	case auth.RoleManufacturer:
 		q.ManufacturerID = p.OrgID
 	case auth.RoleAuthorityAdmin:
-		org, err := s.store.Organisation(ctx, p.OrgID)
-		if err != nil {
-			return nil, 0, err
+		if q.SchemeID == "" && len(p.Schemes) > 0 {
+			q.SchemeID = p.Schemes[0]
 		}
-		if q.SchemeID == "" && len(org.Schemes) > 0 {
-			q.SchemeID = org.Schemes[0]
-		}
-		if !slices.Contains(org.Schemes, q.SchemeID) {
+		if !slices.Contains(p.Schemes, q.SchemeID) {
 			return nil, 0, fmt.Errorf("%w: your authority does not run %s", ErrDenied, q.SchemeID)
 		}
 	default:

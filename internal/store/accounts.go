@@ -74,15 +74,22 @@ func (s *Store) Organisation(ctx context.Context, id int64) (registry.Organisati
 	if err != nil {
 		return o, err
 	}
-	err = s.each(ctx, `SELECT scheme_id FROM authority_schemes WHERE org_id = $1 ORDER BY scheme_id`, func(r *sql.Rows) error {
+	o.Schemes, err = s.OrgSchemes(ctx, id)
+	return o, err
+}
+
+// OrgSchemes lists the schemes an authority runs.
+func (s *Store) OrgSchemes(ctx context.Context, orgID int64) ([]string, error) {
+	var out []string
+	err := s.each(ctx, `SELECT scheme_id FROM authority_schemes WHERE org_id = $1 ORDER BY scheme_id`, func(r *sql.Rows) error {
 		var sc string
 		if err := r.Scan(&sc); err != nil {
 			return err
 		}
-		o.Schemes = append(o.Schemes, sc)
+		out = append(out, sc)
 		return nil
-	}, id)
-	return o, err
+	}, orgID)
+	return out, err
 }
 
 // Organisations lists organisations of a kind (all kinds when empty).
@@ -216,17 +223,6 @@ func (s *Store) UserByToken(ctx context.Context, tokenHash string) (registry.Use
 	return u, err
 }
 
-// AuditEntry is one line of the audit trail.
-type AuditEntry struct {
-	At         time.Time
-	UserID     int64
-	OrgID      int64
-	Action     string
-	ObjectType string
-	ObjectID   string
-	Detail     string
-}
-
 func audit(ctx context.Context, tx *sql.Tx, now time.Time, userID, orgID int64, action, objType, objID, detail string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor_user_id, actor_org_id, action, object_type, object_id, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, ts(now), nullID(userID), nullID(orgID), action, objType, objID, detail)
@@ -234,18 +230,18 @@ func audit(ctx context.Context, tx *sql.Tx, now time.Time, userID, orgID int64, 
 }
 
 // Audit records who did what, outside a larger transaction.
-func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+func (s *Store) Audit(ctx context.Context, e registry.AuditEntry) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		return audit(ctx, tx, e.At, e.UserID, e.OrgID, e.Action, e.ObjectType, e.ObjectID, e.Detail)
 	})
 }
 
 // AuditTrail returns the newest audit entries, optionally for one object.
-func (s *Store) AuditTrail(ctx context.Context, objType, objID string, limit int) ([]AuditEntry, error) {
-	var out []AuditEntry
+func (s *Store) AuditTrail(ctx context.Context, objType, objID string, limit int) ([]registry.AuditEntry, error) {
+	var out []registry.AuditEntry
 	err := s.each(ctx, `SELECT at, COALESCE(actor_user_id, 0), COALESCE(actor_org_id, 0), action, object_type, object_id, detail
 		FROM audit_log WHERE ($1 = '' OR (object_type = $1 AND object_id = $2)) ORDER BY id DESC LIMIT $3`, func(r *sql.Rows) error {
-		var e AuditEntry
+		var e registry.AuditEntry
 		var at string
 		if err := r.Scan(&at, &e.UserID, &e.OrgID, &e.Action, &e.ObjectType, &e.ObjectID, &e.Detail); err != nil {
 			return err

@@ -5,55 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/registry"
 )
-
-// Application is an application for a label, with what it concerns.
-type Application struct {
-	ID               int64
-	VersionID        int64
-	ProductID        int64
-	ProductName      string
-	ManufacturerID   int64
-	Manufacturer     string
-	SoftwareVersion  string
-	SchemeID         string
-	SchemeVersion    int
-	LevelID          string
-	State            assess.State
-	AssessorOrgID    int64
-	AssessorOrg      string
-	CreatedBy        int64
-	Created, Updated time.Time
-	DecisionReason   string
-	LabelID          string
-}
-
-// AppEvent is one step in an application's history.
-type AppEvent struct {
-	At       time.Time
-	UserID   int64
-	UserName string
-	Step     string
-	From, To assess.State
-	Note     string
-}
-
-// Evidence is a file attached to an application, stored by content hash.
-type Evidence struct {
-	ID            int64
-	ApplicationID int64
-	Name          string
-	ContentType   string
-	Size          int64
-	SHA256        string
-	UploadedBy    int64
-	Created       time.Time
-}
 
 // CreateApplication opens a draft application.
 func (s *Store) CreateApplication(ctx context.Context, versionID int64, schemeID string, schemeVersion int, level string, actor, org int64, now time.Time) (int64, error) {
@@ -79,8 +38,8 @@ const appFrom = ` FROM applications a
 	LEFT JOIN organisations l ON l.id = a.assessor_org_id
 	LEFT JOIN labels lb ON lb.application_id = a.id`
 
-func scanApp(r interface{ Scan(...any) error }) (Application, error) {
-	var a Application
+func scanApp(r interface{ Scan(...any) error }) (registry.Application, error) {
+	var a registry.Application
 	var state, created, updated string
 	err := r.Scan(&a.ID, &a.VersionID, &a.ProductID, &a.ProductName, &a.ManufacturerID, &a.Manufacturer, &a.SoftwareVersion, &a.SchemeID,
 		&a.SchemeVersion, &a.LevelID, &state, &a.AssessorOrgID, &a.AssessorOrg, &a.CreatedBy, &created, &updated, &a.DecisionReason, &a.LabelID)
@@ -89,7 +48,7 @@ func scanApp(r interface{ Scan(...any) error }) (Application, error) {
 }
 
 // Application returns one application.
-func (s *Store) Application(ctx context.Context, id int64) (Application, error) {
+func (s *Store) Application(ctx context.Context, id int64) (registry.Application, error) {
 	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appCols+appFrom+` WHERE a.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
@@ -108,7 +67,7 @@ type AppQuery struct {
 }
 
 // Applications lists applications matching q, newest first, with the total.
-func (s *Store) Applications(ctx context.Context, q AppQuery) ([]Application, int, error) {
+func (s *Store) Applications(ctx context.Context, q AppQuery) ([]registry.Application, int, error) {
 	var conds []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -147,7 +106,7 @@ func (s *Store) Applications(ctx context.Context, q AppQuery) ([]Application, in
 		q.Limit = 100
 	}
 	limit, offset := arg(q.Limit), arg(q.Offset)
-	var out []Application
+	var out []registry.Application
 	err := s.each(ctx, `SELECT `+appCols+appFrom+where+` ORDER BY a.updated_at DESC, a.id DESC LIMIT `+limit+` OFFSET `+offset, func(r *sql.Rows) error {
 		a, err := scanApp(r)
 		out = append(out, a)
@@ -156,16 +115,8 @@ func (s *Store) Applications(ctx context.Context, q AppQuery) ([]Application, in
 	return out, total, err
 }
 
-// Transition moves an application from one state to another, if it is
-// still in the state the caller saw (so two racing decisions cannot both
-// win), and records the step. assessorOrg is set when non-zero.
-func (s *Store) Transition(ctx context.Context, id int64, from, to assess.State, step assess.Step, actor, org int64, note string, assessorOrg int64, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		return transition(ctx, tx, id, from, to, step, actor, org, note, assessorOrg, now)
-	})
-}
-
-func transition(ctx context.Context, tx *sql.Tx, id int64, from, to assess.State, step assess.Step, actor, org int64, note string, assessorOrg int64, now time.Time) error {
+func transition(ctx context.Context, tx *sql.Tx, c AppChange) error {
+	id, from, to, step, actor, org, note, assessorOrg, now := c.AppID, c.From, c.To, c.Step, c.UserID, c.OrgID, c.Note, c.Lab, c.At
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	set := "state = " + arg(string(to)) + ", updated_at = " + arg(ts(now))
@@ -191,11 +142,11 @@ func transition(ctx context.Context, tx *sql.Tx, id int64, from, to assess.State
 }
 
 // AppEvents returns an application's history, oldest first.
-func (s *Store) AppEvents(ctx context.Context, id int64) ([]AppEvent, error) {
-	var out []AppEvent
+func (s *Store) AppEvents(ctx context.Context, id int64) ([]registry.AppEvent, error) {
+	var out []registry.AppEvent
 	err := s.each(ctx, `SELECT e.at, COALESCE(e.actor_user_id, 0), COALESCE(u.name, ''), e.step, e.from_state, e.to_state, e.note
 		FROM application_events e LEFT JOIN users u ON u.id = e.actor_user_id WHERE e.application_id = $1 ORDER BY e.id`, func(r *sql.Rows) error {
-		var e AppEvent
+		var e registry.AppEvent
 		var at, from, to string
 		if err := r.Scan(&at, &e.UserID, &e.UserName, &e.Step, &from, &to, &e.Note); err != nil {
 			return err
@@ -208,7 +159,7 @@ func (s *Store) AppEvents(ctx context.Context, id int64) ([]AppEvent, error) {
 }
 
 // AddEvidence records an evidence file already written to the evidence store.
-func (s *Store) AddEvidence(ctx context.Context, e Evidence, org int64, now time.Time) (int64, error) {
+func (s *Store) AddEvidence(ctx context.Context, e registry.Evidence, org int64, now time.Time) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO evidence (application_id, uploaded_by, name, content_type, size, sha256, created_at)
@@ -221,11 +172,11 @@ func (s *Store) AddEvidence(ctx context.Context, e Evidence, org int64, now time
 }
 
 // EvidenceList lists an application's evidence.
-func (s *Store) EvidenceList(ctx context.Context, appID int64) ([]Evidence, error) {
-	var out []Evidence
+func (s *Store) EvidenceList(ctx context.Context, appID int64) ([]registry.Evidence, error) {
+	var out []registry.Evidence
 	err := s.each(ctx, `SELECT id, application_id, name, content_type, size, sha256, uploaded_by, created_at FROM evidence WHERE application_id = $1 ORDER BY id`,
 		func(r *sql.Rows) error {
-			var e Evidence
+			var e registry.Evidence
 			var at string
 			err := r.Scan(&e.ID, &e.ApplicationID, &e.Name, &e.ContentType, &e.Size, &e.SHA256, &e.UploadedBy, &at)
 			e.Created = parseTS(at)
@@ -309,11 +260,24 @@ func (s *Store) RecordFindings(ctx context.Context, appID int64, fs []assess.Fin
 	})
 }
 
-// LabAssignedTo reports whether an assessor lab has been assigned an
-// application for any version of a product.
-func (s *Store) LabAssignedTo(ctx context.Context, labOrg, productID int64) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM applications a JOIN product_versions v ON v.id = a.product_version_id
-		WHERE a.assessor_org_id = $1 AND v.product_id = $2`, labOrg, productID).Scan(&n)
-	return n > 0, err
+// ProductApplications returns the labs assigned to, and the schemes of,
+// every application for any version of a product: who may see the
+// product before it is published.
+func (s *Store) ProductApplications(ctx context.Context, productID int64) (labs []int64, schemes []string, err error) {
+	err = s.each(ctx, `SELECT DISTINCT COALESCE(a.assessor_org_id, 0), a.scheme_id FROM applications a
+		JOIN product_versions v ON v.id = a.product_version_id WHERE v.product_id = $1`, func(r *sql.Rows) error {
+		var lab int64
+		var sc string
+		if err := r.Scan(&lab, &sc); err != nil {
+			return err
+		}
+		if lab != 0 && !slices.Contains(labs, lab) {
+			labs = append(labs, lab)
+		}
+		if !slices.Contains(schemes, sc) {
+			schemes = append(schemes, sc)
+		}
+		return nil
+	}, productID)
+	return labs, schemes, err
 }

@@ -2,53 +2,28 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/registry"
 )
 
-// Decision is one row of the log outbox.
-type Decision struct {
-	ID          int64
-	Kind        string // label.issued, label.suspended, ..., scheme.published, agreement.recorded, key.added
-	Subject     string // label id, scheme@version, agreement id, key id
-	Digest      string // hex SHA-256 of what was decided on
-	Status      string
-	StatusIndex int // -1 when not a label
-	ReasonHash  string
-	At          time.Time
-	Logged      bool
-	LogIndex    int64
-	Receipt     string
-}
-
-// hashText is the SHA-256 of a free-text reason: the log records that a
-// reason was given and can prove which, without publishing it.
-func hashText(s string) string {
-	if s == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
-func insertDecision(ctx context.Context, tx *sql.Tx, d Decision) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO decisions (kind, subject, digest, status, status_index, reason_hash, at, state, receipt)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', '')`, d.Kind, d.Subject, d.Digest, d.Status, d.StatusIndex, d.ReasonHash, ts(d.At))
-	return err
+func insertDecision(ctx context.Context, tx *sql.Tx, d registry.Decision) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO decisions (kind, subject, digest, status, status_index, reason_hash, at, state, receipt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', '') RETURNING id`, d.Kind, d.Subject, d.Digest, d.Status, d.StatusIndex, d.ReasonHash, ts(d.At)).Scan(&id)
+	return id, err
 }
 
 // RecordDecision writes a decision to the outbox on its own (for decisions
 // whose data lives outside the database, such as a new signing key).
-func (s *Store) RecordDecision(ctx context.Context, d Decision) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return insertDecision(ctx, tx, d) })
+func (s *Store) RecordDecision(ctx context.Context, d registry.Decision) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { _, err := insertDecision(ctx, tx, d); return err })
 }
 
 const decisionCols = `id, kind, subject, digest, status, status_index, reason_hash, at, state, COALESCE(log_index, -1), receipt`
 
-func scanDecision(r interface{ Scan(...any) error }) (Decision, error) {
-	var d Decision
+func scanDecision(r interface{ Scan(...any) error }) (registry.Decision, error) {
+	var d registry.Decision
 	var at, state string
 	err := r.Scan(&d.ID, &d.Kind, &d.Subject, &d.Digest, &d.Status, &d.StatusIndex, &d.ReasonHash, &at, &state, &d.LogIndex, &d.Receipt)
 	d.At, d.Logged = parseTS(at), state == "logged"
@@ -56,8 +31,8 @@ func scanDecision(r interface{ Scan(...any) error }) (Decision, error) {
 }
 
 // PendingDecisions returns decisions not yet in the log, oldest first.
-func (s *Store) PendingDecisions(ctx context.Context, limit int) ([]Decision, error) {
-	var out []Decision
+func (s *Store) PendingDecisions(ctx context.Context, limit int) ([]registry.Decision, error) {
+	var out []registry.Decision
 	err := s.each(ctx, `SELECT `+decisionCols+` FROM decisions WHERE state = 'pending' ORDER BY id LIMIT $1`, func(r *sql.Rows) error {
 		d, err := scanDecision(r)
 		out = append(out, d)
@@ -66,15 +41,43 @@ func (s *Store) PendingDecisions(ctx context.Context, limit int) ([]Decision, er
 	return out, err
 }
 
-// MarkLogged records a decision's log index and receipt.
-func (s *Store) MarkLogged(ctx context.Context, id, index int64, receipt string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE decisions SET state = 'logged', log_index = $1, receipt = $2 WHERE id = $3`, index, receipt, id)
-	return err
+// Logged is a decision's place in the log and its receipt.
+type Logged struct {
+	ID, Index int64
+	Receipt   string
+}
+
+// MarkLogged records the log index and receipt of decisions, in one
+// transaction.
+func (s *Store) MarkLogged(ctx context.Context, ls []Logged) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE decisions SET state = 'logged', log_index = $1, receipt = $2 WHERE id = $3`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, l := range ls {
+			if _, err := stmt.ExecContext(ctx, l.Index, l.Receipt, l.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// PendingCount is how many decisions wait for the log.
+func (s *Store) PendingCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM decisions WHERE state = 'pending'`).Scan(&n)
+	return n, err
 }
 
 // Decisions lists the decisions about one subject, oldest first.
-func (s *Store) Decisions(ctx context.Context, subject string) ([]Decision, error) {
-	var out []Decision
+func (s *Store) Decisions(ctx context.Context, subject string) ([]registry.Decision, error) {
+	var out []registry.Decision
 	err := s.each(ctx, `SELECT `+decisionCols+` FROM decisions WHERE subject = $1 ORDER BY id`, func(r *sql.Rows) error {
 		d, err := scanDecision(r)
 		out = append(out, d)

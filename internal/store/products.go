@@ -11,11 +11,6 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/registry"
 )
 
-// Component is one SBOM entry of a product version, as stored.
-type Component struct {
-	Name, Version, PURL, CPE, Ecosystem, Type, Supplier string
-}
-
 // CreateProduct stores a product for its manufacturer.
 func (s *Store) CreateProduct(ctx context.Context, p registry.Product, actor int64, now time.Time) (int64, error) {
 	var id int64
@@ -54,20 +49,28 @@ func (s *Store) Product(ctx context.Context, id int64) (registry.Product, error)
 }
 
 // ProductQuery filters a product listing. Unpublished products are listed
-// only for their own manufacturer (OwnerOrg) or when All is set.
+// only for their own manufacturer (OwnerOrg), the authority running a
+// scheme they applied for (Overseer) and a lab assigned to one of their
+// applications (Lab): the listing form of auth.Allow's product rule.
 type ProductQuery struct {
 	Text     string
 	Category string
 	OwnerOrg int64 // show this manufacturer's unpublished products too
 	OnlyOrg  int64 // only this manufacturer's products
-	All      bool  // authorities and assessors see everything
+	Overseer int64 // an authority: unpublished products applied to its schemes too
+	Lab      int64 // an assessor lab: unpublished products it was assigned
+	All      bool  // every product: for operators' tools, never a request
 	Limit    int
 	Offset   int
 }
 
 // Products lists products matching q, and how many match in all.
 func (s *Store) Products(ctx context.Context, q ProductQuery) ([]registry.Product, int, error) {
-	where := `WHERE (p.published OR $1 OR p.manufacturer_id = $2)
+	where := `WHERE (p.published OR $7 OR p.manufacturer_id = $2
+			OR ($1 <> 0 AND EXISTS (SELECT 1 FROM applications a JOIN product_versions v ON v.id = a.product_version_id
+				JOIN authority_schemes au ON au.scheme_id = a.scheme_id WHERE v.product_id = p.id AND au.org_id = $1))
+			OR ($6 <> 0 AND EXISTS (SELECT 1 FROM applications a JOIN product_versions v ON v.id = a.product_version_id
+				WHERE v.product_id = p.id AND a.assessor_org_id = $6)))
 		AND ($3 = 0 OR p.manufacturer_id = $3)
 		AND ($4 = '' OR p.category = $4)
 		AND ($5 = '' OR LOWER(p.name) LIKE $5 OR LOWER(p.model_number) LIKE $5 OR LOWER(o.name) LIKE $5)`
@@ -75,14 +78,14 @@ func (s *Store) Products(ctx context.Context, q ProductQuery) ([]registry.Produc
 	if q.Text != "" {
 		pat = "%" + likeEscape(q.Text) + "%"
 	}
-	args := []any{q.All, q.OwnerOrg, q.OnlyOrg, q.Category, pat}
+	args := []any{q.Overseer, q.OwnerOrg, q.OnlyOrg, q.Category, pat, q.Lab, q.All}
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM products p JOIN organisations o ON o.id = p.manufacturer_id `+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	var out []registry.Product
 	err := s.each(ctx, `SELECT `+productCols+` FROM products p JOIN organisations o ON o.id = p.manufacturer_id `+where+
-		` ORDER BY o.name, p.name, p.id LIMIT $6 OFFSET $7`, func(r *sql.Rows) error {
+		` ORDER BY o.name, p.name, p.id LIMIT $8 OFFSET $9`, func(r *sql.Rows) error {
 		p, err := scanProduct(r)
 		out = append(out, p)
 		return err
@@ -108,7 +111,7 @@ func likeEscape(s string) string {
 
 // CreateVersion stores a product version with its facts and SBOM
 // components, in one transaction.
-func (s *Store) CreateVersion(ctx context.Context, v registry.Version, comps []Component, actor, org int64, now time.Time) (int64, error) {
+func (s *Store) CreateVersion(ctx context.Context, v registry.Version, comps []registry.Component, actor, org int64, now time.Time) (int64, error) {
 	facts, err := json.Marshal(v.Facts)
 	if err != nil {
 		return 0, err
@@ -132,7 +135,7 @@ func (s *Store) CreateVersion(ctx context.Context, v registry.Version, comps []C
 	return id, err
 }
 
-func insertComponents(ctx context.Context, tx *sql.Tx, versionID int64, comps []Component) error {
+func insertComponents(ctx context.Context, tx *sql.Tx, versionID int64, comps []registry.Component) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO components (version_id, position, name, version, purl, cpe, ecosystem, type, supplier)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
 	if err != nil {
@@ -148,7 +151,7 @@ func insertComponents(ctx context.Context, tx *sql.Tx, versionID int64, comps []
 }
 
 // ReplaceSBOM replaces a version's components with a newly uploaded SBOM.
-func (s *Store) ReplaceSBOM(ctx context.Context, versionID int64, format, digest string, comps []Component, actor, org int64, now time.Time) error {
+func (s *Store) ReplaceSBOM(ctx context.Context, versionID int64, format, digest string, comps []registry.Component, actor, org int64, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE product_versions SET sbom_format = $1, sbom_digest = $2 WHERE id = $3`, format, digest, versionID)
 		if err != nil {
@@ -202,11 +205,11 @@ func (s *Store) Versions(ctx context.Context, productID int64) ([]registry.Versi
 }
 
 // Components lists a version's SBOM components, one page at a time.
-func (s *Store) Components(ctx context.Context, versionID int64, limit, offset int) ([]Component, error) {
-	var out []Component
+func (s *Store) Components(ctx context.Context, versionID int64, limit, offset int) ([]registry.Component, error) {
+	var out []registry.Component
 	err := s.each(ctx, `SELECT name, version, purl, cpe, ecosystem, type, supplier FROM components WHERE version_id = $1 ORDER BY position LIMIT $2 OFFSET $3`,
 		func(r *sql.Rows) error {
-			var c Component
+			var c registry.Component
 			err := r.Scan(&c.Name, &c.Version, &c.PURL, &c.CPE, &c.Ecosystem, &c.Type, &c.Supplier)
 			out = append(out, c)
 			return err

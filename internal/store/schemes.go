@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
+	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
 // Scheme sources: built-in schemes come from data/schemes and change only
@@ -72,7 +74,7 @@ func (s *Store) PutScheme(ctx context.Context, sc *scheme.Scheme, source string,
 			}
 		}
 		version, created = cur+1, true
-		if err := insertDecision(ctx, tx, Decision{Kind: "scheme.published", Subject: fmt.Sprintf("%s@%d", sc.ID, version), Digest: digest,
+		if _, err := insertDecision(ctx, tx, registry.Decision{Kind: tlog.KindSchemePublished, Subject: fmt.Sprintf("%s@%d", sc.ID, version), Digest: digest,
 			StatusIndex: -1, At: now}); err != nil {
 			return err
 		}
@@ -143,7 +145,7 @@ func (s *Store) SyncAgreements(ctx context.Context, as []scheme.Agreement) error
 			}
 			if known[a.ID] != string(doc) {
 				sum := sha256.Sum256(doc)
-				if err := insertDecision(ctx, tx, Decision{Kind: "agreement.recorded", Subject: a.ID, Digest: hex.EncodeToString(sum[:]),
+				if _, err := insertDecision(ctx, tx, registry.Decision{Kind: tlog.KindAgreementRecorded, Subject: a.ID, Digest: hex.EncodeToString(sum[:]),
 					StatusIndex: -1, At: time.Now().UTC()}); err != nil {
 					return err
 				}

@@ -47,7 +47,7 @@ func TestWorkflowStore(t *testing.T) {
 		if _, err := s.CreateProduct(ctx, registry.Product{ManufacturerID: mfrID, Name: "Cam again", Category: "camera", ModelNumber: "C1"}, userID, now); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("duplicate model number: %v", err)
 		}
-		comps := []store.Component{{Name: "zlib", Version: "1.2.11", PURL: "pkg:apk/alpine/zlib@1.2.11", Ecosystem: "apk"}}
+		comps := []registry.Component{{Name: "zlib", Version: "1.2.11", PURL: "pkg:apk/alpine/zlib@1.2.11", Ecosystem: "apk"}}
 		vid, err := s.CreateVersion(ctx, registry.Version{ProductID: pid, SoftwareVersion: "1.0", Facts: registry.Facts{SupportEnd: "2030-01-01"}}, comps, userID, mfrID, now)
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +69,7 @@ func TestWorkflowStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		step := func(from, to assess.State, st assess.Step, lab int64) error {
-			return s.Transition(ctx, app, from, to, st, userID, mfrID, "", lab, now)
+			return s.WriteAppChange(ctx, store.AppChange{AppID: app, From: from, To: to, Step: st, UserID: userID, OrgID: mfrID, Lab: lab, At: now})
 		}
 		if err := step(assess.Draft, assess.Submitted, assess.Submit, 0); err != nil {
 			t.Fatal(err)
@@ -100,23 +100,35 @@ func TestWorkflowStore(t *testing.T) {
 			t.Errorf("application %+v", a)
 		}
 		// A failing build (say, signing fails) stores nothing.
-		if _, err := s.IssueLabel(ctx, app, userID, authID, "ok", now, func(int) (store.Label, error) { return store.Label{}, errors.New("signer down") }); err == nil {
+		approve := store.AppChange{AppID: app, From: assess.Assessed, To: assess.Approved, Step: assess.Approve, Note: "meets level 1", UserID: userID, OrgID: authID, At: now}
+		if _, _, err := s.WriteIssue(ctx, approve, func(int) (registry.Label, registry.Decision, error) {
+			return registry.Label{}, registry.Decision{}, errors.New("signer down")
+		}); err == nil {
 			t.Fatal("issue with a failing signer succeeded")
 		}
 		if a, _ := s.Application(ctx, app); a.State != assess.Assessed || a.LabelID != "" {
 			t.Fatalf("a failed issuance changed the application: %+v", a)
 		}
-		l, err := s.IssueLabel(ctx, app, userID, authID, "meets level 1", now, func(idx int) (store.Label, error) {
-			return store.Label{ID: "L1", VersionID: vid, SchemeID: "x", SchemeVersion: 1, LevelID: "1", Issued: now,
-				ValidUntil: now.AddDate(2, 0, 0), Credential: "jws", CredentialHash: "h", KID: "k"}, nil
+		l, did, err := s.WriteIssue(ctx, approve, func(idx int) (registry.Label, registry.Decision, error) {
+			return registry.Label{ID: "L1", VersionID: vid, SchemeID: "x", SchemeVersion: 1, LevelID: "1", Status: assess.Active, Issued: now,
+					ValidUntil: now.AddDate(2, 0, 0), Credential: "jws", CredentialHash: "h", KID: "k"},
+				registry.Decision{Kind: "label.issued", Subject: "L1", Digest: "h", Status: "active", StatusIndex: idx, At: now}, nil
 		})
-		if err != nil || l.StatusIndex < 0 || l.StatusIndex >= store.StatusListSize {
+		if err != nil || did == 0 || l.StatusIndex < 0 || l.StatusIndex >= store.StatusListSize {
 			t.Fatalf("issue: %+v %v", l, err)
 		}
-		if err := s.ChangeLabel(ctx, "L1", assess.Active, assess.Suspended, assess.SuspendLabel, userID, authID, "exploited flaw", now); err != nil {
+		change := func(from, to assess.LabelStatus, a assess.LabelAction, reason string) error {
+			_, skipped, err := s.WriteLabelChanges(ctx, []store.LabelChange{{LabelID: "L1", From: from, To: to, Action: a, Reason: reason, UserID: userID, OrgID: authID,
+				Decision: registry.Decision{Kind: "label." + string(to), Subject: "L1", Status: string(to), StatusIndex: l.StatusIndex, At: now}}})
+			if err != nil {
+				return err
+			}
+			return skipped[0]
+		}
+		if err := change(assess.Active, assess.Suspended, assess.SuspendLabel, "exploited flaw"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ChangeLabel(ctx, "L1", assess.Active, assess.Revoked, assess.RevokeLabel, userID, authID, "stale", now); !errors.Is(err, store.ErrConflict) {
+		if err := change(assess.Active, assess.Revoked, assess.RevokeLabel, "stale"); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("stale label change: %v", err)
 		}
 		if idx, _ := s.StatusIndexes(ctx, assess.Suspended); len(idx) != 1 || idx[0] != l.StatusIndex {
@@ -151,11 +163,13 @@ func TestDecisionOutbox(t *testing.T) {
 		if err != nil || len(pending) != 1 || pending[0].Kind != "scheme.published" || pending[0].Subject != "x@1" {
 			t.Fatalf("after publishing a scheme: %+v %v", pending, err)
 		}
-		if err := s.MarkLogged(ctx, pending[0].ID, 0, "receipt"); err != nil {
+		if err := s.MarkLogged(ctx, []store.Logged{{ID: pending[0].ID, Index: 0, Receipt: "receipt"}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ChangeLabel(ctx, "nope", assess.Active, assess.Suspended, assess.SuspendLabel, 0, 0, "r", now); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("changing an unknown label: %v", err)
+		_, skipped, err := s.WriteLabelChanges(ctx, []store.LabelChange{{LabelID: "nope", From: assess.Active, To: assess.Suspended, Action: assess.SuspendLabel, Reason: "r",
+			Decision: registry.Decision{Kind: "label.suspended", Subject: "nope", At: now}}})
+		if err != nil || !errors.Is(skipped[0], store.ErrConflict) {
+			t.Fatalf("changing an unknown label: %v %v", err, skipped)
 		}
 		if p, _ := s.PendingDecisions(ctx, 10); len(p) != 0 {
 			t.Fatalf("a failed decision left %d pending log entries", len(p))

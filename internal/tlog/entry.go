@@ -2,6 +2,8 @@ package tlog
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -243,4 +245,15 @@ func clip(s string) string {
 		return s[:80] + "..."
 	}
 	return s
+}
+
+// ReasonHash is how a free-text reason is logged: its SHA-256 in hex, or
+// "" for no reason. The log proves which reason was given without
+// publishing it.
+func ReasonHash(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(reason))
+	return hex.EncodeToString(sum[:])
 }

@@ -56,7 +56,7 @@ func (h *Web) console(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		page
 		Org      registry.Organisation
-		Work     []store.Application
+		Work     []registry.Application
 		WorkN    int
 		Products int
 	}{page: h.page(r, "Console", "console"), Org: org}
@@ -216,7 +216,7 @@ func (h *Web) applications(w http.ResponseWriter, r *http.Request) {
 	}
 	h.render(w, r, http.StatusOK, "applications", struct {
 		page
-		Apps   []store.Application
+		Apps   []registry.Application
 		Pager  pager
 		State  string
 		States []assess.State
@@ -357,7 +357,7 @@ func (h *Web) consoleLabels(w http.ResponseWriter, r *http.Request) {
 		actor = assess.AuthorityActor
 	}
 	type row struct {
-		store.Label
+		registry.Label
 		Actions []assess.LabelAction
 	}
 	var rows []row

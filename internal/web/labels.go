@@ -30,7 +30,7 @@ func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 	}
 	h.render(w, r, http.StatusOK, "labels", struct {
 		page
-		Labels     []store.Label
+		Labels     []registry.Label
 		Pager      pager
 		Q          string
 		Scheme     string
@@ -47,8 +47,8 @@ func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 // LabelPage is everything the public page of a label shows; the API's
 // JSON view is built from the same data.
 type LabelPage struct {
-	Label     store.Label
-	Events    []store.LabelEvent
+	Label     registry.Label
+	Events    []registry.LabelEvent
 	Scheme    *scheme.Scheme
 	Level     scheme.Resolved
 	Version   registry.Version
@@ -64,7 +64,7 @@ func (h *Web) labelPage(r *http.Request, id string) (LabelPage, error) {
 		return LabelPage{}, err
 	}
 	lp := LabelPage{Label: l, Events: events, URL: h.App.LabelURL(l.ID)}
-	if lp.Level, err = h.App.Needs(r.Context(), store.Application{SchemeID: l.SchemeID, SchemeVersion: l.SchemeVersion, LevelID: l.LevelID}); err != nil {
+	if lp.Level, err = h.App.Needs(r.Context(), registry.Application{SchemeID: l.SchemeID, SchemeVersion: l.SchemeVersion, LevelID: l.LevelID}); err != nil {
 		return lp, err
 	}
 	lp.Scheme = lp.Level.Scheme
@@ -77,7 +77,7 @@ func (h *Web) labelPage(r *http.Request, id string) (LabelPage, error) {
 	} else {
 		lp.ValidText = l.ValidUntil.Format("2 January 2006")
 	}
-	lp.Actions = h.App.LabelActionsFor(r.Context(), principal(r), l)
+	lp.Actions = h.App.LabelActionsFor(principal(r), l)
 	return lp, nil
 }
 

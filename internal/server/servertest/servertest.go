@@ -74,6 +74,15 @@ func StartWith(t testing.TB, d store.Dialect, configure func(*server.Config)) *I
 	if err := srv.LoadDemo(ctx, demo.Small); err != nil {
 		t.Fatal(err)
 	}
+	// Tests start from a settled instance: the demo's decisions in the log
+	// with their receipts (a server itself never waits for this).
+	if cfg.Witnesses == nil && !cfg.WithoutLog {
+		wctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := srv.WaitLogged(wctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h, err := httpd.Handler(srv)
 	if err != nil {
 		t.Fatal(err)

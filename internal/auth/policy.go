@@ -1,0 +1,94 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ErrDenied is the answer when a principal may not act on an object.
+var ErrDenied = errors.New("not permitted")
+
+// ErrHidden is the answer when the principal may not even know the object
+// exists: callers answer "not found", never confirming it.
+var ErrHidden = errors.New("not found")
+
+// Object is what an action is performed on, as far as access depends on it.
+// The zero Object is "nothing in particular" (creating one's own product,
+// reading the public register).
+type Object struct {
+	// Manufacturer is the organisation that makes the product concerned.
+	Manufacturer int64
+	// Labs are the assessor labs assigned to it (an application's lab, or
+	// every lab assigned to any application for a product).
+	Labs []int64
+	// Schemes are the schemes it concerns: an application's or a label's
+	// scheme, every scheme a product applied for, or a scheme itself.
+	Schemes []string
+	// Published objects are public to read.
+	Published bool
+}
+
+// Allow is the one permission check: may p perform action on o? The role
+// table (Can) answers whether the role may ever; the rules below whether it
+// may on this object. Refusals an outsider must not learn from say
+// ErrHidden; the rest ErrDenied, with words the user can act on.
+func Allow(p Principal, action string, o Object) error {
+	if !Can(p, action) {
+		if p.IsAnonymous() {
+			return fmt.Errorf("%w: sign in first", ErrDenied)
+		}
+		return fmt.Errorf("%w: your account may not %s", ErrDenied, strings.ReplaceAll(action, ".", " "))
+	}
+	if p.system {
+		return nil
+	}
+	owner := SameOrg(p, o.Manufacturer)
+	assigned := !p.IsAnonymous() && slices.Contains(o.Labs, p.OrgID)
+	oversees := p.Role == RoleAuthorityAdmin && !p.IsAnonymous() && slices.ContainsFunc(o.Schemes, func(s string) bool { return slices.Contains(p.Schemes, s) })
+	switch action {
+	case ActionProductRead, ActionLabelRead:
+		if o.Published || owner || assigned || oversees {
+			return nil
+		}
+		return ErrHidden
+	case ActionProductCreate, ActionApplicationSubmit:
+		// Creating for one's own organisation (no object yet); adding to
+		// an existing product or application (a version, an SBOM,
+		// evidence, a step) only if it is one's own.
+		if o.Manufacturer == 0 || owner {
+			return nil
+		}
+		return ErrHidden
+	case ActionProductReadUnpublished, ActionEvidenceRead, ActionApplicationRead:
+		if owner || assigned || oversees {
+			return nil
+		}
+		return ErrHidden
+	case ActionLabelSurrender:
+		if owner {
+			return nil
+		}
+		return ErrHidden
+	case ActionFindingRecord, ActionApplicationComplete:
+		if assigned {
+			return nil
+		}
+		return ErrHidden
+	case ActionApplicationAssign, ActionApplicationDecide, ActionLabelSuspend, ActionLabelRestore, ActionLabelRevoke:
+		if oversees {
+			return nil
+		}
+		return fmt.Errorf("%w: your authority does not run %s", ErrDenied, strings.Join(o.Schemes, ", "))
+	case ActionSchemeWrite:
+		// A new scheme (no schemes named) or one this authority runs.
+		if len(o.Schemes) == 0 || oversees {
+			return nil
+		}
+		return fmt.Errorf("%w: your authority does not run %s", ErrDenied, strings.Join(o.Schemes, ", "))
+	case ActionAuditRead, ActionUserManage:
+		return nil
+	}
+	return fmt.Errorf("%w: no rule for %s", ErrDenied, action)
+}
