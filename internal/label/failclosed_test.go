@@ -174,7 +174,9 @@ func TestVerifyOfflineStaleStatus(t *testing.T) {
 	k := fixedKey(t, 1, t0)
 	c := sampleClaims()
 	jws, _ := Issue(c, k)
-	ref := func(p string) StatusRef { return map[string]StatusRef{PurposeRevocation: c.Revocation, PurposeSuspension: c.Suspension}[p] }
+	ref := func(p string) StatusRef {
+		return map[string]StatusRef{PurposeRevocation: c.Revocation, PurposeSuspension: c.Suspension}[p]
+	}
 	// Lists valid for a day from t0, fetched an hour in.
 	lists := map[string]*StatusListSnapshot{}
 	for _, p := range []string{PurposeRevocation, PurposeSuspension} {
