@@ -4,21 +4,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/peer"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
@@ -47,24 +45,25 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("name one log: a URL or a directory")
 	}
 	target := fs.Arg(0)
-	client := &http.Client{Timeout: 30 * time.Second}
-	isURL := strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://")
+	newClient := func(u string) (*peer.Client, error) {
+		return peer.New(u, peer.Options{UserAgent: "hallmark-audit/" + version, Warn: func(s string) { fmt.Fprintln(stderr, "Warning:", s) }})
+	}
 
 	var fetch tlog.Fetcher
 	var vkeys []string
 	switch {
-	case isURL:
-		base := strings.TrimRight(target, "/")
-		fetch = tlog.HTTPFetcher(base+"/log/", client)
+	case isHTTPURL(target):
+		c, err := newClient(target)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		fetch = c.LogFetcher()
 		if *registry == "" {
-			*registry = base
+			*registry = c.BaseURL()
 		}
 		if *verifiersFile == "" {
-			var info struct {
-				Origin    string   `json:"origin"`
-				Verifiers []string `json:"verifiers"`
-			}
-			if err := getJSON(ctx, client, base+"/.well-known/hallmark/log.json", &info); err != nil {
+			info, err := c.LogInfo(ctx)
+			if err != nil {
 				return fmt.Errorf("read the log's keys: %w", err)
 			}
 			vkeys = info.Verifiers
@@ -115,7 +114,11 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	if *registry != "" {
-		n, regProblems, err := checkRegistry(ctx, client, strings.TrimRight(*registry, "/"), rep.Entries)
+		c, err := newClient(*registry)
+		if err != nil {
+			return usagef("--registry: %v", err)
+		}
+		n, regProblems, err := checkRegistry(ctx, c, rep.Entries)
 		if err != nil {
 			return fmt.Errorf("check the registry against the log: %w", err)
 		}
@@ -140,7 +143,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // checkRegistry pages through the public registry and checks each label's
 // current credential and status against the newest log entry about it.
-func checkRegistry(ctx context.Context, client *http.Client, base string, entries []tlog.Entry) (int, []string, error) {
+func checkRegistry(ctx context.Context, client *peer.Client, entries []tlog.Entry) (int, []string, error) {
 	// The newest decision is the one with the highest Ref (the authority's
 	// decision number): decisions flushed together may be sequenced in the
 	// log in any order.
@@ -162,15 +165,8 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 	n := 0
 	seen := map[string]bool{}
 	for offset := 0; ; offset += 1000 {
-		var page struct {
-			Items []struct {
-				ID            string `json:"id"`
-				Status        string `json:"status"`
-				CredentialSHA string `json:"credential_sha256"`
-			} `json:"items"`
-			Total int `json:"total"`
-		}
-		if err := getJSON(ctx, client, fmt.Sprintf("%s/api/v1/labels?limit=1000&offset=%d", base, offset), &page); err != nil {
+		page, err := client.Labels(ctx, offset, 1000)
+		if err != nil {
 			return n, nil, err
 		}
 		for _, l := range page.Items {
@@ -200,7 +196,7 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 		}
 	}
 	sort.Strings(problems)
-	more, err := checkStatusLists(ctx, client, base, latest)
+	more, err := checkStatusLists(ctx, client, latest)
 	if err != nil {
 		return n, nil, err
 	}
@@ -208,53 +204,64 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 }
 
 // checkStatusLists compares what verifiers actually consult, the signed
-// status lists, with each label's newest logged status: a revoked or
-// suspended label whose bit is not set would pass verification.
-func checkStatusLists(ctx context.Context, client *http.Client, base string, latest map[string]tlog.Entry) ([]string, error) {
-	var jwks []byte
-	if err := getBody(ctx, client, base+"/.well-known/hallmark/keys.json", &jwks); err != nil {
-		return nil, err
-	}
-	keys, err := label.ParseJWKS(jwks)
+// status lists, with each label's newest logged status: a revoked,
+// surrendered or suspended label whose bits do not say so would pass
+// verification. A surrendered label sets its revocation bit, and the
+// message list holds every label's status in two bits.
+func checkStatusLists(ctx context.Context, client *peer.Client, latest map[string]tlog.Entry) ([]string, error) {
+	keys, _, err := client.Keys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("the issuer's keys: %w", err)
+		return nil, err
 	}
 	lists := map[string]*label.StatusListSnapshot{}
 	list := func(purpose string, n int) (*label.StatusListSnapshot, error) {
-		u := fmt.Sprintf("%s/status/%s/%d", base, purpose, n)
+		u := fmt.Sprintf("%s/status/%s/%d", client.BaseURL(), purpose, n)
 		if l, ok := lists[u]; ok {
 			return l, nil
 		}
-		var body []byte
-		if err := getBody(ctx, client, u, &body); err != nil {
-			return nil, err
-		}
-		snap, err := label.VerifyStatusList(strings.TrimSpace(string(body)), keys, time.Now())
+		snap, err := client.StatusList(ctx, u, keys)
 		if err != nil {
-			return nil, fmt.Errorf("status list %s: %w", u, err)
+			return nil, err
 		}
 		lists[u] = snap
 		return snap, nil
 	}
+	messages := map[string]uint{"suspended": label.MessageSuspended, "revoked": label.MessageRevoked, "surrendered": label.MessageSurrendered}
 	var problems []string
 	for id, e := range latest {
 		if e.StatusIndex < 0 {
 			continue
 		}
 		n, bit := e.StatusIndex/label.MinListBits, e.StatusIndex%label.MinListBits
-		for _, purpose := range []string{label.PurposeRevocation, label.PurposeSuspension} {
+		for _, purpose := range []string{label.PurposeRevocation, label.PurposeSuspension, label.PurposeMessage} {
 			snap, err := list(purpose, n)
 			if err != nil {
 				return nil, err
 			}
-			set, err := snap.Bits.Get(bit)
+			got, err := snap.Bits.Value(bit)
 			if err != nil {
 				return nil, err
 			}
-			want := (purpose == label.PurposeRevocation && e.Status == "revoked") || (purpose == label.PurposeSuspension && e.Status == "suspended")
-			if set != want {
-				problems = append(problems, fmt.Sprintf("label %s is %s in the log, but its %s bit (entry %d of /status/%s/%d) is %v: verifiers would be told otherwise",
-					id, e.Status, purpose, bit, purpose, n, set))
+			var want uint
+			switch purpose {
+			case label.PurposeRevocation:
+				if e.Status == "revoked" || e.Status == "surrendered" {
+					want = 1
+				}
+			case label.PurposeSuspension:
+				if e.Status == "suspended" {
+					want = 1
+				}
+			case label.PurposeMessage:
+				want = messages[e.Status]
+			}
+			if got != want {
+				noun := "bit"
+				if purpose == label.PurposeMessage {
+					noun = "value"
+				}
+				problems = append(problems, fmt.Sprintf("label %s is %s in the log, but its %s %s (entry %d of /status/%s/%d) is %d, not %d: verifiers would be told otherwise",
+					id, e.Status, purpose, noun, bit, purpose, n, got, want))
 			}
 		}
 	}
@@ -262,44 +269,11 @@ func checkStatusLists(ctx context.Context, client *http.Client, base string, lat
 	return problems, nil
 }
 
-func getBody(ctx context.Context, client *http.Client, url string, out *[]byte) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	*out, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	return err
-}
-
 func short(h string) string {
 	if len(h) > 12 {
 		return h[:12] + "…"
 	}
 	return h
-}
-
-func getJSON(ctx context.Context, client *http.Client, url string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v)
 }
 
 func defaultAuditState() string {

@@ -18,7 +18,14 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	// No test may read or write the user's own trust store: each passes
+	// --trust, and a forgotten one lands here.
+	if dir, err := os.MkdirTemp("", "hallmark-test-config-"); err == nil {
+		os.Setenv("XDG_CONFIG_HOME", dir)
+	}
+	pgtest.Main(m)
+}
 
 func audit(t *testing.T, state string, args ...string) (int, string) {
 	t.Helper()
