@@ -76,18 +76,35 @@ func runAccount(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // runKeys lists and rotates the issuer's signing keys.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("keys", "keys [flags] list|rotate|rotate-log",
+	fs := newFlagSet("keys", "keys [flags] list|rotate|rotate-log|compromise KID --since RFC3339",
 		"Lists the label-signing keys, or rotates them: a new key signs from now on and the old\n"+
-			"ones stay published, so every label issued before still verifies. rotate-log rotates the\n"+
-			"transparency log's checkpoint key the same way (its origin comes from --public-url).", stderr)
+			"ones stay published, so every label issued before still verifies (a retired key verifies\n"+
+			"only what it signed before its retirement). rotate-log rotates the transparency log's\n"+
+			"checkpoint key the same way (its origin comes from --public-url).\n\n"+
+			"compromise KID --since TIME marks a key compromised from TIME on: everything it signed\n"+
+			"dated then or later stops verifying (exit 10), wherever the published key set is read.\n"+
+			"The mark is kept in the key's file, published in the JWKS (\"compromised\") and recorded\n"+
+			"in the transparency log (key.compromised). An active key is first replaced by a new one.\n"+
+			"Restart hallmark serve after rotate or compromise.", stderr)
 	publicURL := fs.String("public-url", "http://localhost:8080", "the instance's public URL (names the log for rotate-log)")
+	since := fs.String("since", "", "compromise: the time (RFC 3339) from which the key's signatures are void")
 	var d dataFlags
 	d.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || (fs.Arg(0) != "list" && fs.Arg(0) != "rotate" && fs.Arg(0) != "rotate-log") {
-		return usagef("say list, rotate or rotate-log")
+	var kid string
+	if fs.Arg(0) == "compromise" && fs.NArg() >= 2 {
+		// The flags may follow the key id: keys compromise KID --since T.
+		kid = fs.Arg(1)
+		if err := parse(fs, fs.Args()[2:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 0 {
+			return usagef("compromise takes one key id")
+		}
+	} else if fs.NArg() != 1 || (fs.Arg(0) != "list" && fs.Arg(0) != "rotate" && fs.Arg(0) != "rotate-log") {
+		return usagef("say list, rotate, rotate-log or compromise KID --since RFC3339")
 	}
 	if fs.Arg(0) == "rotate-log" {
 		dir := filepath.Join(d.data, "logkeys")
@@ -109,6 +126,24 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if kid != "" {
+		if *since == "" {
+			return usagef("compromise needs --since RFC3339: when the key may first have been in other hands")
+		}
+		at, err := time.Parse(time.RFC3339, *since)
+		if err != nil {
+			return usagef("--since %q is not an RFC 3339 time such as 2026-03-01T12:00:00Z", *since)
+		}
+		next, err := ring.Compromise(kid, at, time.Now())
+		if err != nil {
+			return err
+		}
+		if next != nil {
+			fmt.Fprintf(stdout, "key %s was active; new signing key %s replaces it\n", kid, next.KID)
+		}
+		fmt.Fprintf(stdout, "key %s is compromised since %s: whatever it signed dated then or later no longer verifies; restart hallmark serve to publish this\n",
+			kid, at.UTC().Format(time.RFC3339))
+	}
 	if fs.Arg(0) == "rotate" {
 		k, err := ring.Rotate(time.Now())
 		if err != nil {
@@ -120,6 +155,9 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		state := "active"
 		if k.Retired() {
 			state = "retired " + k.RetiredAt.Format(time.RFC3339)
+		}
+		if !k.CompromisedAt.IsZero() {
+			state += ", compromised since " + k.CompromisedAt.Format(time.RFC3339)
 		}
 		fmt.Fprintf(stdout, "%s  created %s  %s\n", k.KID, k.Created.Format(time.RFC3339), state)
 	}

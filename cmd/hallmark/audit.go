@@ -4,12 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/peer"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
@@ -49,24 +47,25 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("name one log: a URL or a directory")
 	}
 	target := fs.Arg(0)
-	client := &http.Client{Timeout: 30 * time.Second}
-	isURL := strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://")
+	newClient := func(u string) (*peer.Client, error) {
+		return peer.New(u, peer.Options{UserAgent: "hallmark-audit/" + version, Warn: func(s string) { fmt.Fprintln(stderr, "Warning:", s) }})
+	}
 
 	var fetch tlog.Fetcher
 	var vkeys []string
 	switch {
-	case isURL:
-		base := strings.TrimRight(target, "/")
-		fetch = tlog.HTTPFetcher(base+"/log/", client)
+	case isHTTPURL(target):
+		c, err := newClient(target)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		fetch = c.LogFetcher()
 		if *registry == "" {
-			*registry = base
+			*registry = c.BaseURL()
 		}
 		if *verifiersFile == "" {
-			var info struct {
-				Origin    string   `json:"origin"`
-				Verifiers []string `json:"verifiers"`
-			}
-			if err := getJSON(ctx, client, base+"/.well-known/hallmark/log.json", &info); err != nil {
+			info, err := c.LogInfo(ctx)
+			if err != nil {
 				return fmt.Errorf("read the log's keys: %w", err)
 			}
 			vkeys = info.Verifiers
@@ -117,14 +116,18 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	if *registry != "" {
-		n, pending, regProblems, err := checkRegistry(ctx, client, strings.TrimRight(*registry, "/"), rep.Entries, time.Now().Add(-*grace))
+		c, err := newClient(*registry)
+		if err != nil {
+			return usagef("--registry: %v", err)
+		}
+		n, pending, regProblems, err := checkRegistry(ctx, c, rep.Entries, time.Now().Add(-*grace))
 		if err != nil {
 			return fmt.Errorf("check the registry against the log: %w", err)
 		}
-		fmt.Fprintf(stdout, "Registry     %d labels checked against the log\n", n)
 		if pending > 0 {
-			fmt.Fprintf(stdout, "Pending      %d decision(s) made in the last %v not yet in the log (they are logged behind the decision)\n", pending, *grace)
+			defer fmt.Fprintf(stdout, "Pending      %d decision(s) made in the last %v not yet in the log (they are logged behind the decision)\n", pending, *grace)
 		}
+		fmt.Fprintf(stdout, "Registry     %d labels checked against the log\n", n)
 		problems = append(problems, regProblems...)
 	}
 
@@ -148,7 +151,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // label whose newest decision is not yet logged but was made after
 // pendingSince is pending, not a problem: decisions are acknowledged once
 // durable and appended to the log right behind.
-func checkRegistry(ctx context.Context, client *http.Client, base string, entries []tlog.Entry, pendingSince time.Time) (int, int, []string, error) {
+func checkRegistry(ctx context.Context, client *peer.Client, entries []tlog.Entry, pendingSince time.Time) (int, int, []string, error) {
 	// The newest decision is the one with the highest Ref (the authority's
 	// decision number): decisions flushed together may be sequenced in the
 	// log in any order.
@@ -170,15 +173,8 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 	n, pendingCount := 0, 0
 	seen := map[string]bool{}
 	for offset := 0; ; offset += 1000 {
-		var page struct {
-			Items []struct {
-				ID            string `json:"id"`
-				Status        string `json:"status"`
-				CredentialSHA string `json:"credential_sha256"`
-			} `json:"items"`
-			Total int `json:"total"`
-		}
-		if err := getJSON(ctx, client, fmt.Sprintf("%s/api/v1/labels?limit=1000&offset=%d", base, offset), &page); err != nil {
+		page, err := client.Labels(ctx, offset, 1000)
+		if err != nil {
 			return n, 0, nil, err
 		}
 		for _, l := range page.Items {
@@ -186,7 +182,7 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 			seen[l.ID] = true
 			e, ok := latest[l.ID]
 			if (!ok || e.Status != l.Status) && pendingCount < maxPendingLookups {
-				young, err := youngPending(ctx, client, base, l.ID, l.Status, pendingSince)
+				young, err := youngPending(ctx, client, l.ID, l.Status, pendingSince)
 				if err != nil {
 					return n, 0, nil, err
 				}
@@ -224,7 +220,7 @@ func checkRegistry(ctx context.Context, client *http.Client, base string, entrie
 		}
 	}
 	sort.Strings(problems)
-	more, err := checkStatusLists(ctx, client, base, latest)
+	more, err := checkStatusLists(ctx, client, latest)
 	if err != nil {
 		return n, 0, nil, err
 	}
@@ -237,15 +233,9 @@ const maxPendingLookups = 20000
 
 // youngPending reports whether a label's newest decision, as its receipts
 // list shows, is not yet logged, leaves it in status, and was made after since.
-func youngPending(ctx context.Context, client *http.Client, base, id, status string, since time.Time) (bool, error) {
-	var doc struct {
-		Receipts []struct {
-			Status string    `json:"status"`
-			At     time.Time `json:"at"`
-			Logged bool      `json:"logged"`
-		} `json:"receipts"`
-	}
-	if err := getJSON(ctx, client, base+"/api/v1/labels/"+url.PathEscape(id)+"/receipts", &doc); err != nil {
+func youngPending(ctx context.Context, client *peer.Client, id, status string, since time.Time) (bool, error) {
+	doc, err := client.Receipts(ctx, id)
+	if err != nil {
 		return false, err
 	}
 	if len(doc.Receipts) == 0 {
@@ -256,53 +246,64 @@ func youngPending(ctx context.Context, client *http.Client, base, id, status str
 }
 
 // checkStatusLists compares what verifiers actually consult, the signed
-// status lists, with each label's newest logged status: a revoked or
-// suspended label whose bit is not set would pass verification.
-func checkStatusLists(ctx context.Context, client *http.Client, base string, latest map[string]tlog.Entry) ([]string, error) {
-	var jwks []byte
-	if err := getBody(ctx, client, base+"/.well-known/hallmark/keys.json", &jwks); err != nil {
-		return nil, err
-	}
-	keys, err := label.ParseJWKS(jwks)
+// status lists, with each label's newest logged status: a revoked,
+// surrendered or suspended label whose bits do not say so would pass
+// verification. A surrendered label sets its revocation bit, and the
+// message list holds every label's status in two bits.
+func checkStatusLists(ctx context.Context, client *peer.Client, latest map[string]tlog.Entry) ([]string, error) {
+	keys, _, err := client.Keys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("the issuer's keys: %w", err)
+		return nil, err
 	}
 	lists := map[string]*label.StatusListSnapshot{}
 	list := func(purpose string, n int) (*label.StatusListSnapshot, error) {
-		u := fmt.Sprintf("%s/status/%s/%d", base, purpose, n)
+		u := fmt.Sprintf("%s/status/%s/%d", client.BaseURL(), purpose, n)
 		if l, ok := lists[u]; ok {
 			return l, nil
 		}
-		var body []byte
-		if err := getBody(ctx, client, u, &body); err != nil {
-			return nil, err
-		}
-		snap, err := label.VerifyStatusList(strings.TrimSpace(string(body)), keys, time.Now())
+		snap, err := client.StatusList(ctx, u, keys)
 		if err != nil {
-			return nil, fmt.Errorf("status list %s: %w", u, err)
+			return nil, err
 		}
 		lists[u] = snap
 		return snap, nil
 	}
+	messages := map[string]uint{"suspended": label.MessageSuspended, "revoked": label.MessageRevoked, "surrendered": label.MessageSurrendered}
 	var problems []string
 	for id, e := range latest {
 		if e.StatusIndex < 0 {
 			continue
 		}
 		n, bit := e.StatusIndex/label.MinListBits, e.StatusIndex%label.MinListBits
-		for _, purpose := range []string{label.PurposeRevocation, label.PurposeSuspension} {
+		for _, purpose := range []string{label.PurposeRevocation, label.PurposeSuspension, label.PurposeMessage} {
 			snap, err := list(purpose, n)
 			if err != nil {
 				return nil, err
 			}
-			set, err := snap.Bits.Get(bit)
+			got, err := snap.Bits.Value(bit)
 			if err != nil {
 				return nil, err
 			}
-			want := (purpose == label.PurposeRevocation && e.Status == "revoked") || (purpose == label.PurposeSuspension && e.Status == "suspended")
-			if set != want {
-				problems = append(problems, fmt.Sprintf("label %s is %s in the log, but its %s bit (entry %d of /status/%s/%d) is %v: verifiers would be told otherwise",
-					id, e.Status, purpose, bit, purpose, n, set))
+			var want uint
+			switch purpose {
+			case label.PurposeRevocation:
+				if e.Status == "revoked" || e.Status == "surrendered" {
+					want = 1
+				}
+			case label.PurposeSuspension:
+				if e.Status == "suspended" {
+					want = 1
+				}
+			case label.PurposeMessage:
+				want = messages[e.Status]
+			}
+			if got != want {
+				noun := "bit"
+				if purpose == label.PurposeMessage {
+					noun = "value"
+				}
+				problems = append(problems, fmt.Sprintf("label %s is %s in the log, but its %s %s (entry %d of /status/%s/%d) is %d, not %d: verifiers would be told otherwise",
+					id, e.Status, purpose, noun, bit, purpose, n, got, want))
 			}
 		}
 	}
@@ -310,44 +311,11 @@ func checkStatusLists(ctx context.Context, client *http.Client, base string, lat
 	return problems, nil
 }
 
-func getBody(ctx context.Context, client *http.Client, url string, out *[]byte) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	*out, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	return err
-}
-
 func short(h string) string {
 	if len(h) > 12 {
 		return h[:12] + "…"
 	}
 	return h
-}
-
-func getJSON(ctx context.Context, client *http.Client, url string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v)
 }
 
 func defaultAuditState() string {

@@ -18,7 +18,14 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	// No test may read or write the user's own trust store: each passes
+	// --trust, and a forgotten one lands here.
+	if dir, err := os.MkdirTemp("", "hallmark-test-config-"); err == nil {
+		os.Setenv("XDG_CONFIG_HOME", dir)
+	}
+	pgtest.Main(m)
+}
 
 func audit(t *testing.T, state string, args ...string) (int, string) {
 	t.Helper()
@@ -115,7 +122,11 @@ func TestAuditCatchesTampering(t *testing.T) {
 			}
 
 			// An edited tile, then a truncated entry bundle, on a copy of the
-			// log directory (the served one must stay intact for the server).
+			// log directory (the served one must stay intact for the server),
+			// taken once the decisions above are logged.
+			if err := inst.Server.WaitLogged(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			dir := t.TempDir()
 			if err := os.CopyFS(filepath.Join(dir, "log"), os.DirFS(inst.Server.LogDir())); err != nil {
 				t.Fatal(err)

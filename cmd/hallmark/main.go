@@ -26,9 +26,10 @@ var commands = []command{
 	{"catalog", "browse, export and import the catalogue of requirements", runCatalog},
 	{"scheme", "list, show, validate and compare schemes; check agreements", runScheme},
 	{"verify", "verify a label credential: signature, validity and status, online or offline", runVerify},
+	{"trust", "add, remove or list the issuers whose labels verify accepts", runTrust},
 	{"audit", "audit an authority's transparency log and its registry against it", runAudit},
 	{"account", "create an organisation and its first user (authorities, assessor labs)", runAccount},
-	{"keys", "list or rotate the label-signing keys and the log key", runKeys},
+	{"keys", "list, rotate or mark compromised the label-signing keys; rotate the log key", runKeys},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "hallmark", version)
 		return nil

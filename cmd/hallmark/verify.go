@@ -2,15 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/peer"
 )
 
 // VerifyExit is the exit status of 'hallmark verify'. runVerify returns the
@@ -36,7 +31,9 @@ const (
 	VerifyRevoked              VerifyExit = 12
 	VerifyExpired              VerifyExit = 13
 	VerifyNotYetValid          VerifyExit = 14
-	VerifyStatusUnknownOffline VerifyExit = 15
+	VerifyStatusUnknownOffline VerifyExit = 15 // status unknown, offline or not: no fresh status list
+	VerifyIssuerNotTrusted     VerifyExit = 16
+	VerifySurrendered          VerifyExit = 17
 )
 
 // ExitCode is the process exit status.
@@ -58,54 +55,76 @@ func (e VerifyExit) Error() string {
 		return "label is not yet valid"
 	case VerifyStatusUnknownOffline:
 		return "label signature is good but its status is unknown"
+	case VerifyIssuerNotTrusted:
+		return "issuer not trusted"
+	case VerifySurrendered:
+		return "label was surrendered by its manufacturer"
 	}
 	return fmt.Sprintf("verify exit %d", int(e))
 }
 
 const verifyDescription = `Verifies a Hallmark label credential (a W3C Verifiable Credential secured as
-a compact JWS): the signature with the issuer's published keys, the validity
-window, and revocation and suspension in the issuer's status lists.
+a compact JWS): that its issuer is one you trust, the signature with the
+issuer's keys, the validity window, revocation, suspension and surrender in
+the issuer's status lists, and the issue's receipt in its transparency log.
 
 The credential is a file, or an http(s) URL: a label's public page
 (https://host/labels/ID) is read as https://host/api/v1/labels/ID/credential.
-The keys are <issuer origin>/.well-known/hallmark/keys.json unless --keys is
-given. Status lists and key sets are cached for --offline, which uses only
-the cache and --keys FILE and reports the time the status is known as of.
+
+Trust: an issuer is accepted only if it is in your trust store
+($XDG_CONFIG_HOME/hallmark/trust.json, or --trust FILE), added with
+'hallmark trust add URL'; the report names it by the name you trusted it as,
+not the name the credential claims. The store pins the issuer's keys: a
+changed key set is accepted (and the pin moved) only while it still carries
+a pinned, uncompromised key. --tofu trusts an unknown issuer on first use.
+
+Keys are <issuer origin>/.well-known/hallmark/keys.json unless --keys is
+given; a key verifies only what it signed before it was retired or
+compromised. Key sets, status lists and receipts are cached for --offline,
+which uses only the cache, the trust store and --keys FILE. A status list is
+used only while it is valid (and no older than --max-age): the report says
+"status as of TIME (AGE ago)", and an older status is unknown, never valid.
 
 Exit status:
-   0  valid: signature good, in its validity window, neither revoked nor suspended
-  10  invalid: bad signature, unknown key, refused algorithm or malformed
+   0  valid: trusted issuer, signature good, in its validity window, neither
+      revoked, surrendered nor suspended, status fresh
+  10  invalid: bad signature, unknown key, key retired or compromised before
+      the signing time, refused algorithm, malformed, contradicted by the log
   11  suspended
   12  revoked (wins over suspended)
   13  expired
   14  not yet valid
-  15  status unknown: signature good and in its window, but no status list
-      could be read (offline without a cached copy, or unreachable)
+  15  status unknown: no status list, or none fresh enough, could be read
+      (the report gives the time the status was last known)
+  16  issuer not trusted, or its keys changed without continuity
+  17  surrendered by its manufacturer
    1  could not verify at all (unreadable file, network error, no keys)
    2  a mistake on the command line`
 
-// Response size limits: generous for what each document holds, small
-// enough that a hostile server cannot exhaust memory.
-const (
-	maxCredentialBody = 1 << 20
-	maxKeysBody       = 1 << 20
-	maxStatusBody     = 4 << 20
-)
-
-const wellKnownKeysPath = "/.well-known/hallmark/keys.json"
+// clock is the verifier's clock; tests move it.
+var clock = time.Now
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	flags := newFlagSet("verify", "verify [--keys FILE|URL] [--status-cache DIR] [--offline] FILE|URL", verifyDescription, stderr)
+	flags := newFlagSet("verify", "verify [--trust FILE] [--tofu] [--keys FILE|URL] [--status-cache DIR] [--offline] [--max-age DURATION] FILE|URL", verifyDescription, stderr)
 	keysArg := flags.String("keys", "", "the issuer's key set (keys.json), a file or an http(s) URL (default: from the issuer's origin)")
-	cache := flags.String("status-cache", defaultStatusCache(), "directory where status lists and key sets are cached for --offline")
-	offline := flags.Bool("offline", false, "use no network: only the cache and a --keys file")
+	cache := flags.String("status-cache", defaultStatusCache(), "directory where status lists, key sets and receipts are cached for --offline")
+	offline := flags.Bool("offline", false, "use no network: only the cache, the trust store and a --keys file")
+	trustPath := flags.String("trust", "", "the trust store file (default $XDG_CONFIG_HOME/hallmark/trust.json)")
+	tofu := flags.Bool("tofu", false, "trust an issuer not in the trust store on first use, pinning its current keys")
+	maxAge := flags.Duration("max-age", 0, "the oldest status accepted, e.g. 1h (default: as long as the signed status list is valid)")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() != 1 {
 		return usagef("name one credential: a file or an http(s) URL")
 	}
-	v := &verifier{offline: *offline, cache: *cache, now: time.Now(), client: newVerifyClient()}
+	if *maxAge < 0 {
+		return usagef("--max-age must not be negative")
+	}
+	if *tofu && *offline {
+		return usagef("--tofu needs the network to read the issuer's keys")
+	}
+	v := &verifier{offline: *offline, cache: *cache, now: clock(), trustFlag: *trustPath, tofu: *tofu, maxAge: *maxAge, stderr: stderr}
 	return v.run(ctx, flags.Arg(0), *keysArg, stdout)
 }
 
@@ -117,40 +136,24 @@ func defaultStatusCache() string {
 	return filepath.Join(dir, "hallmark", "status")
 }
 
-func newVerifyClient() *http.Client {
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			Proxy:                  http.ProxyFromEnvironment,
-			DialContext:            (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-			TLSHandshakeTimeout:    10 * time.Second,
-			ResponseHeaderTimeout:  15 * time.Second,
-			MaxResponseHeaderBytes: 64 << 10,
-		},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("too many redirects")
-			}
-			// A redirect must not downgrade TLS: keys fetched in clear could be swapped.
-			if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-				return fmt.Errorf("refusing redirect from https to %s", req.URL.Scheme)
-			}
-			return nil
-		},
-	}
-}
-
 type verifier struct {
 	offline   bool
 	cache     string
 	now       time.Time
-	client    *http.Client
+	trustFlag string // --trust as given; "" for the default store
+	tofu      bool
+	maxAge    time.Duration
+	stderr    io.Writer
 	warnings  []string
-	plainHTTP map[string]bool // hosts already warned about
 }
 
 func (v *verifier) warnf(format string, args ...any) {
 	v.warnings = append(v.warnings, fmt.Sprintf(format, args...))
+}
+
+func (v *verifier) client(base, keysURL string) (*peer.Client, error) {
+	return peer.New(base, peer.Options{CacheDir: v.cache, Offline: v.offline, KeysURL: keysURL,
+		Now: func() time.Time { return v.now }, Warn: func(s string) { v.warnf("%s", s) }, UserAgent: "hallmark-verify/" + version})
 }
 
 func (v *verifier) run(ctx context.Context, arg, keysArg string, stdout io.Writer) error {
@@ -158,30 +161,108 @@ func (v *verifier) run(ctx context.Context, arg, keysArg string, stdout io.Write
 	if err != nil {
 		return err
 	}
-	// Unverified: read only to find the keys and status lists.
+	// Unverified: read only to find the issuer, its keys and status lists.
 	claims, perr := label.ParseUnverified(jws)
-	keys, keysFrom, err := v.loadKeys(ctx, keysArg, claims, credOrigin)
+	if perr != nil {
+		writeVerifyReport(stdout, label.Result{Status: label.StatusInvalid, Reasons: []string{perr.Error()}}, verifyContext{}, v.warnings)
+		return VerifyInvalid
+	}
+	store, err := loadTrustStore(v.trustFlag)
 	if err != nil {
-		if perr != nil {
-			// Nothing to verify with, and nothing worth verifying.
-			writeVerifyReport(stdout, label.Result{Status: label.StatusInvalid, Reasons: []string{perr.Error()}}, "", v.warnings)
-			return VerifyInvalid
-		}
 		return err
 	}
-	lists := map[string]*label.StatusListSnapshot{}
-	if perr == nil {
-		for _, ref := range []label.StatusRef{claims.Revocation, claims.Suspension} {
-			if _, seen := lists[ref.ListURL]; !seen {
-				if s := v.statusList(ctx, ref.ListURL, keys); s != nil {
-					lists[ref.ListURL] = s
-				}
-			}
+	base := credOrigin
+	if o, err := peer.Origin(claims.Issuer.ID); err == nil {
+		base = o
+	}
+	keysURL := ""
+	if isHTTPURL(keysArg) {
+		if v.offline {
+			return usagef("--offline needs --keys to be a file, not a URL")
+		}
+		keysURL = keysArg
+	}
+	var client *peer.Client
+	if base != "" {
+		if client, err = v.client(base, keysURL); err != nil {
+			return err
 		}
 	}
-	res := label.VerifyOffline(jws, keys, lists, v.now)
-	if res.Status != label.StatusInvalid && perr == nil {
-		line, err := v.checkReceipt(ctx, claims, jws, credOrigin)
+	if _, ok := store.Get(claims.Issuer.ID); !ok {
+		if !v.tofu {
+			writeUntrusted(stdout, claims, base, v.trustFlag, store.Path(), nil)
+			return VerifyIssuerNotTrusted
+		}
+		if client == nil {
+			return usagef("--tofu: the issuer %s is not a URL to read keys from; use 'hallmark trust add --keys FILE --issuer ID'", claims.Issuer.ID)
+		}
+		if err := v.trustOnFirstUse(ctx, client, claims, store, stdout); err != nil {
+			return err
+		}
+	}
+
+	// The key set the issuer publishes now, checked against the pin.
+	var published label.PublicKeys
+	var keysFrom string
+	switch {
+	case keysArg != "" && !isHTTPURL(keysArg):
+		b, err := readFileLimited(keysArg, peer.MaxKeysBytes)
+		if err != nil {
+			return err
+		}
+		if published, err = label.ParseJWKS(b); err != nil {
+			return fmt.Errorf("%s: %w", keysArg, err)
+		}
+		keysFrom = keysArg
+	case client != nil:
+		keys, fetched, err := client.Keys(ctx)
+		if err == nil {
+			published, keysFrom = keys, fetched.String()
+		} else {
+			v.warnf("could not read the issuer's current key set (%v): verifying with the keys pinned in the trust store, which do not show a compromise announced since", err)
+		}
+	}
+	checked, err := store.Check(claims.Issuer.ID, published, v.now)
+	if errors.Is(err, peer.ErrKeysChanged) {
+		writeUntrusted(stdout, claims, base, v.trustFlag, store.Path(), err)
+		return VerifyIssuerNotTrusted
+	}
+	if err != nil {
+		return err
+	}
+	if keysFrom == "" {
+		keysFrom = "the trust store " + store.Path()
+	}
+	if checked.Changed {
+		if err := store.Save(); err != nil {
+			return err
+		}
+	}
+	trusted := checked.Issuer
+
+	lists := map[string]*label.StatusListSnapshot{}
+	if client != nil {
+		for _, ref := range []label.StatusRef{claims.Revocation, claims.Suspension, claims.Message} {
+			if _, seen := lists[ref.ListURL]; ref.ListURL == "" || seen {
+				continue
+			}
+			snap, err := client.StatusList(ctx, ref.ListURL, checked.Keys)
+			if err != nil {
+				if !errors.Is(err, peer.ErrNotCached) {
+					v.warnf("could not use %v", err)
+				}
+				continue
+			}
+			lists[ref.ListURL] = snap
+		}
+	}
+	res := label.Policy{MaxStatusAge: v.maxAge}.VerifyOffline(jws, checked.Keys, lists, v.now)
+	if checked.Rotated {
+		res.Reasons = append(res.Reasons, fmt.Sprintf("the issuer's key set changed and was accepted because it still carries the pinned key %s; the pin in %s was updated",
+			checked.Continuity, store.Path()))
+	}
+	if res.Status != label.StatusInvalid && client != nil {
+		line, err := v.checkReceipt(ctx, client, trusted, claims, jws)
 		switch {
 		case err == nil:
 			res.Reasons = append(res.Reasons, line)
@@ -192,8 +273,91 @@ func (v *verifier) run(ctx context.Context, arg, keysArg string, stdout io.Write
 			res.Reasons = append(res.Reasons, err.Error())
 		}
 	}
-	writeVerifyReport(stdout, res, keysFrom, v.warnings)
+	writeVerifyReport(stdout, res, verifyContext{keysFrom: keysFrom, trusted: &trusted, now: v.now}, v.warnings)
 	return exitFor(res)
+}
+
+// trustOnFirstUse pins an issuer the user has never trusted, saying loudly
+// that nothing vouched for it.
+func (v *verifier) trustOnFirstUse(ctx context.Context, client *peer.Client, claims *label.LabelClaims, store *peer.TrustStore, stdout io.Writer) error {
+	keys, _, err := client.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("--tofu: %w", err)
+	}
+	name := claims.Issuer.Name
+	t := peer.NewTrustedIssuer(claims.Issuer.ID, name, keys, peer.TrustedOnUse, v.now)
+	if info, err := client.LogInfo(ctx); err == nil {
+		t.LogOrigin, t.LogVerifiers = info.Origin, info.Verifiers
+	}
+	if t.Name == "" {
+		t.Name = t.ID
+	}
+	store.Add(t)
+	if err := store.Save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(v.stderr, "hallmark verify: --tofu: trusting %q <%s> on first use, pinning keys %s in %s.\n"+
+		"Nothing vouched for this issuer: confirm with the authority that these are its keys ('hallmark trust list' shows them).\n",
+		t.Name, t.ID, pinnedKIDs(t), store.Path())
+	fmt.Fprintf(stdout, "%-14s %s\n", "Trust", fmt.Sprintf("NEW: %s pinned on first use (--tofu); nothing vouched for it", t.ID))
+	return nil
+}
+
+func pinnedKIDs(t peer.TrustedIssuer) string {
+	var ks []string
+	for _, k := range t.Keys {
+		ks = append(ks, k.KID)
+	}
+	return strings.Join(ks, ", ")
+}
+
+func loadTrustStore(flagPath string) (*peer.TrustStore, error) {
+	path := flagPath
+	if path == "" {
+		var err error
+		if path, err = peer.DefaultTrustPath(); err != nil {
+			return nil, err
+		}
+	}
+	return peer.LoadTrustStore(path)
+}
+
+// writeUntrusted reports an issuer verify will not accept, with the exact
+// command that would trust it. Nothing else of the credential is shown:
+// it is not verified.
+func writeUntrusted(w io.Writer, claims *label.LabelClaims, base, trustFlag, storePath string, keysErr error) {
+	line := func(k, format string, args ...any) { fmt.Fprintf(w, "%-14s %s\n", k, fmt.Sprintf(format, args...)) }
+	who := claims.Issuer.ID
+	if claims.Issuer.Name != "" {
+		who = fmt.Sprintf("%s, calling itself %q (unverified)", claims.Issuer.ID, claims.Issuer.Name)
+	}
+	line("Issuer", "%s", who)
+	line("Status", "ISSUER NOT TRUSTED")
+	trustArg := ""
+	if trustFlag != "" {
+		trustArg = " --trust " + shellQuote(trustFlag)
+	}
+	if keysErr != nil {
+		fmt.Fprintf(w, "  - %v\n", keysErr)
+		return
+	}
+	fmt.Fprintf(w, "  - %s is not in your trust store %s\n", claims.Issuer.ID, storePath)
+	if base != "" && strings.TrimRight(claims.Issuer.ID, "/") == base {
+		line("To trust it", "hallmark trust add%s %s", trustArg, shellQuote(base))
+	} else {
+		line("To trust it", "hallmark trust add%s --keys KEYS.json --issuer %s", trustArg, shellQuote(claims.Issuer.ID))
+	}
+	fmt.Fprintln(w, "  (only if you know this is the authority you mean: anyone can run a server that calls itself anything)")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func exitFor(r label.Result) error {
@@ -202,6 +366,8 @@ func exitFor(r label.Result) error {
 		return VerifyInvalid
 	case label.StatusRevoked:
 		return VerifyRevoked
+	case label.StatusSurrendered:
+		return VerifySurrendered
 	case label.StatusSuspended:
 		return VerifySuspended
 	case label.StatusExpired:
@@ -238,26 +404,29 @@ func credentialURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func urlOrigin(u *url.URL) string { return u.Scheme + "://" + u.Host }
-
 func (v *verifier) readCredential(ctx context.Context, arg string) (jws, credOrigin string, err error) {
-	var body []byte
-	if isHTTPURL(arg) {
-		if v.offline {
-			return "", "", usagef("--offline needs a credential file, not a URL")
-		}
-		u, err := credentialURL(arg)
+	if !isHTTPURL(arg) {
+		body, err := readFileLimited(arg, peer.MaxCredentialBytes)
 		if err != nil {
 			return "", "", err
 		}
-		if body, err = v.get(ctx, u.String(), label.MediaType, maxCredentialBody); err != nil {
-			return "", "", fmt.Errorf("fetching the credential: %w", err)
-		}
-		credOrigin = urlOrigin(u)
-	} else if body, err = readFileLimited(arg, maxCredentialBody); err != nil {
+		return strings.TrimSpace(string(body)), "", nil
+	}
+	if v.offline {
+		return "", "", usagef("--offline needs a credential file, not a URL")
+	}
+	u, err := credentialURL(arg)
+	if err != nil {
 		return "", "", err
 	}
-	return strings.TrimSpace(string(body)), credOrigin, nil
+	c, err := v.client(u.String(), "")
+	if err != nil {
+		return "", "", usagef("%v", err)
+	}
+	if jws, err = c.Credential(ctx, u.String()); err != nil {
+		return "", "", err
+	}
+	return jws, c.BaseURL(), nil
 }
 
 func readFileLimited(path string, limit int64) ([]byte, error) {
@@ -276,194 +445,28 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// get fetches a URL, refusing error statuses and bodies over limit.
-func (v *verifier) get(ctx context.Context, rawURL, accept string, limit int64) ([]byte, error) {
-	if !isHTTPURL(rawURL) {
-		return nil, fmt.Errorf("%q is not an http(s) URL", rawURL)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", accept)
-	req.Header.Set("User-Agent", "hallmark-verify/"+version)
-	resp, err := v.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", rawURL, resp.Status)
-	}
-	if resp.ContentLength > limit {
-		return nil, fmt.Errorf("GET %s: %d bytes, over the %d byte limit", rawURL, resp.ContentLength, limit)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", rawURL, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("GET %s: over the %d byte limit", rawURL, limit)
-	}
-	if u := req.URL; u.Scheme == "http" && !v.plainHTTP[u.Host] {
-		if v.plainHTTP == nil {
-			v.plainHTTP = map[string]bool{}
-		}
-		v.plainHTTP[u.Host] = true
-		v.warnf("%s was reached over plain HTTP, which anyone on the path can alter", urlOrigin(u))
-	}
-	return b, nil
+// verifyContext is what the report needs besides the result.
+type verifyContext struct {
+	keysFrom string
+	trusted  *peer.TrustedIssuer
+	now      time.Time
 }
 
-// loadKeys finds the issuer's key set: --keys, or the issuer's origin (from
-// the unverified issuer id, else the origin the credential came from). The
-// report names where the keys came from, since they decide what "valid" means.
-func (v *verifier) loadKeys(ctx context.Context, keysArg string, claims *label.LabelClaims, credOrigin string) (label.PublicKeys, string, error) {
-	if keysArg != "" && !isHTTPURL(keysArg) {
-		b, err := readFileLimited(keysArg, maxKeysBody)
-		if err != nil {
-			return nil, "", err
-		}
-		keys, err := label.ParseJWKS(b)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", keysArg, err)
-		}
-		return keys, keysArg, nil
+// ago says roughly how long before now t was.
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d/time.Hour), int(d%time.Hour/time.Minute))
 	}
-	keysURL := keysArg
-	if keysURL == "" {
-		o := credOrigin
-		if claims != nil && isHTTPURL(claims.Issuer.ID) {
-			if u, err := url.Parse(claims.Issuer.ID); err == nil && u.Host != "" {
-				o = urlOrigin(u)
-			}
-		}
-		if o == "" {
-			return nil, "", usagef("cannot tell where the issuer publishes its keys: give --keys FILE|URL")
-		}
-		keysURL = o + wellKnownKeysPath
-	}
-	if !v.offline {
-		b, err := v.get(ctx, keysURL, "application/jwk-set+json, application/json", maxKeysBody)
-		if err == nil {
-			keys, perr := label.ParseJWKS(b)
-			if perr == nil {
-				v.store(keysURL, b)
-				return keys, keysURL, nil
-			}
-			err = perr
-		}
-		if _, _, cerr := v.load(keysURL); cerr != nil {
-			return nil, "", fmt.Errorf("fetching the issuer's keys: %w", err)
-		}
-		v.warnf("could not fetch the keys from %s (%v); using the cached copy", keysURL, err)
-	} else if keysArg != "" {
-		return nil, "", usagef("--offline needs --keys to be a file, not a URL")
-	}
-	b, fetched, err := v.load(keysURL)
-	if err != nil {
-		return nil, "", fmt.Errorf("no cached keys for %s (%v): verify once online, or give --keys FILE", keysURL, err)
-	}
-	keys, err := label.ParseJWKS(b)
-	if err != nil {
-		return nil, "", fmt.Errorf("cached keys for %s: %w", keysURL, err)
-	}
-	return keys, fmt.Sprintf("%s (cached %s)", keysURL, fetched.UTC().Format(time.RFC3339)), nil
+	return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
 }
 
-// statusList returns a verified snapshot of one status list, or nil (the
-// report then says the status is unknown). Online it fetches and caches the
-// list, falling back to the cache; offline it reads only the cache.
-func (v *verifier) statusList(ctx context.Context, listURL string, keys label.PublicKeys) *label.StatusListSnapshot {
-	if !v.offline {
-		b, err := v.get(ctx, listURL, label.MediaType, maxStatusBody)
-		if err == nil {
-			jws := strings.TrimSpace(string(b))
-			var snap *label.StatusListSnapshot
-			if snap, err = label.VerifyStatusList(jws, keys, v.now); err == nil {
-				v.store(listURL, []byte(jws))
-				return snap
-			}
-		}
-		v.warnf("could not use the status list %s: %v", listURL, err)
-	}
-	b, fetched, err := v.load(listURL)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			v.warnf("cached status list for %s: %v", listURL, err)
-		}
-		return nil
-	}
-	// A cached list is judged as of when it was fetched: it was current then.
-	snap, err := label.VerifyStatusList(string(b), keys, fetched)
-	if err != nil {
-		v.warnf("cached status list for %s: %v", listURL, err)
-		return nil
-	}
-	if !v.offline {
-		v.warnf("using the cached copy of %s fetched %s", listURL, fetched.UTC().Format(time.RFC3339))
-	}
-	return snap
-}
-
-// cacheEntry is one cached document with the time it was fetched: the
-// file's mtime would be lost by a copy or a backup.
-type cacheEntry struct {
-	URL       string    `json:"url"`
-	FetchedAt time.Time `json:"fetched_at"`
-	Body      string    `json:"body"`
-}
-
-func (v *verifier) cachePath(u string) string {
-	sum := sha256.Sum256([]byte(u))
-	return filepath.Join(v.cache, hex.EncodeToString(sum[:16])+".json")
-}
-
-// store caches a document; failing to cache is not worth failing a verification.
-func (v *verifier) store(u string, body []byte) {
-	if v.cache == "" {
-		return
-	}
-	data, err := json.Marshal(cacheEntry{URL: u, FetchedAt: v.now.UTC(), Body: string(body)})
-	if err == nil {
-		err = os.MkdirAll(v.cache, 0o700)
-	}
-	if err == nil {
-		var tmp *os.File
-		if tmp, err = os.CreateTemp(v.cache, ".tmp-*"); err == nil {
-			_, err = tmp.Write(data)
-			if cerr := tmp.Close(); err == nil {
-				err = cerr
-			}
-			if err == nil {
-				err = os.Rename(tmp.Name(), v.cachePath(u))
-			}
-			if err != nil {
-				os.Remove(tmp.Name())
-			}
-		}
-	}
-	if err != nil {
-		v.warnf("could not cache %s: %v", u, err)
-	}
-}
-
-func (v *verifier) load(u string) ([]byte, time.Time, error) {
-	if v.cache == "" {
-		return nil, time.Time{}, fmt.Errorf("no cache directory: %w", fs.ErrNotExist)
-	}
-	b, err := readFileLimited(v.cachePath(u), 2*maxStatusBody)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	var e cacheEntry
-	if err := json.Unmarshal(b, &e); err != nil || e.URL != u || e.FetchedAt.IsZero() {
-		return nil, time.Time{}, fmt.Errorf("unreadable cache file %s", v.cachePath(u))
-	}
-	return []byte(e.Body), e.FetchedAt, nil
-}
-
-func writeVerifyReport(w io.Writer, r label.Result, keysFrom string, warnings []string) {
+func writeVerifyReport(w io.Writer, r label.Result, vc verifyContext, warnings []string) {
 	line := func(k, format string, args ...any) {
 		fmt.Fprintf(w, "%-14s %s\n", k, fmt.Sprintf(format, args...))
 	}
@@ -502,8 +505,13 @@ func writeVerifyReport(w io.Writer, r label.Result, keysFrom string, warnings []
 			s += " (" + c.LevelName + ")"
 		}
 		line("Scheme", "%s", s)
-		if c.Issuer.Name != "" {
-			line("Issuer", "%s <%s>", c.Issuer.Name, c.Issuer.ID)
+		// The name the user trusted, never the one the credential claims:
+		// anyone can sign "Cyber Security Agency" into a credential.
+		if t := vc.trusted; t != nil {
+			line("Issuer", "%s <%s>, trusted (%s, %s)", t.Name, c.Issuer.ID, t.How, t.Added.UTC().Format(time.DateOnly))
+			if c.Issuer.Name != "" && c.Issuer.Name != t.Name {
+				warnings = append(warnings, fmt.Sprintf("the credential calls its issuer %q; you trusted %s as %q", c.Issuer.Name, c.Issuer.ID, t.Name))
+			}
 		} else {
 			line("Issuer", "%s", c.Issuer.ID)
 		}
@@ -518,7 +526,7 @@ func writeVerifyReport(w io.Writer, r label.Result, keysFrom string, warnings []
 		if c.PageURL != "" {
 			line("Public page", "%s", c.PageURL)
 		}
-		line("Signed with", "key %s from %s", v.Key.KID, keysFrom)
+		line("Signed with", "key %s from %s", v.Key.KID, vc.keysFrom)
 		line("SHA-256", "%s", v.Hash)
 	}
 	line("Status", "%s", strings.ToUpper(string(r.Status)))
@@ -526,8 +534,10 @@ func writeVerifyReport(w io.Writer, r label.Result, keysFrom string, warnings []
 	case r.Status == label.StatusInvalid:
 	case r.StatusAsOf.IsZero():
 		line("Status as of", "unknown (no status list could be read)")
+	case !r.StatusKnown:
+		line("Status as of", "unknown (last known as of %s, %s ago)", r.StatusAsOf.UTC().Format(time.RFC3339), ago(vc.now, r.StatusAsOf))
 	default:
-		line("Status as of", "%s", r.StatusAsOf.UTC().Format(time.RFC3339))
+		line("Status as of", "%s (%s ago)", r.StatusAsOf.UTC().Format(time.RFC3339), ago(vc.now, r.StatusAsOf))
 	}
 	for _, s := range r.Reasons {
 		fmt.Fprintf(w, "  - %s\n", s)

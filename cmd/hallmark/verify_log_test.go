@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -20,9 +22,14 @@ func TestVerifyChecksLogReceipt(t *testing.T) {
 	inst := servertest.Start(t, "sqlite")
 	id := someLabel(t, inst.URL, "active")
 	cache := t.TempDir()
+	trust := filepath.Join(t.TempDir(), "trust.json")
+	var tout bytes.Buffer
+	if code := run(context.Background(), []string{"trust", "add", "--trust", trust, inst.URL}, &tout, &tout); code != 0 {
+		t.Fatalf("trust add: exit %d\n%s", code, tout.String())
+	}
 	verify := func(args ...string) (int, string) {
 		var out, errb bytes.Buffer
-		code := run(context.Background(), append([]string{"verify", "--status-cache", cache}, args...), &out, &errb)
+		code := run(context.Background(), append([]string{"verify", "--trust", trust, "--status-cache", cache}, args...), &out, &errb)
 		return code, out.String() + errb.String()
 	}
 	code, out := verify(inst.URL + "/labels/" + id)
@@ -40,6 +47,29 @@ func TestVerifyChecksLogReceipt(t *testing.T) {
 	code, out = verify("--offline", cred)
 	if code != 0 || !strings.Contains(out, "issue logged as entry") {
 		t.Fatalf("offline from the cache: exit %d\n%s", code, out)
+	}
+
+	// The real server's status lists: a surrendered label sets the
+	// revocation bit and the message list says surrendered.
+	for status, want := range map[string]int{"surrendered": 17, "suspended": 11} {
+		code, out := verify("--status-cache", t.TempDir(), inst.URL+"/labels/"+someLabel(t, inst.URL, status))
+		if code != want || !strings.Contains(out, "Status         "+strings.ToUpper(status)) {
+			t.Errorf("a %s demo label: exit %d, want %d\n%s", status, code, want, out)
+		}
+	}
+	// The API's plain answer says surrendered too, and where the message list is.
+	resp, err = http.Get(inst.URL + "/api/v1/labels/" + someLabel(t, inst.URL, "surrendered") + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Status string         `json:"status"`
+		Lists  map[string]any `json:"status_lists"`
+	}
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if st.Status != "surrendered" || !strings.Contains(fmt.Sprint(st.Lists["message"]), "/status/message/") {
+		t.Errorf("API status answer: %+v", st)
 	}
 
 	// The registry's record of the issue is changed behind the log's back:

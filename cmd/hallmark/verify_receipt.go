@@ -2,62 +2,42 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/peer"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
-
-// receiptsDoc is what /api/v1/labels/{id}/receipts answers.
-type receiptsDoc struct {
-	Label     string   `json:"label"`
-	Origin    string   `json:"log_origin"`
-	Verifiers []string `json:"log_verifiers"`
-	Receipts  []struct {
-		Kind    string `json:"kind"`
-		Entry   string `json:"entry"`
-		Receipt string `json:"receipt"`
-	} `json:"receipts"`
-}
 
 // checkReceipt proves, offline once cached, that the authority's
 // transparency log holds the decision that issued this very credential:
 // the log entry names the label and the credential's hash, and the receipt's
 // inclusion proof and signed checkpoint verify. It returns a line for the
 // report, or an error when the log contradicts the credential.
-func (v *verifier) checkReceipt(ctx context.Context, claims *label.LabelClaims, jws, credOrigin string) (string, error) {
-	// The receipts and the log's keys come from the issuer named in the
-	// (signature-checked) credential, never from wherever the credential
-	// was found: a copy hosted elsewhere cannot vouch for itself.
-	base := strings.TrimRight(claims.Issuer.ID, "/")
-	if !isHTTPURL(base) {
-		base = credOrigin
+//
+// The receipts and the log's keys come from the trusted issuer's origin,
+// never from wherever the credential was found: a copy hosted elsewhere
+// cannot vouch for itself.
+func (v *verifier) checkReceipt(ctx context.Context, client *peer.Client, trusted peer.TrustedIssuer, claims *label.LabelClaims, jws string) (string, error) {
+	doc, err := client.Receipts(ctx, claims.LabelID)
+	if err != nil {
+		return "", fmt.Errorf("%w (%v)", errNoReceipt, err)
 	}
-	if base == "" {
-		return "", errNoReceipt
+	info, err := client.LogInfo(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%w (%v)", errNoReceipt, err)
 	}
-	var doc receiptsDoc
-	if err := v.fetchJSON(ctx, base+"/api/v1/labels/"+claims.LabelID+"/receipts", &doc); err != nil {
-		return "", err
+	if doc.Origin != info.Origin {
+		return "", fmt.Errorf("the receipts name the log %q, but the issuer's log is %q", doc.Origin, info.Origin)
 	}
-	var logInfo struct {
-		Origin    string   `json:"origin"`
-		Verifiers []string `json:"verifiers"`
-	}
-	if err := v.fetchJSON(ctx, base+"/.well-known/hallmark/log.json", &logInfo); err != nil {
-		return "", err
-	}
-	if doc.Origin != logInfo.Origin {
-		return "", fmt.Errorf("the receipts name the log %q, but the issuer's log is %q", doc.Origin, logInfo.Origin)
+	if trusted.LogOrigin != "" && info.Origin != trusted.LogOrigin {
+		return "", fmt.Errorf("the issuer's log is now %q, but you trusted it with the log %q", info.Origin, trusted.LogOrigin)
 	}
 	var vs []note.Verifier
-	for _, k := range logInfo.Verifiers {
+	for _, k := range info.Verifiers {
 		nv, err := note.NewVerifier(k)
 		if err != nil {
 			return "", fmt.Errorf("log verifier key: %w", err)
@@ -89,27 +69,3 @@ func (v *verifier) checkReceipt(ctx context.Context, claims *label.LabelClaims, 
 }
 
 var errNoReceipt = errors.New("no log receipt for this label is available")
-
-// fetchJSON reads a JSON document online (caching it) or, offline or when
-// the network fails, from the cache.
-func (v *verifier) fetchJSON(ctx context.Context, u string, out any) error {
-	var body []byte
-	var err error
-	if !v.offline {
-		if body, err = v.get(ctx, u, "application/json", 1<<20); err == nil {
-			v.store(u, body)
-		}
-	}
-	if body == nil {
-		if body, _, err = v.load(u); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return errNoReceipt
-			}
-			return fmt.Errorf("cached %s: %w", u, err)
-		}
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("%s could not be read: %w", u, err)
-	}
-	return nil
-}

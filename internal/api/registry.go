@@ -256,6 +256,7 @@ func (a *API) labelStatus(w http.ResponseWriter, r *http.Request) {
 		"status_lists": map[string]any{
 			"revocation": a.App.StatusListURL(label.PurposeRevocation, list),
 			"suspension": a.App.StatusListURL(label.PurposeSuspension, list),
+			"message":    a.App.StatusListURL(label.PurposeMessage, list),
 			"index":      l.StatusIndex % label.MinListBits,
 		},
 	})

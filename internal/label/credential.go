@@ -36,6 +36,10 @@ type LabelClaims struct {
 	PageURL           string    // the label's public page, also the subject's id
 	Revocation        StatusRef
 	Suspension        StatusRef
+	// Message is the label's entry in the message list, which tells a
+	// surrendered label from a revoked one; zero in credentials issued
+	// before it existed, which then verify as before.
+	Message StatusRef
 }
 
 // Product is the labelled product version.
@@ -53,6 +57,11 @@ type Product struct {
 type StatusRef struct {
 	ListURL string // the status list credential's URL
 	Index   int
+	// Size and Messages are the entry's statusSize and statusMessage: for
+	// the message list, MessageStatusSize and MessageTable (Issue fills them
+	// in when left zero); zero and nil for one-bit lists.
+	Size     int
+	Messages []StatusMessage
 }
 
 // NewCredentialID returns a fresh urn:uuid (version 4).
@@ -112,17 +121,34 @@ type identifierJSON struct {
 
 // statusEntry is a BitstringStatusListEntry (W3C Bitstring Status List v1.0).
 type statusEntry struct {
-	ID                   string `json:"id"`
-	Type                 string `json:"type"`
-	StatusPurpose        string `json:"statusPurpose"`
-	StatusListIndex      string `json:"statusListIndex"`
-	StatusListCredential string `json:"statusListCredential"`
+	ID                   string          `json:"id"`
+	Type                 string          `json:"type"`
+	StatusPurpose        string          `json:"statusPurpose"`
+	StatusListIndex      string          `json:"statusListIndex"`
+	StatusListCredential string          `json:"statusListCredential"`
+	StatusSize           int             `json:"statusSize,omitempty"`
+	StatusMessage        []StatusMessage `json:"statusMessage,omitempty"`
 }
 
 func newStatusEntry(purpose string, ref StatusRef) statusEntry {
 	idx := strconv.Itoa(ref.Index)
-	return statusEntry{ID: ref.ListURL + "#" + idx, Type: "BitstringStatusListEntry", StatusPurpose: purpose,
+	e := statusEntry{ID: ref.ListURL + "#" + idx, Type: "BitstringStatusListEntry", StatusPurpose: purpose,
 		StatusListIndex: idx, StatusListCredential: ref.ListURL}
+	if ref.Size > 1 {
+		e.StatusSize, e.StatusMessage = ref.Size, ref.Messages
+	}
+	return e
+}
+
+// withMessageDefaults fills in the message entry's size and table.
+func withMessageDefaults(ref StatusRef) StatusRef {
+	if ref.Size == 0 {
+		ref.Size = MessageStatusSize
+	}
+	if ref.Messages == nil {
+		ref.Messages = MessageTable()
+	}
+	return ref
 }
 
 // Payload is the VC JSON a label credential signs.
@@ -150,6 +176,9 @@ func (c LabelClaims) Payload() ([]byte, error) {
 			newStatusEntry(PurposeRevocation, c.Revocation),
 			newStatusEntry(PurposeSuspension, c.Suspension),
 		},
+	}
+	if c.Message.ListURL != "" {
+		vc.CredentialStatus = append(vc.CredentialStatus, newStatusEntry(PurposeMessage, withMessageDefaults(c.Message)))
 	}
 	if !c.ValidUntil.IsZero() {
 		vc.ValidUntil = rfc3339(c.ValidUntil)
@@ -186,11 +215,23 @@ func (c LabelClaims) validate() error {
 	if !c.ValidUntil.IsZero() && !c.ValidUntil.Truncate(time.Second).After(c.ValidFrom.Truncate(time.Second)) {
 		return errors.New("label claims: ValidUntil must be after ValidFrom")
 	}
-	if c.Revocation.Index < 0 || c.Suspension.Index < 0 {
+	if c.Revocation.Index < 0 || c.Suspension.Index < 0 || c.Message.Index < 0 {
 		return errors.New("label claims: a status list index is negative")
 	}
 	if c.Revocation.ListURL == c.Suspension.ListURL {
 		return errors.New("label claims: revocation and suspension need separate status lists")
+	}
+	if m := c.Message; m.ListURL != "" {
+		if m.ListURL == c.Revocation.ListURL || m.ListURL == c.Suspension.ListURL {
+			return errors.New("label claims: the message list must be separate from the revocation and suspension lists")
+		}
+		m = withMessageDefaults(m)
+		if m.Size < 2 || m.Size > maxStatusSize {
+			return fmt.Errorf("label claims: the message entry's size %d is not between 2 and %d", m.Size, maxStatusSize)
+		}
+		if err := checkMessageTable(m.Messages, m.Size); err != nil {
+			return fmt.Errorf("label claims: message entry: %w", err)
+		}
 	}
 	return nil
 }
@@ -213,9 +254,11 @@ type Verified struct {
 }
 
 // Verify checks a label credential: the algorithm (EdDSA only), the key
-// named by kid (retired keys still verify), the signature, the VC's shape,
-// and the validity window at now. Errors wrap ErrMalformed, ErrUnknownKey,
-// ErrBadSignature, ErrNotYetValid or ErrExpired. For the last two the
+// named by kid, the signature, the VC's shape, that the key was not retired
+// or compromised by the credential's validFrom (labels signed before a
+// rotation stay valid), and the validity window at now. Errors wrap
+// ErrMalformed, ErrUnknownKey, ErrBadSignature, ErrKeyRetired,
+// ErrKeyCompromised, ErrNotYetValid or ErrExpired. For the last two the
 // signature is good and the *Verified is returned with the error.
 func Verify(jws string, keys PublicKeys, now time.Time) (*Verified, error) {
 	payload, pk, err := verifyJWS(jws, keys)
@@ -224,6 +267,9 @@ func Verify(jws string, keys PublicKeys, now time.Time) (*Verified, error) {
 	}
 	claims, err := parseLabelPayload(payload)
 	if err != nil {
+		return nil, err
+	}
+	if err := pk.checkSignedAt(claims.ValidFrom); err != nil {
 		return nil, err
 	}
 	v := &Verified{Claims: claims, Key: pk, Payload: payload, Hash: Hash(jws)}
@@ -301,8 +347,17 @@ func parseLabelPayload(payload []byte) (LabelClaims, error) {
 			c.Revocation = ref
 		case PurposeSuspension:
 			c.Suspension = ref
+		case PurposeMessage:
+			ref.Size, ref.Messages = e.StatusSize, e.StatusMessage
+			if ref.Size < 2 || ref.Size > maxStatusSize {
+				return LabelClaims{}, fmt.Errorf("%w: the message status entry has statusSize %d; it must be 2 to %d", ErrMalformed, e.StatusSize, maxStatusSize)
+			}
+			if err := checkMessageTable(ref.Messages, ref.Size); err != nil {
+				return LabelClaims{}, fmt.Errorf("%w: message status entry: %v", ErrMalformed, err)
+			}
+			c.Message = ref
 		default:
-			continue // other purposes (message, refresh) are not Hallmark's
+			continue // other purposes (refresh) are not Hallmark's
 		}
 		if seen[e.StatusPurpose] {
 			return LabelClaims{}, fmt.Errorf("%w: two %s status entries", ErrMalformed, e.StatusPurpose)

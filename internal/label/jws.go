@@ -22,6 +22,14 @@ var (
 	ErrUnknownKey   = errors.New("unknown signing key")
 	ErrNotYetValid  = errors.New("credential not yet valid")
 	ErrExpired      = errors.New("credential expired")
+
+	// ErrKeyRetired: signed, by its own date, after its key was retired.
+	// A retired key's private half may since have been thrown away
+	// carelessly; an issuer signs only with its active key.
+	ErrKeyRetired = errors.New("signed after its key was retired")
+	// ErrKeyCompromised: signed, by its own date, at or after the time the
+	// issuer says its key was compromised.
+	ErrKeyCompromised = errors.New("signed with a compromised key")
 )
 
 const (
@@ -52,6 +60,9 @@ func Hash(jws string) string {
 func sign(payload []byte, key Key) (string, error) {
 	if key.private == nil {
 		return "", errors.New("signing key has no private part")
+	}
+	if !key.CompromisedAt.IsZero() {
+		return "", fmt.Errorf("key %s is compromised since %s and must not sign", key.KID, key.CompromisedAt.Format(time.RFC3339))
 	}
 	if key.Retired() {
 		return "", fmt.Errorf("key %s was retired at %s and no longer signs", key.KID, key.RetiredAt.Format(time.RFC3339))

@@ -34,10 +34,11 @@ var ErrKeyPermissions = errors.New("key file permissions too wide")
 
 // Key is one of an authority's Ed25519 signing keys.
 type Key struct {
-	KID       string
-	Created   time.Time
-	RetiredAt time.Time // zero while the key signs
-	private   ed25519.PrivateKey
+	KID           string
+	Created       time.Time
+	RetiredAt     time.Time // zero while the key signs
+	CompromisedAt time.Time // zero unless the key is known compromised: from then on, nothing it signed counts
+	private       ed25519.PrivateKey
 }
 
 // Retired reports whether the key has been replaced; it still verifies.
@@ -45,7 +46,7 @@ func (k Key) Retired() bool { return !k.RetiredAt.IsZero() }
 
 // Public is the verifying half of the key.
 func (k Key) Public() PublicKey {
-	pk := PublicKey{KID: k.KID, RetiredAt: k.RetiredAt}
+	pk := PublicKey{KID: k.KID, RetiredAt: k.RetiredAt, CompromisedAt: k.CompromisedAt}
 	if k.private != nil {
 		pk.Key = k.private.Public().(ed25519.PublicKey)
 	}
@@ -58,13 +59,32 @@ func (k Key) GoString() string { return k.String() }
 
 // PublicKey is a verifying key as published in the JWKS.
 type PublicKey struct {
-	KID       string
-	Key       ed25519.PublicKey
-	RetiredAt time.Time // zero for the active key
+	KID           string
+	Key           ed25519.PublicKey
+	RetiredAt     time.Time // zero for the active key
+	CompromisedAt time.Time // zero unless the issuer declared the key compromised from then on
 }
 
 // Retired reports whether the issuer has stopped signing with this key.
 func (p PublicKey) Retired() bool { return !p.RetiredAt.IsZero() }
+
+// Compromised reports whether the issuer declared the key compromised.
+func (p PublicKey) Compromised() bool { return !p.CompromisedAt.IsZero() }
+
+// checkSignedAt refuses a signature the key could not legitimately have
+// made at signedAt, the signed document's own validFrom: after the key was
+// retired, or at or after it was compromised. The date is the signer's
+// claim, so a thief can back-date; the transparency log, which holds every
+// credential the authority really issued, is what catches that.
+func (p PublicKey) checkSignedAt(signedAt time.Time) error {
+	if p.Compromised() && !signedAt.Before(p.CompromisedAt) {
+		return fmt.Errorf("%w: key %s is compromised since %s, and this was signed %s", ErrKeyCompromised, p.KID, rfc3339(p.CompromisedAt), rfc3339(signedAt))
+	}
+	if p.Retired() && signedAt.After(p.RetiredAt) {
+		return fmt.Errorf("%w: key %s was retired %s, and this was signed %s", ErrKeyRetired, p.KID, rfc3339(p.RetiredAt), rfc3339(signedAt))
+	}
+	return nil
+}
 
 // PublicKeys are an issuer's verifying keys by kid.
 type PublicKeys map[string]PublicKey
@@ -112,6 +132,9 @@ type keyFile struct {
 	D         string `json:"d"`
 	Created   string `json:"created"`
 	RetiredAt string `json:"retired_at,omitempty"`
+	// CompromisedAt is kept in the key's own file, so the mark cannot be
+	// lost apart from the key.
+	CompromisedAt string `json:"compromised_at,omitempty"`
 }
 
 // LoadOrCreate opens the key ring in dir, creating the directory (0700) and
@@ -213,6 +236,11 @@ func parseKeyFile(data []byte) (Key, error) {
 			return Key{}, fmt.Errorf("retired_at: %v", err)
 		}
 	}
+	if kf.CompromisedAt != "" {
+		if k.CompromisedAt, err = time.Parse(time.RFC3339, kf.CompromisedAt); err != nil {
+			return Key{}, fmt.Errorf("compromised_at: %v", err)
+		}
+	}
 	return k, nil
 }
 
@@ -227,6 +255,9 @@ func encodeKeyFile(k Key) ([]byte, error) {
 	}
 	if k.Retired() {
 		kf.RetiredAt = k.RetiredAt.UTC().Format(time.RFC3339)
+	}
+	if !k.CompromisedAt.IsZero() {
+		kf.CompromisedAt = k.CompromisedAt.UTC().Format(time.RFC3339)
 	}
 	b, err := json.MarshalIndent(kf, "", "  ")
 	return append(b, '\n'), err
@@ -344,6 +375,47 @@ func (r *KeyRing) Rotate(now time.Time) (Key, error) {
 	return k, nil
 }
 
+// Compromise marks key kid compromised since the given time: everything it
+// signed dated then or later stops verifying wherever the published key set
+// is read. A key still signing is first replaced, as Rotate does, since it
+// must not sign again; the new key is returned in that case. The mark can
+// move earlier (more was lost than first thought) but never later.
+func (r *KeyRing) Compromise(kid string, since, now time.Time) (newKey *Key, err error) {
+	since = since.UTC().Truncate(time.Second)
+	if since.IsZero() || since.After(now) {
+		return nil, fmt.Errorf("a compromise time must be given and not in the future (it is %s)", since.Format(time.RFC3339))
+	}
+	r.mu.Lock()
+	i := slices.IndexFunc(r.keys, func(k Key) bool { return k.KID == kid })
+	if i < 0 {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("no key %q in %s", kid, r.dir)
+	}
+	if c := r.keys[i].CompromisedAt; !c.IsZero() && !since.Before(c) {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("key %s is already marked compromised since %s", kid, c.Format(time.RFC3339))
+	}
+	active := !r.keys[i].Retired()
+	r.mu.Unlock()
+	if active {
+		k, err := r.Rotate(now)
+		if err != nil {
+			return nil, fmt.Errorf("replacing the compromised key: %w", err)
+		}
+		newKey = &k
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i = slices.IndexFunc(r.keys, func(k Key) bool { return k.KID == kid }) // Rotate re-sorted the ring
+	k := r.keys[i]
+	k.CompromisedAt = since
+	if err := r.writeKey(k, false); err != nil {
+		return newKey, err
+	}
+	r.keys[i] = k
+	return newKey, nil
+}
+
 // PublicKeys are the ring's verifying keys.
 func (r *KeyRing) PublicKeys() PublicKeys {
 	r.mu.Lock()
@@ -366,6 +438,9 @@ type jwk struct {
 	Alg       string `json:"alg,omitempty"`
 	Status    string `json:"status,omitempty"`
 	RetiredAt string `json:"retired_at,omitempty"`
+	// Compromised is when the key was compromised: whatever it signed dated
+	// then or later is void.
+	Compromised string `json:"compromised,omitempty"`
 }
 
 type jwks struct {
@@ -385,6 +460,9 @@ func (r *KeyRing) JWKS() []byte {
 		if k.Retired() {
 			j.Status = KeyRetired
 			j.RetiredAt = k.RetiredAt.UTC().Format(time.RFC3339)
+		}
+		if !k.CompromisedAt.IsZero() {
+			j.Compromised = k.CompromisedAt.UTC().Format(time.RFC3339)
 		}
 		set.Keys = append(set.Keys, j)
 	}
@@ -425,6 +503,11 @@ func ParseJWKS(data []byte) (PublicKeys, error) {
 		if j.Status == KeyRetired {
 			if pk.RetiredAt, err = time.Parse(time.RFC3339, j.RetiredAt); err != nil {
 				return nil, fmt.Errorf("key set: key %q: retired_at: %v", j.KID, err)
+			}
+		}
+		if j.Compromised != "" {
+			if pk.CompromisedAt, err = time.Parse(time.RFC3339, j.Compromised); err != nil {
+				return nil, fmt.Errorf("key set: key %q: compromised: %v", j.KID, err)
 			}
 		}
 		pks[j.KID] = pk

@@ -181,7 +181,10 @@ func TestStatusListCredential(t *testing.T) {
 	}
 	for name, f := range map[string]func() (*StatusListVC, error){
 		"unknown purpose": func() (*StatusListVC, error) {
-			return StatusListCredential(listURL, "message", bits, Issuer{ID: issuerURL}, t0, time.Time{})
+			return StatusListCredential(listURL, "refresh", bits, Issuer{ID: issuerURL}, t0, time.Time{})
+		},
+		"one-bit message list": func() (*StatusListVC, error) {
+			return StatusListCredential(listURL, PurposeMessage, bits, Issuer{ID: issuerURL}, t0, time.Time{})
 		},
 		"no list": func() (*StatusListVC, error) {
 			return StatusListCredential(listURL, PurposeRevocation, nil, Issuer{ID: issuerURL}, t0, time.Time{})

@@ -18,10 +18,20 @@ func snapshot(t *testing.T, k Key, issuer, purpose string, set bool, fetched tim
 
 func snapshotAt(t *testing.T, k Key, issuer string, ref StatusRef, purpose string, set bool, fetched time.Time) *StatusListSnapshot {
 	t.Helper()
+	// The list was signed shortly before it was fetched and is valid a week.
+	from := fetched.Add(-time.Hour)
+	if fetched.Sub(t0) < 7*24*time.Hour {
+		from = t0
+	}
+	return snapshotWindow(t, k, issuer, ref, purpose, set, from, from.Add(7*24*time.Hour), fetched)
+}
+
+func snapshotWindow(t *testing.T, k Key, issuer string, ref StatusRef, purpose string, set bool, from, until, fetched time.Time) *StatusListSnapshot {
+	t.Helper()
 	bits, _ := NewBitstring(0)
 	bits.Set(ref.Index, set)
 	bits.Set(ref.Index+1, true) // a neighbour's status must not leak into ours
-	vc, err := StatusListCredential(ref.ListURL, purpose, bits, Issuer{ID: issuer}, t0, t0.Add(7*24*time.Hour))
+	vc, err := StatusListCredential(ref.ListURL, purpose, bits, Issuer{ID: issuer}, from, until)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,11 +52,18 @@ func TestVerifyOfflinePrecedence(t *testing.T) {
 	jws, _ := Issue(c, k)
 	tampered := flip(jws, len(strings.Split(jws, ".")[0])+20)
 	during, after, before := t0.Add(24*time.Hour), c.ValidUntil.Add(time.Hour), t0.Add(-time.Hour)
-	lists := func(revoked, suspended bool) map[string]*StatusListSnapshot {
+	listsAt := func(revoked, suspended bool, fetched time.Time) map[string]*StatusListSnapshot {
 		return map[string]*StatusListSnapshot{
-			c.Revocation.ListURL: snapshot(t, k, issuerURL, PurposeRevocation, revoked, t0.Add(2*time.Hour)),
-			c.Suspension.ListURL: snapshot(t, k, issuerURL, PurposeSuspension, suspended, t0.Add(time.Hour)),
+			c.Revocation.ListURL: snapshot(t, k, issuerURL, PurposeRevocation, revoked, fetched.Add(time.Hour)),
+			c.Suspension.ListURL: snapshot(t, k, issuerURL, PurposeSuspension, suspended, fetched),
 		}
+	}
+	lists := func(revoked, suspended bool) map[string]*StatusListSnapshot {
+		return listsAt(revoked, suspended, t0.Add(time.Hour))
+	}
+	// Lists fetched just before the label expired, still valid after.
+	late := func(revoked, suspended bool) map[string]*StatusListSnapshot {
+		return listsAt(revoked, suspended, after.Add(-2*time.Hour))
 	}
 	only := func(m map[string]*StatusListSnapshot, url string) map[string]*StatusListSnapshot {
 		return map[string]*StatusListSnapshot{url: m[url]}
@@ -77,9 +94,10 @@ func TestVerifyOfflinePrecedence(t *testing.T) {
 		{"revoked wins over suspended", jws, keysOf(k), lists(true, true), during, StatusRevoked, true, nil, ""},
 		{"bad signature wins over revoked", tampered, keysOf(k), lists(true, true), during, StatusInvalid, false, ErrBadSignature, ""},
 		{"unknown key wins over revoked", jws, keysOf(fixedKey(t, 2, t0)), lists(true, false), during, StatusInvalid, false, ErrUnknownKey, ""},
-		{"expired", jws, keysOf(k), lists(false, false), after, StatusExpired, true, ErrExpired, "has since expired"},
-		{"revoked wins over expired", jws, keysOf(k), lists(true, false), after, StatusRevoked, true, ErrExpired, ""},
-		{"suspended wins over expired", jws, keysOf(k), lists(false, true), after, StatusSuspended, true, ErrExpired, ""},
+		{"expired", jws, keysOf(k), late(false, false), after, StatusExpired, true, ErrExpired, ""},
+		{"expired, with lists expired long ago", jws, keysOf(k), lists(false, false), after, StatusExpired, false, ErrExpired, "last known as of"},
+		{"revoked wins over expired", jws, keysOf(k), late(true, false), after, StatusRevoked, true, ErrExpired, ""},
+		{"suspended wins over expired", jws, keysOf(k), late(false, true), after, StatusSuspended, true, ErrExpired, ""},
 		{"not yet valid", jws, keysOf(k), lists(false, false), before, StatusNotYetValid, true, ErrNotYetValid, ""},
 		{"no lists: valid, status unknown", jws, keysOf(k), nil, during, StatusValid, false, nil, "status unknown"},
 		{"one list: still unknown", jws, keysOf(k), only(lists(false, false), c.Revocation.ListURL), during, StatusValid, false, nil, "no suspension status list"},

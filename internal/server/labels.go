@@ -83,6 +83,7 @@ func (s *Server) issueLabel(ctx context.Context, c store.AppChange, a registry.A
 			SupportEndDate: supportEnd, PageURL: s.LabelURL(id),
 			Revocation: label.StatusRef{ListURL: s.StatusListURL(label.PurposeRevocation, list), Index: bit},
 			Suspension: label.StatusRef{ListURL: s.StatusListURL(label.PurposeSuspension, list), Index: bit},
+			Message:    label.StatusRef{ListURL: s.StatusListURL(label.PurposeMessage, list), Index: bit},
 		}
 		jws, err := label.Issue(claims, key)
 		if err != nil {
@@ -155,9 +156,21 @@ func (c *statusListCache) invalidate() {
 }
 
 // StatusList returns the signed status list credential for a purpose and
-// list number, derived from the labels' statuses.
+// list number, derived from the labels' statuses. A surrendered label sets
+// its revocation bit (a generic verifier must see it as terminated); the
+// message list's two bits tell surrendered from revoked (see package label).
 func (s *Server) StatusList(ctx context.Context, purpose string, list int) (string, error) {
-	if purpose != label.PurposeRevocation && purpose != label.PurposeSuspension {
+	// The value each status has in the list of this purpose.
+	var values map[assess.LabelStatus]uint
+	switch purpose {
+	case label.PurposeRevocation:
+		values = map[assess.LabelStatus]uint{assess.Revoked: 1, assess.Surrendered: 1}
+	case label.PurposeSuspension:
+		values = map[assess.LabelStatus]uint{assess.Suspended: 1}
+	case label.PurposeMessage:
+		values = map[assess.LabelStatus]uint{assess.Suspended: label.MessageSuspended, assess.Revoked: label.MessageRevoked,
+			assess.Surrendered: label.MessageSurrendered}
+	default:
 		return "", store.ErrNotFound
 	}
 	// Only lists that hold labels exist: anything else would let anyone
@@ -180,21 +193,23 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 		return e.jws, nil
 	}
 	s.statusLists.mu.Unlock()
-	statuses := []assess.LabelStatus{assess.Revoked}
-	if purpose == label.PurposeSuspension {
-		statuses = []assess.LabelStatus{assess.Suspended}
+	size := 1
+	if purpose == label.PurposeMessage {
+		size = label.MessageStatusSize
 	}
-	idx, err := s.store.StatusIndexes(ctx, statuses...)
+	bits, err := label.NewSizedBitstring(label.MinListBits, size)
 	if err != nil {
 		return "", err
 	}
-	bits, err := label.NewBitstring(label.MinListBits)
-	if err != nil {
-		return "", err
-	}
-	for _, i := range idx {
-		if i/label.MinListBits == list {
-			bits.Set(i%label.MinListBits, true)
+	for status, v := range values {
+		idx, err := s.store.StatusIndexes(ctx, status)
+		if err != nil {
+			return "", err
+		}
+		for _, i := range idx {
+			if i/label.MinListBits == list {
+				bits.SetValue(i%label.MinListBits, v)
+			}
 		}
 	}
 	from := now.Truncate(time.Second)

@@ -268,10 +268,12 @@ func (s *Server) logKeys(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		added, retired := false, false
+		added, retired, compromised := false, false, false
 		for _, d := range have {
 			added = added || d.Kind == "key.added"
 			retired = retired || d.Kind == "key.retired"
+			// A compromise moved earlier is a new decision.
+			compromised = compromised || d.Kind == tlog.KindKeyCompromised && d.At.Equal(k.CompromisedAt)
 		}
 		if !added {
 			if err := s.store.RecordDecision(ctx, registry.Decision{Kind: "key.added", Subject: "key:" + k.KID, Digest: digest, StatusIndex: -1, At: k.Created}); err != nil {
@@ -280,6 +282,11 @@ func (s *Server) logKeys(ctx context.Context) error {
 		}
 		if k.Retired() && !retired {
 			if err := s.store.RecordDecision(ctx, registry.Decision{Kind: "key.retired", Subject: "key:" + k.KID, Digest: digest, StatusIndex: -1, At: k.RetiredAt}); err != nil {
+				return err
+			}
+		}
+		if !k.CompromisedAt.IsZero() && !compromised {
+			if err := s.store.RecordDecision(ctx, registry.Decision{Kind: tlog.KindKeyCompromised, Subject: "key:" + k.KID, Digest: digest, StatusIndex: -1, At: k.CompromisedAt}); err != nil {
 				return err
 			}
 		}

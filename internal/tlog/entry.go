@@ -39,6 +39,7 @@ const (
 	KindSchemePublished   = "scheme.published"
 	KindKeyAdded          = "key.added"
 	KindKeyRetired        = "key.retired"
+	KindKeyCompromised    = "key.compromised" // At is the time from which the key's signatures are void
 	KindAgreementRecorded = "agreement.recorded"
 )
 
@@ -59,7 +60,7 @@ const (
 var entryKinds = map[string]bool{
 	KindLabelIssued: true, KindLabelSuspended: true, KindLabelRestored: true,
 	KindLabelRevoked: true, KindLabelSurrendered: true, KindLabelExpired: true,
-	KindSchemePublished: true, KindKeyAdded: true, KindKeyRetired: true,
+	KindSchemePublished: true, KindKeyAdded: true, KindKeyRetired: true, KindKeyCompromised: true,
 	KindAgreementRecorded: true,
 }
 

@@ -227,6 +227,9 @@ func (h *Web) logInfo(w http.ResponseWriter, r *http.Request) {
 		"verifiers":  h.App.LogVerifiers(),
 		"checkpoint": h.App.Config().PublicURL + "/log/checkpoint",
 		"tiles":      h.App.Config().PublicURL + "/log/",
+		// What the credentials name as their issuer: 'hallmark trust add'
+		// shows it and pins it, and the user decides whether to believe it.
+		"issuer": map[string]string{"id": h.App.Config().PublicURL, "name": h.App.Config().IssuerName},
 	})
 }
 
