@@ -3,8 +3,6 @@ package watch
 import (
 	"slices"
 
-	packageurl "github.com/package-url/packageurl-go"
-
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 )
 
@@ -51,7 +49,7 @@ func (x *AdvisoryIndex) Match(components []Component) []Finding {
 		if c.PURL == "" {
 			continue
 		}
-		p, err := packageurl.FromString(c.PURL)
+		p, err := parsePURL(c.PURL)
 		if err != nil {
 			continue
 		}

@@ -9,8 +9,8 @@ import (
 
 // CPE is a well-formed name (WFN, NISTIR 7695) with its attributes in
 // CPE 2.3 formatted-string form, lower-cased: "*" is ANY, "-" is NA, and
-// special characters keep their backslash quoting so that values compare
-// as written.
+// a backslash quotes only a backslash, colon or wildcard character, so
+// that values from either binding compare as equal strings.
 type CPE struct {
 	Part, Vendor, Product, Version, Update, Edition, Language,
 	SWEdition, TargetSW, TargetHW, Other string
@@ -40,7 +40,7 @@ func ParseCPE(s string) (CPE, error) {
 		f = append(f, "*")
 	}
 	for i := range f {
-		f[i] = strings.ToLower(f[i])
+		f[i] = canonicalWFN(strings.ToLower(f[i]))
 		if f[i] == "" {
 			f[i] = "*"
 		}
@@ -103,18 +103,35 @@ func splitURI(s string) ([]string, error) {
 	return out, nil
 }
 
-// quoteWFN quotes URI-decoded text as a formatted-string value so that
-// both bindings compare alike; "-" alone stays NA.
+// quoteWFN quotes URI-decoded text the way canonicalWFN leaves a
+// formatted-string value, so that both bindings compare alike.
 func quoteWFN(s string) string {
-	if s == "" || s == "-" {
-		return s
-	}
 	var b strings.Builder
 	for _, r := range s {
-		if r < 128 && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+		if r == '\\' || r == ':' || r == '*' || r == '?' {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// canonicalWFN drops the quoting a formatted string may or may not use
+// ("4\.1" and "4.1" are one value), keeping it only where it changes the
+// meaning: before a backslash, colon or wildcard character.
+func canonicalWFN(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+			if c := s[i]; c == '\\' || c == ':' || c == '*' || c == '?' {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteByte(s[i])
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -85,7 +86,7 @@ var distroByEco = func() map[string]string {
 // types OSV has no ecosystem for; the key is still usable for matching
 // purl against purl.
 func PURLIdentity(purl string) (Identity, error) {
-	p, err := packageurl.FromString(purl)
+	p, err := parsePURL(purl)
 	if err != nil {
 		return Identity{}, fmt.Errorf("purl %q: %w", purl, err)
 	}
@@ -153,7 +154,7 @@ func distroEcosystem(ns, distro string) string {
 // type, which matching can then not look up by identity.
 func PackageIdentity(pkg advisory.Package) (Identity, bool) {
 	if pkg.PURL != "" {
-		if p, err := packageurl.FromString(pkg.PURL); err == nil {
+		if p, err := parsePURL(pkg.PURL); err == nil {
 			id := identityOf(p)
 			if pkg.Ecosystem != "" {
 				id.Ecosystem = pkg.Ecosystem // the advisory's release is the authority
@@ -217,4 +218,39 @@ func sameRelease(comp, adv string) (ok, known bool) {
 		return true, false
 	}
 	return false, true
+}
+
+// parsePURL is packageurl.FromString, except that a golang purl keeps its
+// module path as written. packageurl-go lower-cases golang namespaces and
+// names (an old reading of the purl spec), which merges distinct modules
+// and makes github.com/BurntSushi/toml miss its advisories.
+func parsePURL(s string) (packageurl.PackageURL, error) {
+	p, err := packageurl.FromString(s)
+	if err != nil || p.Type != packageurl.TypeGolang {
+		return p, err
+	}
+	path := s[len("pkg:"):]
+	path = strings.TrimLeft(path, "/")
+	_, path, _ = strings.Cut(path, "/") // the type
+	if i := strings.IndexByte(path, '#'); i >= 0 {
+		path = path[:i]
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if i := strings.LastIndexByte(path, '@'); i >= 0 {
+		path = path[:i]
+	}
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, sg := range segs {
+		if segs[i], err = url.PathUnescape(sg); err != nil {
+			return p, nil // packageurl-go accepted it; keep its reading
+		}
+	}
+	raw := strings.Join(segs, "/")
+	if !strings.EqualFold(raw, strings.TrimPrefix(p.Namespace+"/"+p.Name, "/")) {
+		return p, nil // not the path packageurl-go read: keep its reading
+	}
+	p.Namespace, p.Name, _ = cutLast(raw, "/")
+	return p, nil
 }

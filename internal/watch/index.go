@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	packageurl "github.com/package-url/packageurl-go"
-
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 )
 
@@ -106,7 +104,7 @@ func (x *Index) intern(c Component) (uint32, bool) {
 	if ci, ok := x.compIDs[c.PURL]; ok {
 		return ci, true
 	}
-	p, err := packageurl.FromString(c.PURL)
+	p, err := parsePURL(c.PURL)
 	if err != nil {
 		return 0, false
 	}

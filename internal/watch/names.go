@@ -118,6 +118,12 @@ func NameSimilarity(advVendor, advProduct, vendor, product string) float64 {
 		return 0
 	}
 	p := dice(productTokens(advProduct), productTokens(product))
+	// Both names give model numbers and none agree: another model of the
+	// same line ("SCALANCE X-200" and "SCALANCE X-300"), at most half alike.
+	am, pm := modelTokens(advProduct), modelTokens(product)
+	if len(am) > 0 && len(pm) > 0 && dice(am, pm) == 0 {
+		p /= 2
+	}
 	return 0.25*v + 0.75*p
 }
 

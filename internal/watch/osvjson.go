@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-
-	packageurl "github.com/package-url/packageurl-go"
 )
 
 // OSVScannerJSON renders findings in the shape of osv-scanner's JSON
@@ -88,7 +86,7 @@ type pkgInfo struct {
 // or npm scope joined with "/", Maven group and artifact with ":". The
 // version is the purl's, as written.
 func packageName(purl string) (pkgInfo, error) {
-	p, err := packageurl.FromString(purl)
+	p, err := parsePURL(purl)
 	if err != nil {
 		return pkgInfo{}, err
 	}
