@@ -79,12 +79,22 @@ func (x *Index) Add(versionID int64, components []Component, ids ProductIDs) {
 	sl := slot{id: versionID, live: true, ids: ids}
 	for _, c := range components {
 		ci, ok := x.intern(c)
-		if !ok || slices.Contains(sl.comps, ci) {
+		if !ok {
+			continue
+		}
+		k := x.comps[ci].key
+		ps := x.pkgs[k]
+		// This version's postings are the tail of the list: a duplicate
+		// component is found there without scanning the version's list.
+		dup := false
+		for i := len(ps) - 1; i >= 0 && ps[i].slot == s; i-- {
+			dup = dup || ps[i].comp == ci
+		}
+		if dup {
 			continue
 		}
 		sl.comps = append(sl.comps, ci)
-		k := x.comps[ci].key
-		x.pkgs[k] = append(x.pkgs[k], posting{s, ci})
+		x.pkgs[k] = append(ps, posting{s, ci})
 	}
 	sl.comps = slices.Clip(sl.comps)
 	x.slots[s] = sl

@@ -99,7 +99,7 @@ func TestFreeTextCorpus(t *testing.T) {
 		var walk func([]csafBranch)
 		walk = func(bs []csafBranch) {
 			for _, br := range bs {
-				if c := counts[br.Category]; c != nil && (os.Getenv("WATCH_CAT") == "" || os.Getenv("WATCH_CAT") == br.Category) {
+				if c := counts[br.Category]; c != nil {
 					c.all++
 					if _, err := ParseVersionRange(br.Name); err == nil {
 						c.ok++
