@@ -118,6 +118,10 @@ type Affected struct {
 	Fixed []string
 	// Remediation is the vendor's fix text, when given.
 	Remediation string
+	// PartOf is set for a CSAF relationship product (default_component_of,
+	// installed_on, ...): the fields above then describe the component, and
+	// PartOf the product it is part of or installed on.
+	PartOf *ProductRef
 }
 
 // Package is a package identity: an OSV ecosystem and name, and a purl
@@ -200,6 +204,11 @@ type ProductRef struct {
 	ModelNumbers []string
 	SKUs         []string
 	Hashes       []Hash
+	// VersionRange is a CSAF product_version_range ("vers:..." or free
+	// text such as "<= 4.60"); SerialNumbers come from its
+	// identification helper.
+	VersionRange  string
+	SerialNumbers []string
 }
 
 // Exploitation records that a flaw is known to be actively exploited.
