@@ -164,13 +164,7 @@ func ParseCSAF(b []byte) (*Document, error) {
 		return nil, &Error{Doc: name, Msg: "CSAF schema validation failed", Err: err}
 	}
 	if len(msgs) > 0 {
-		// gocsaf reports "<JSON pointer>: <message>".
-		for i, m := range msgs {
-			if ptr, rest, ok := strings.Cut(m, ": "); ok && (ptr == "" || strings.HasPrefix(ptr, "/")) {
-				msgs[i] = pointerToPath(ptr) + ": " + rest
-			}
-		}
-		return nil, violations(name, msgs)
+		return nil, violations(name, pointerMessages(msgs))
 	}
 	r := csafReader{name: name, doc: &d}
 	if err := r.read(); err != nil {
@@ -310,6 +304,9 @@ func (r *csafReader) readProductTree() error {
 		p := r.products[rel.FullProductName.ProductID]
 		p.component, p.platform = rel.ProductReference, rel.RelatesTo
 	}
+	if err := r.checkCycles(); err != nil {
+		return err
+	}
 	// Relationships may name products defined after them, and other
 	// relationships: resolve once all are defined.
 	for i := range pt.Relationships {
@@ -350,10 +347,60 @@ func (r *csafReader) readProductTree() error {
 	return nil
 }
 
-// follow resolves a relationship's reference down to a product defined by a
-// branch or full_product_name, refusing a cycle (mandatory test 6.1.3).
+// checkCycles refuses a relationship that defines its product through
+// itself, directly or through other relationships (mandatory test 6.1.3).
+// It is one iterative depth-first search over the relationships, so its
+// cost is linear and its stack is on the heap.
+func (r *csafReader) checkCycles() error {
+	const (
+		unseen = iota
+		open
+		done
+	)
+	state := map[string]int{}
+	type step struct {
+		id   string
+		next int // which of component, platform to visit next
+	}
+	for _, rel := range r.doc.ProductTree.Relationships {
+		root := rel.FullProductName.ProductID
+		if state[root] != unseen {
+			continue
+		}
+		stack := []step{{id: root}}
+		state[root] = open
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			p := r.products[top.id]
+			if top.next == 2 {
+				state[top.id] = done
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			ref := p.component
+			if top.next == 1 {
+				ref = p.platform
+			}
+			top.next++
+			q, ok := r.products[ref]
+			if !ok || q.component == "" {
+				continue // undefined ids are reported where they are resolved
+			}
+			switch state[ref] {
+			case open:
+				return r.fail(p.path, "product id %q is defined through itself", clip(top.id))
+			case unseen:
+				state[ref] = open
+				stack = append(stack, step{id: ref})
+			}
+		}
+	}
+	return nil
+}
+
+// follow resolves a relationship's reference down to a product defined by
+// a branch or full_product_name; checkCycles has made sure it ends.
 func (r *csafReader) follow(id, path string) (*resolved, error) {
-	seen := map[string]bool{}
 	for {
 		p, ok := r.products[id]
 		if !ok {
@@ -362,10 +409,6 @@ func (r *csafReader) follow(id, path string) (*resolved, error) {
 		if p.component == "" {
 			return p, nil
 		}
-		if seen[id] {
-			return nil, r.fail(path, "product id %q is defined through itself", clip(id))
-		}
-		seen[id] = true
 		id = p.component
 	}
 }
