@@ -150,21 +150,23 @@ func ParseCSAF(b []byte) (*Document, error) {
 	if err := checkJSON(b); err != nil {
 		return nil, err
 	}
-	var d csafDoc
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, jsonError(b, err)
-	}
-	name := clip(d.Document.Tracking.ID)
+	// The schema comes first: its errors name the place in the document's
+	// own terms, where a decoding error would name Go types.
 	v, err := decodeForSchema(b)
 	if err != nil {
-		return nil, named(err, name)
+		return nil, err
 	}
+	name := clip(trackingID(v))
 	msgs, err := csaf.ValidateCSAF(v)
 	if err != nil {
 		return nil, &Error{Doc: name, Msg: "CSAF schema validation failed", Err: err}
 	}
 	if len(msgs) > 0 {
 		return nil, violations(name, pointerMessages(msgs))
+	}
+	var d csafDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, named(jsonError(b, err), name)
 	}
 	r := csafReader{name: name, doc: &d}
 	if err := r.read(); err != nil {
@@ -193,6 +195,7 @@ type csafReader struct {
 	doc      *csafDoc
 	products map[string]*resolved
 	groups   map[string][]string
+	affected int // Affected entries over all vulnerabilities, bounded with the statements
 	out      Document
 }
 
@@ -573,9 +576,10 @@ func (r *csafReader) readVulnerability(i int, vex bool) error {
 			seen[id] = true
 			p := r.products[id]
 			if g.status == StatusAffected && !vex {
-				if len(adv.Affected)+len(r.out.Statements) >= maxStatements {
+				if r.affected+len(r.out.Statements) >= maxStatements {
 					return r.fail(at, "more than %d affected products and statements", maxStatements)
 				}
+				r.affected++
 				adv.Affected = append(adv.Affected, affectedOf(p, fixedIDs, fixes[id]))
 				continue
 			}
@@ -588,7 +592,7 @@ func (r *csafReader) readVulnerability(i int, vex bool) error {
 			}
 			if p.partOf != nil {
 				st.Product = *p.partOf
-				st.Component = firstNonEmpty(p.ref.PURL, p.ref.CPE, p.ref.ID)
+				st.Component = firstNonEmpty(p.ref.PURL, p.ref.CPE, p.component)
 			}
 			switch g.status {
 			case StatusNotAffected:
@@ -596,6 +600,9 @@ func (r *csafReader) readVulnerability(i int, vex bool) error {
 				st.Impact = strings.Join(impacts[id], "\n")
 			case StatusAffected, StatusFixed:
 				st.Action = strings.Join(actions[id], "\n")
+			}
+			if r.affected+len(r.out.Statements) >= maxStatements {
+				return r.fail(at, "more than %d affected products and statements", maxStatements)
 			}
 			if err := addStatement(&r.out, st); err != nil {
 				return named(err, r.name)
@@ -631,4 +638,18 @@ func affectedOf(p *resolved, fixed, fixes []string) Affected {
 
 func sortHashes(hs []Hash) {
 	slices.SortFunc(hs, func(a, b Hash) int { return strings.Compare(a.Algorithm+a.Value, b.Algorithm+b.Value) })
+}
+
+// trackingID finds document.tracking.id in a decoded document that may not
+// be valid yet, so that its errors can name it.
+func trackingID(v any) string {
+	for _, key := range []string{"document", "tracking", "id"} {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[key]
+	}
+	s, _ := v.(string)
+	return s
 }

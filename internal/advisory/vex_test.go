@@ -117,7 +117,7 @@ func TestParseKEVCorpus(t *testing.T) {
 func TestParseDetects(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"bomFormat":"CycloneDX","specVersion":"1.5","vulnerabilities":[{"id":"CVE-1","analysis":{"state":"bogus"},"affects":[{"ref":"x"}]}]}`: "vulnerabilities[0].analysis.state: unknown state",
-		`{"@context":"https://openvex.dev/ns/v0.2.0","@id":"v1","statements":[{"vulnerability":{"name":"CVE-1"},"status":"maybe"}]}`:        "v1: statements[0].status: unknown status",
+		`{"@context":"https://openvex.dev/ns/v0.2.0","@id":"v1","statements":[{"vulnerability":{"name":"CVE-1"},"status":"maybe"}]}`:            "v1: statements[0].status: unknown status",
 		`{"document":{"csaf_version":"2.0"}}`: "does not match the schema",
 		`{"hello":"world"}`:                   "not a CSAF, OSV, KEV, OpenVEX or CycloneDX document",
 		`[1]`:                                 "not a JSON object",
