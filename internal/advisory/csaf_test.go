@@ -127,3 +127,22 @@ func TestParseCSAFValidatorSuite(t *testing.T) {
 	t.Logf("validator suite: %d valid documents read; %d documents failing mandatory tests refused, %d accepted (tests not enforced: %s)",
 		valid, refused, missed, strings.Join(missedTests, " "))
 }
+
+func TestParseCSAFSpecExamples(t *testing.T) {
+	dir := corpus(t, "csaf/spec-examples/csaf")
+	n := 0
+	err := ReadDir(os.DirFS(dir), ".", func(path string, d *Document) error {
+		n++
+		// rhsa-2019_1862 is a csaf_informational_advisory: no vulnerabilities.
+		if len(d.Advisories)+len(d.Statements) == 0 && path != "rhsa-2019_1862.json" {
+			t.Errorf("%s: read nothing", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 19 {
+		t.Errorf("read %d spec examples, want 6 advisories and 13 csaf_vex", n)
+	}
+}
