@@ -150,27 +150,23 @@ func ParseCSAF(b []byte) (*Document, error) {
 	if err := checkJSON(b); err != nil {
 		return nil, err
 	}
-	var d csafDoc
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, jsonError(b, err)
-	}
-	name := clip(d.Document.Tracking.ID)
+	// The schema comes first: its errors name the place in the document's
+	// own terms, where a decoding error would name Go types.
 	v, err := decodeForSchema(b)
 	if err != nil {
-		return nil, named(err, name)
+		return nil, err
 	}
+	name := clip(trackingID(v))
 	msgs, err := csaf.ValidateCSAF(v)
 	if err != nil {
 		return nil, &Error{Doc: name, Msg: "CSAF schema validation failed", Err: err}
 	}
 	if len(msgs) > 0 {
-		// gocsaf reports "<JSON pointer>: <message>".
-		for i, m := range msgs {
-			if ptr, rest, ok := strings.Cut(m, ": "); ok && (ptr == "" || strings.HasPrefix(ptr, "/")) {
-				msgs[i] = pointerToPath(ptr) + ": " + rest
-			}
-		}
-		return nil, violations(name, msgs)
+		return nil, violations(name, pointerMessages(msgs))
+	}
+	var d csafDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, named(jsonError(b, err), name)
 	}
 	r := csafReader{name: name, doc: &d}
 	if err := r.read(); err != nil {
@@ -199,6 +195,7 @@ type csafReader struct {
 	doc      *csafDoc
 	products map[string]*resolved
 	groups   map[string][]string
+	affected int // Affected entries over all vulnerabilities, bounded with the statements
 	out      Document
 }
 
@@ -310,6 +307,9 @@ func (r *csafReader) readProductTree() error {
 		p := r.products[rel.FullProductName.ProductID]
 		p.component, p.platform = rel.ProductReference, rel.RelatesTo
 	}
+	if err := r.checkCycles(); err != nil {
+		return err
+	}
 	// Relationships may name products defined after them, and other
 	// relationships: resolve once all are defined.
 	for i := range pt.Relationships {
@@ -350,10 +350,60 @@ func (r *csafReader) readProductTree() error {
 	return nil
 }
 
-// follow resolves a relationship's reference down to a product defined by a
-// branch or full_product_name, refusing a cycle (mandatory test 6.1.3).
+// checkCycles refuses a relationship that defines its product through
+// itself, directly or through other relationships (mandatory test 6.1.3).
+// It is one iterative depth-first search over the relationships, so its
+// cost is linear and its stack is on the heap.
+func (r *csafReader) checkCycles() error {
+	const (
+		unseen = iota
+		open
+		done
+	)
+	state := map[string]int{}
+	type step struct {
+		id   string
+		next int // which of component, platform to visit next
+	}
+	for _, rel := range r.doc.ProductTree.Relationships {
+		root := rel.FullProductName.ProductID
+		if state[root] != unseen {
+			continue
+		}
+		stack := []step{{id: root}}
+		state[root] = open
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			p := r.products[top.id]
+			if top.next == 2 {
+				state[top.id] = done
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			ref := p.component
+			if top.next == 1 {
+				ref = p.platform
+			}
+			top.next++
+			q, ok := r.products[ref]
+			if !ok || q.component == "" {
+				continue // undefined ids are reported where they are resolved
+			}
+			switch state[ref] {
+			case open:
+				return r.fail(p.path, "product id %q is defined through itself", clip(top.id))
+			case unseen:
+				state[ref] = open
+				stack = append(stack, step{id: ref})
+			}
+		}
+	}
+	return nil
+}
+
+// follow resolves a relationship's reference down to a product defined by
+// a branch or full_product_name; checkCycles has made sure it ends.
 func (r *csafReader) follow(id, path string) (*resolved, error) {
-	seen := map[string]bool{}
 	for {
 		p, ok := r.products[id]
 		if !ok {
@@ -362,10 +412,6 @@ func (r *csafReader) follow(id, path string) (*resolved, error) {
 		if p.component == "" {
 			return p, nil
 		}
-		if seen[id] {
-			return nil, r.fail(path, "product id %q is defined through itself", clip(id))
-		}
-		seen[id] = true
 		id = p.component
 	}
 }
@@ -530,9 +576,10 @@ func (r *csafReader) readVulnerability(i int, vex bool) error {
 			seen[id] = true
 			p := r.products[id]
 			if g.status == StatusAffected && !vex {
-				if len(adv.Affected)+len(r.out.Statements) >= maxStatements {
+				if r.affected+len(r.out.Statements) >= maxStatements {
 					return r.fail(at, "more than %d affected products and statements", maxStatements)
 				}
+				r.affected++
 				adv.Affected = append(adv.Affected, affectedOf(p, fixedIDs, fixes[id]))
 				continue
 			}
@@ -545,7 +592,7 @@ func (r *csafReader) readVulnerability(i int, vex bool) error {
 			}
 			if p.partOf != nil {
 				st.Product = *p.partOf
-				st.Component = firstNonEmpty(p.ref.PURL, p.ref.CPE, p.ref.ID)
+				st.Component = firstNonEmpty(p.ref.PURL, p.ref.CPE, p.component)
 			}
 			switch g.status {
 			case StatusNotAffected:
@@ -553,6 +600,9 @@ func (r *csafReader) readVulnerability(i int, vex bool) error {
 				st.Impact = strings.Join(impacts[id], "\n")
 			case StatusAffected, StatusFixed:
 				st.Action = strings.Join(actions[id], "\n")
+			}
+			if r.affected+len(r.out.Statements) >= maxStatements {
+				return r.fail(at, "more than %d affected products and statements", maxStatements)
 			}
 			if err := addStatement(&r.out, st); err != nil {
 				return named(err, r.name)
@@ -588,4 +638,18 @@ func affectedOf(p *resolved, fixed, fixes []string) Affected {
 
 func sortHashes(hs []Hash) {
 	slices.SortFunc(hs, func(a, b Hash) int { return strings.Compare(a.Algorithm+a.Value, b.Algorithm+b.Value) })
+}
+
+// trackingID finds document.tracking.id in a decoded document that may not
+// be valid yet, so that its errors can name it.
+func trackingID(v any) string {
+	for _, key := range []string{"document", "tracking", "id"} {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[key]
+	}
+	s, _ := v.(string)
+	return s
 }

@@ -53,13 +53,18 @@ func ParseKEV(b []byte) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cat kevCatalogue
-	if err := json.Unmarshal(b, &cat); err != nil {
-		return nil, jsonError(b, err)
+	name := "KEV"
+	if m, ok := v.(map[string]any); ok {
+		if cv, ok := m["catalogVersion"].(string); ok {
+			name += " " + clip(cv)
+		}
 	}
-	name := "KEV " + clip(cat.CatalogVersion)
 	if err := kevSchema().Validate(v); err != nil {
 		return nil, schemaError(name, err)
+	}
+	var cat kevCatalogue
+	if err := json.Unmarshal(b, &cat); err != nil {
+		return nil, named(jsonError(b, err), name)
 	}
 	released, err := time.Parse(time.RFC3339Nano, cat.DateReleased)
 	if err != nil {

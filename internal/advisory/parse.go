@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -14,6 +15,9 @@ import (
 func Parse(b []byte) (*Document, error) {
 	if err := checkSize(b, MaxDocumentSize, "document"); err != nil {
 		return nil, err
+	}
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		return nil, errorf("", "", "not a JSON object")
 	}
 	if !isJSON(b) {
 		return ParseOSV(b)

@@ -214,7 +214,10 @@ type cdxBOM struct {
 		Component    *cdxComponent `json:"component"`
 		Manufacturer *struct {
 			Name string `json:"name"`
-		} `json:"manufacturer"`
+		} `json:"manufacturer"` // CycloneDX 1.6
+		Manufacture *struct {
+			Name string `json:"name"`
+		} `json:"manufacture"` // CycloneDX 1.4 and 1.5
 		Supplier *struct {
 			Name string `json:"name"`
 		} `json:"supplier"`
@@ -308,6 +311,8 @@ func ParseCycloneDXVEX(b []byte) (*Document, error) {
 	switch {
 	case bom.Metadata.Manufacturer != nil:
 		doc.Publisher = bom.Metadata.Manufacturer.Name
+	case bom.Metadata.Manufacture != nil:
+		doc.Publisher = bom.Metadata.Manufacture.Name
 	case bom.Metadata.Supplier != nil:
 		doc.Publisher = bom.Metadata.Supplier.Name
 	}
@@ -353,6 +358,21 @@ func ParseCycloneDXVEX(b []byte) (*Document, error) {
 		if st.Timestamp.IsZero() {
 			st.Timestamp = published
 		}
+		if len(v.Affects) == 0 {
+			// No target: the statement is about the BOM's own component,
+			// or, without one, every product of its manufacturer.
+			if st.Status == "" {
+				return nil, fail(at+".analysis.state", "missing, and the vulnerability names no affected target")
+			}
+			if c := bom.Metadata.Component; c != nil {
+				st.Product = ProductRef{ID: c.BOMRef, PURL: purlOf(c.PURL), CPE: c.CPE, Name: c.Name, Version: c.Version}
+			} else {
+				st.Product = ProductRef{Vendor: doc.Publisher}
+			}
+			if err := addStatement(doc, st); err != nil {
+				return nil, named(err, name)
+			}
+		}
 		for j, a := range v.Affects {
 			aat := fmt.Sprintf("%s.affects[%d]", at, j)
 			if a.Ref == "" {
@@ -374,7 +394,7 @@ func ParseCycloneDXVEX(b []byte) (*Document, error) {
 			}
 			for k, ver := range a.Versions {
 				s := base
-				s.Product.Version = firstNonEmpty(ver.Version, ver.Range)
+				s.Product.Version, s.Product.VersionRange = ver.Version, ver.Range
 				if vs, ok := cdxVersionStatus[ver.Status]; ok && !(ver.Status == "unknown" && base.Status != "") {
 					s.Status = vs
 				} else if ver.Status != "" && !ok {
