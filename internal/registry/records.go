@@ -116,3 +116,66 @@ type AuditEntry struct {
 	ObjectID   string
 	Detail     string
 }
+
+// StoredAdvisory is one flaw as the watch keeps it: the advisory model as
+// JSON, and the document it came from.
+type StoredAdvisory struct {
+	ID, Format, DocID, Revision, DocSHA256 string
+	Withdrawn                              bool
+	Body                                   []byte
+}
+
+// VEXStatement is a VEX statement resolved to a registered product version.
+type VEXStatement struct {
+	Vulnerability string
+	VersionID     int64
+	Component     string // "" for the whole product version
+	Status        string // not_affected, affected, fixed, under_investigation
+	Justification string
+	DocSHA256     string
+	At            time.Time
+}
+
+// Finding states.
+const (
+	FindingOpen        = "open"         // affected, acted on by the scheme's rules
+	FindingReview      = "review"       // a fuzzy match waiting for a person
+	FindingNotAffected = "not-affected" // cleared by a VEX statement
+	FindingFixed       = "fixed"        // a fixed version was registered, or VEX says fixed
+	FindingRetracted   = "retracted"    // the advisory was withdrawn, or the match rejected
+	FindingDisputed    = "disputed"     // the manufacturer disputes a fuzzy match
+)
+
+// Finding is one flaw found in one product version, with how it was found.
+type Finding struct {
+	ID         int64
+	VersionID  int64
+	AdvisoryID string
+	Basis      string // purl-exact, cpe-exact, model-number, sku, hash, name-fuzzy
+	Confidence float64
+	Component  string // the component or product identifier matched
+	Fixed      []string
+	State      string
+	Response   string               // the manufacturer's answer: none, acknowledged, fixed, disputed, not-affected
+	Clocks     map[string]time.Time // remediation clocks by rule id
+	DocSHA256  string               // the document that caused it
+	FirstSeen  time.Time
+	Updated    time.Time
+}
+
+// WatchTarget is a labelled product version the watch matches advisories
+// against, with its label.
+type WatchTarget struct {
+	VersionID       int64
+	ProductID       int64
+	ManufacturerID  int64
+	Manufacturer    string
+	ProductName     string
+	ModelNumber     string
+	GTIN            string
+	CPE             string
+	SoftwareVersion string
+	SupportEnd      string
+	Label           Label
+	Components      []Component
+}

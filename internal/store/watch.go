@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/registry"
+)
+
+// PutAdvisories stores flaws, replacing earlier revisions of the same ids,
+// in one transaction.
+func (s *Store) PutAdvisories(ctx context.Context, as []registry.StoredAdvisory, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO advisories (id, format, doc_id, revision, doc_sha256, withdrawn, body, ingested_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (id) DO UPDATE SET format = excluded.format, doc_id = excluded.doc_id, revision = excluded.revision,
+				doc_sha256 = excluded.doc_sha256, withdrawn = excluded.withdrawn, body = excluded.body, ingested_at = excluded.ingested_at`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, a := range as {
+			w := ""
+			if a.Withdrawn {
+				w = "withdrawn"
+			}
+			if _, err := stmt.ExecContext(ctx, a.ID, a.Format, a.DocID, a.Revision, a.DocSHA256, w, string(a.Body), ts(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Advisories returns every stored flaw.
+func (s *Store) Advisories(ctx context.Context) ([]registry.StoredAdvisory, error) {
+	var out []registry.StoredAdvisory
+	err := s.each(ctx, `SELECT id, format, doc_id, revision, doc_sha256, withdrawn, body FROM advisories ORDER BY id`, func(r *sql.Rows) error {
+		var a registry.StoredAdvisory
+		var w, body string
+		err := r.Scan(&a.ID, &a.Format, &a.DocID, &a.Revision, &a.DocSHA256, &w, &body)
+		a.Withdrawn, a.Body = w != "", []byte(body)
+		out = append(out, a)
+		return err
+	})
+	return out, err
+}
+
+// AdvisoryRevisions returns the stored revision and document hash of each
+// flaw id given that is stored.
+func (s *Store) AdvisoryRevisions(ctx context.Context) (map[string][2]string, error) {
+	out := map[string][2]string{}
+	err := s.each(ctx, `SELECT id, revision, doc_sha256 FROM advisories`, func(r *sql.Rows) error {
+		var id, rev, sum string
+		err := r.Scan(&id, &rev, &sum)
+		out[id] = [2]string{rev, sum}
+		return err
+	})
+	return out, err
+}
+
+// PutExploited records that CVEs are known to be exploited.
+func (s *Store) PutExploited(ctx context.Context, cves map[string]time.Time, ransomware map[string]bool, docSHA string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO exploited (cve, date_added, ransomware, doc_sha256) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (cve) DO UPDATE SET date_added = excluded.date_added, ransomware = excluded.ransomware, doc_sha256 = excluded.doc_sha256`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for cve, at := range cves {
+			if _, err := stmt.ExecContext(ctx, cve, ts(at), ransomware[cve], docSHA); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Exploited returns every CVE known to be exploited, with when that became known.
+func (s *Store) Exploited(ctx context.Context) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := s.each(ctx, `SELECT cve, date_added FROM exploited`, func(r *sql.Rows) error {
+		var cve, at string
+		err := r.Scan(&cve, &at)
+		out[cve] = parseTS(at)
+		return err
+	})
+	return out, err
+}
+
+// PutVEX stores VEX statements, a newer statement on the same
+// (vulnerability, version, component) replacing the older.
+func (s *Store) PutVEX(ctx context.Context, vs []registry.VEXStatement) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO vex_statements (vulnerability, version_id, component, status, justification, doc_sha256, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (vulnerability, version_id, component) DO UPDATE SET status = excluded.status, justification = excluded.justification,
+				doc_sha256 = excluded.doc_sha256, at = excluded.at`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, v := range vs {
+			if _, err := stmt.ExecContext(ctx, v.Vulnerability, v.VersionID, v.Component, v.Status, v.Justification, v.DocSHA256, ts(v.At)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// VEX returns every stored VEX statement.
+func (s *Store) VEX(ctx context.Context) ([]registry.VEXStatement, error) {
+	var out []registry.VEXStatement
+	err := s.each(ctx, `SELECT vulnerability, version_id, component, status, justification, doc_sha256, at FROM vex_statements`, func(r *sql.Rows) error {
+		var v registry.VEXStatement
+		var at string
+		err := r.Scan(&v.Vulnerability, &v.VersionID, &v.Component, &v.Status, &v.Justification, &v.DocSHA256, &at)
+		v.At = parseTS(at)
+		out = append(out, v)
+		return err
+	})
+	return out, err
+}
+
+const findingCols = `id, version_id, advisory_id, basis, confidence, component, fixed, state, response, clocks, doc_sha256, first_seen, updated_at`
+
+func scanFinding(r interface{ Scan(...any) error }) (registry.Finding, error) {
+	var f registry.Finding
+	var fixed, clocks, first, updated string
+	err := r.Scan(&f.ID, &f.VersionID, &f.AdvisoryID, &f.Basis, &f.Confidence, &f.Component, &fixed, &f.State, &f.Response, &clocks, &f.DocSHA256, &first, &updated)
+	if fixed != "" {
+		f.Fixed = strings.Split(fixed, ",")
+	}
+	if clocks != "" {
+		json.Unmarshal([]byte(clocks), &f.Clocks)
+	}
+	f.FirstSeen, f.Updated = parseTS(first), parseTS(updated)
+	return f, err
+}
+
+// PutFinding inserts a finding, or refreshes the match of one already
+// recorded (basis, fix, source) keeping its state, answer and clocks.
+func (s *Store) PutFinding(ctx context.Context, f registry.Finding, now time.Time) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO watch_findings (version_id, advisory_id, basis, confidence, component, fixed, state, response, clocks, doc_sha256, first_seen, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', $9, $10, $10)
+		ON CONFLICT (version_id, advisory_id, component) DO UPDATE SET basis = excluded.basis, confidence = excluded.confidence,
+			fixed = excluded.fixed, doc_sha256 = excluded.doc_sha256, updated_at = excluded.updated_at
+		RETURNING id`, f.VersionID, f.AdvisoryID, f.Basis, f.Confidence, f.Component, strings.Join(f.Fixed, ","), f.State, f.Response, f.DocSHA256, ts(now)).Scan(&id)
+	return id, err
+}
+
+// UpdateFinding records a finding's state, the manufacturer's answer and
+// its clocks.
+func (s *Store) UpdateFinding(ctx context.Context, f registry.Finding, now time.Time) error {
+	clocks := ""
+	if len(f.Clocks) > 0 {
+		b, _ := json.Marshal(f.Clocks)
+		clocks = string(b)
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE watch_findings SET state = $1, response = $2, clocks = $3, updated_at = $4 WHERE id = $5`,
+		f.State, f.Response, clocks, ts(now), f.ID)
+	return err
+}
+
+// WatchFindings lists post-market findings, of one version when versionID is non-zero.
+func (s *Store) WatchFindings(ctx context.Context, versionID int64) ([]registry.Finding, error) {
+	var out []registry.Finding
+	err := s.each(ctx, `SELECT `+findingCols+` FROM watch_findings WHERE ($1 = 0 OR version_id = $1) ORDER BY id`, func(r *sql.Rows) error {
+		f, err := scanFinding(r)
+		out = append(out, f)
+		return err
+	}, versionID)
+	return out, err
+}
+
+// Finding returns one finding.
+func (s *Store) Finding(ctx context.Context, id int64) (registry.Finding, error) {
+	f, err := scanFinding(s.db.QueryRowContext(ctx, `SELECT `+findingCols+` FROM watch_findings WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return f, ErrNotFound
+	}
+	return f, err
+}
+
+// Notify stores a notification for an organisation once per finding and
+// rule; it reports whether it was new.
+func (s *Store) Notify(ctx context.Context, orgID, findingID int64, ruleID, message string, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO notifications (org_id, finding_id, rule_id, message, created_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (finding_id, rule_id) DO NOTHING`, orgID, findingID, ruleID, message, ts(now))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// WatchTargets returns every product version with an active or suspended
+// label, with the label and the version's components.
+func (s *Store) WatchTargets(ctx context.Context) ([]registry.WatchTarget, error) {
+	var out []registry.WatchTarget
+	byVersion := map[int64]int{}
+	err := s.each(ctx, `SELECT `+labelCols+`, p.gtin, p.cpe, v.facts`+labelFrom+` WHERE l.status IN ('active', 'suspended') ORDER BY l.id`, func(r *sql.Rows) error {
+		var t registry.WatchTarget
+		var facts string
+		l, err := scanLabel(scanExtra{r, []any{&t.GTIN, &t.CPE, &facts}})
+		if err != nil {
+			return err
+		}
+		var fs registry.Facts
+		json.Unmarshal([]byte(facts), &fs)
+		t.VersionID, t.ProductID, t.ManufacturerID, t.Manufacturer = l.VersionID, l.ProductID, l.ManufacturerID, l.Manufacturer
+		t.ProductName, t.ModelNumber, t.SoftwareVersion, t.SupportEnd, t.Label = l.ProductName, l.ModelNumber, l.SoftwareVersion, fs.SupportEnd, l
+		byVersion[t.VersionID] = len(out)
+		out = append(out, t)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.each(ctx, `SELECT c.version_id, c.name, c.version, c.purl, c.cpe, c.ecosystem FROM components c
+		JOIN labels l ON l.product_version_id = c.version_id WHERE l.status IN ('active', 'suspended') ORDER BY c.version_id, c.position`, func(r *sql.Rows) error {
+		var vid int64
+		var c registry.Component
+		if err := r.Scan(&vid, &c.Name, &c.Version, &c.PURL, &c.CPE, &c.Ecosystem); err != nil {
+			return err
+		}
+		if i, ok := byVersion[vid]; ok {
+			out[i].Components = append(out[i].Components, c)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// scanExtra scans a label row followed by more columns.
+type scanExtra struct {
+	r     interface{ Scan(...any) error }
+	extra []any
+}
+
+func (s scanExtra) Scan(dest ...any) error { return s.r.Scan(append(dest, s.extra...)...) }
