@@ -28,6 +28,8 @@ var commands = []command{
 	{"verify", "verify a label credential: signature, validity and status, online or offline", runVerify},
 	{"trust", "add, remove or list the issuers whose labels verify accepts", runTrust},
 	{"audit", "audit an authority's transparency log and its registry against it", runAudit},
+	{"ingest", "feed advisories, KEV and VEX to the post-market watch", runIngest},
+	{"scan", "match one SBOM against the stored advisories, offline", runScan},
 	{"account", "create an organisation and its first user (authorities, assessor labs)", runAccount},
 	{"keys", "list, rotate or mark compromised the label-signing keys; rotate the log key", runKeys},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {

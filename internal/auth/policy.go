@@ -87,7 +87,7 @@ func Allow(p Principal, action string, o Object) error {
 			return nil
 		}
 		return fmt.Errorf("%w: your authority does not run %s", ErrDenied, strings.Join(o.Schemes, ", "))
-	case ActionAuditRead, ActionUserManage:
+	case ActionAuditRead, ActionUserManage, ActionAdvisoryIngest:
 		return nil
 	}
 	return fmt.Errorf("%w: no rule for %s", ErrDenied, action)

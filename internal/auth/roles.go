@@ -136,6 +136,10 @@ const (
 	// ActionApplicationComplete: declare an assessment complete once every
 	// required requirement has a verdict. Assessors of the assigned lab.
 	ActionApplicationComplete = "application.complete"
+	// ActionAdvisoryIngest: feed advisories, exploitation data and VEX to
+	// the post-market watch, and run it. Authorities, and Hallmark itself
+	// (scheduled feeds, the operator's command line).
+	ActionAdvisoryIngest = "advisory.ingest"
 	// ActionEvidenceRead: read test evidence (reports, firmware, documents),
 	// which is commercially confidential. The owning manufacturer (SameOrg),
 	// assessors of the assigned lab, and the authority.
@@ -169,6 +173,7 @@ var permissions = map[string][]Role{
 	ActionLabelRestore:           {RoleAuthorityAdmin, RoleSystem},
 	ActionLabelRevoke:            {RoleAuthorityAdmin, RoleSystem},
 	ActionLabelExpire:            {RoleSystem},
+	ActionAdvisoryIngest:         {RoleAuthorityAdmin, RoleSystem},
 	ActionLabelSurrender:         {RoleManufacturer},
 	ActionEvidenceRead:           {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
 	ActionSchemeWrite:            {RoleAuthorityAdmin},

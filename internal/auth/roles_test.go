@@ -71,6 +71,7 @@ var wantMatrix = map[string]string{
 	"label.restore":            "AY",
 	"label.revoke":             "AY",
 	"label.expire":             "Y",
+	"advisory.ingest":          "AY",
 	"label.surrender":          "M",
 	"evidence.read":            "ASM",
 	"scheme.write":             "A",

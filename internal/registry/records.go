@@ -174,6 +174,7 @@ type WatchTarget struct {
 	ModelNumber     string
 	GTIN            string
 	CPE             string
+	PURL            string // the product's registered purl, without version
 	SoftwareVersion string
 	SupportEnd      string
 	Label           Label

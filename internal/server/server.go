@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +70,7 @@ type Server struct {
 	tlog        *decisionLog
 	witness     *tlog.Witness
 	witnessKey  string
+	watchMu     sync.Mutex // one watch pass at a time
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.

@@ -205,10 +205,10 @@ func (s *Store) Notify(ctx context.Context, orgID, findingID int64, ruleID, mess
 func (s *Store) WatchTargets(ctx context.Context) ([]registry.WatchTarget, error) {
 	var out []registry.WatchTarget
 	byVersion := map[int64]int{}
-	err := s.each(ctx, `SELECT `+labelCols+`, p.gtin, p.cpe, v.facts`+labelFrom+` WHERE l.status IN ('active', 'suspended') ORDER BY l.id`, func(r *sql.Rows) error {
+	err := s.each(ctx, `SELECT `+labelCols+`, p.gtin, p.cpe, p.purl, v.facts`+labelFrom+` WHERE l.status IN ('active', 'suspended') ORDER BY l.id`, func(r *sql.Rows) error {
 		var t registry.WatchTarget
 		var facts string
-		l, err := scanLabel(scanExtra{r, []any{&t.GTIN, &t.CPE, &facts}})
+		l, err := scanLabel(scanExtra{r, []any{&t.GTIN, &t.CPE, &t.PURL, &facts}})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hallmark-iot/hallmark/internal/advisory"
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/sbom"
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/watch"
+)
+
+const ingestDescription = `Feeds the post-market watch: reads advisories (CSAF 2.0, OSV JSON or YAML,
+an OSV zip), CISA's KEV catalogue, or VEX (OpenVEX, CSAF VEX, CycloneDX VEX)
+from a file or a directory, stores them, matches them against every labelled
+product version and applies each scheme's post-market rules through the
+decision gate. The kind (csaf, osv, kev, vex) says what the files must be;
+a file of another kind is refused. Ingesting the same document twice changes
+nothing. An ingest that would change more than 5% of all labels at once is
+held: nothing changes until it is run again with --confirm.
+
+Decisions are recorded with their log outbox rows; the next 'hallmark serve'
+on the same --data appends them to the transparency log.`
+
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("ingest", "ingest csaf|osv|kev|vex PATH [flags]", ingestDescription, stderr)
+	var d dataFlags
+	d.register(fs)
+	confirm := fs.Bool("confirm", false, "apply label changes even when they exceed the hold threshold")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usagef("give the kind (csaf, osv, kev or vex) and a file or directory")
+	}
+	kind, path := fs.Arg(0), fs.Arg(1)
+	want := map[string][]advisory.Format{"csaf": {advisory.FormatCSAF}, "osv": {advisory.FormatOSV}, "kev": {advisory.FormatKEV},
+		"vex": {advisory.FormatOpenVEX, advisory.FormatCSAFVEX, advisory.FormatCycloneDXVEX}}[kind]
+	if want == nil {
+		return usagef("the kind is csaf, osv, kev or vex, not %q", kind)
+	}
+	st, err := store.Open(ctx, d.dsn())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
+	if err != nil {
+		return err
+	}
+	progress := newProgress(stderr)
+	var total server.IngestReport
+	var batch []*advisory.Document
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		rep, err := srv.Ingest(ctx, auth.System, batch, server.IngestOptions{Confirm: *confirm})
+		if err != nil {
+			return err
+		}
+		total, batch = addReports(total, rep), nil
+		return nil
+	}
+	n := 0
+	err = readDocuments(path, func(name string, doc *advisory.Document) error {
+		if !containsFormat(want, doc.Format) {
+			return fmt.Errorf("%s is %s, not %s", name, doc.Format, kind)
+		}
+		n++
+		batch = append(batch, doc)
+		progress.step(n, name)
+		if len(batch) == ingestBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	progress.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Documents    %d\nAdvisories   %d stored, %d unchanged, %d older revisions ignored\nExploited    %d CVEs\nVEX          %d statements on registered versions\n",
+		n, total.Advisories, total.Unchanged, total.Older, total.Exploited, total.Statements)
+	fmt.Fprintf(stdout, "Findings     %d (%d waiting for a person)\nNotified     %d\nDeadlines    %d\nLabels       %d suspended, %d restored, %d revoked\n",
+		total.Findings, total.Review, total.Notified, total.Deadlines, total.Suspended, total.Restored, total.Revoked)
+	if total.Held {
+		fmt.Fprintf(stdout, "HELD         %s\n", total.Why)
+	}
+	return nil
+}
+
+// ingestBatch is how many documents one watch pass acts on.
+const ingestBatch = 1000
+
+func containsFormat(fs []advisory.Format, f advisory.Format) bool {
+	for _, x := range fs {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func addReports(a, b server.IngestReport) server.IngestReport {
+	a.Advisories += b.Advisories
+	a.Unchanged += b.Unchanged
+	a.Older += b.Older
+	a.Exploited += b.Exploited
+	a.Statements += b.Statements
+	a.Findings += b.Findings
+	a.Review += b.Review
+	a.Notified += b.Notified
+	a.Deadlines += b.Deadlines
+	a.Suspended += b.Suspended
+	a.Restored += b.Restored
+	a.Revoked += b.Revoked
+	if b.Held {
+		a.Held, a.Why = true, b.Why
+	}
+	return a
+}
+
+// readDocuments reads one file, an OSV zip, or every document below a
+// directory, in order.
+func readDocuments(path string, fn func(name string, doc *advisory.Document) error) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if info.IsDir() {
+		return advisory.ReadDir(os.DirFS(path), ".", func(p string, doc *advisory.Document) error {
+			return fn(filepath.Join(path, p), doc)
+		})
+	}
+	if strings.HasSuffix(path, ".zip") {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		i := 0
+		return advisory.ReadOSVZip(f, info.Size(), func(doc *advisory.Document) error {
+			i++
+			return fn(fmt.Sprintf("%s#%d", path, i), doc)
+		})
+	}
+	b, err := readFileLimited(path, advisory.MaxDocumentSize)
+	if err != nil {
+		return err
+	}
+	doc, err := advisory.Parse(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return fn(path, doc)
+}
+
+// progress draws a one-line counter on a terminal, and nothing otherwise.
+type progress struct {
+	w   io.Writer
+	tty bool
+}
+
+func newProgress(w io.Writer) *progress {
+	f, ok := w.(*os.File)
+	tty := false
+	if ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return &progress{w: w, tty: tty}
+}
+
+func (p *progress) step(n int, name string) {
+	if p.tty && (n%25 == 0 || n < 25) {
+		if len(name) > 60 {
+			name = "…" + name[len(name)-59:]
+		}
+		fmt.Fprintf(p.w, "\r\033[K%6d documents  %s", n, name)
+	}
+}
+
+func (p *progress) done() {
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+const scanDescription = `Matches one SBOM (CycloneDX JSON or XML, SPDX JSON or tag-value) against the
+advisories stored in --data, offline, and prints the vulnerabilities found.
+--format json follows osv-scanner's JSON output (results, packages,
+vulnerabilities with id and aliases), so tools that read one read the other.
+Exit status: 0 nothing found, 1 error, 2 usage, 4 vulnerabilities found.`
+
+// scanFound is the exit status when a scan finds vulnerabilities.
+type scanFound int
+
+func (e scanFound) Error() string { return fmt.Sprintf("%d vulnerable package(s) found", int(e)) }
+func (e scanFound) ExitCode() int { return 4 }
+
+func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("scan", "scan SBOM [flags]", scanDescription, stderr)
+	var d dataFlags
+	d.register(fs)
+	format := fs.String("format", "table", "table or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("give one SBOM file")
+	}
+	if *format != "table" && *format != "json" {
+		return usagef("--format is table or json")
+	}
+	b, err := readFileLimited(fs.Arg(0), 32<<20)
+	if err != nil {
+		return err
+	}
+	doc, err := sbom.Parse(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	st, err := store.Open(ctx, d.dsn())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	stored, err := st.Advisories(ctx)
+	if err != nil {
+		return err
+	}
+	if len(stored) == 0 {
+		return errors.New("no advisories are stored in this --data: run 'hallmark ingest osv DIR' first")
+	}
+	advs := make([]advisory.Advisory, 0, len(stored))
+	for _, sa := range stored {
+		var a advisory.Advisory
+		if err := json.Unmarshal(sa.Body, &a); err != nil {
+			return err
+		}
+		advs = append(advs, a)
+	}
+	findings := watch.MatchComponents(doc.Components, advs)
+	if *format == "json" {
+		out, err := watch.OSVScannerJSON(fs.Arg(0), findings)
+		if err != nil {
+			return err
+		}
+		stdout.Write(out)
+	} else {
+		fmt.Fprintf(stdout, "%d components, %d advisories\n", len(doc.Components), len(advs))
+		for _, f := range findings {
+			fixed := strings.Join(f.Fixed, ", ")
+			if fixed == "" {
+				fixed = "no fix listed"
+			}
+			fmt.Fprintf(stdout, "%-22s %-50s fixed in %s\n", f.AdvisoryID, f.Component, fixed)
+		}
+	}
+	if len(findings) > 0 {
+		return scanFound(len(findings))
+	}
+	return nil
+}

@@ -1,0 +1,541 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/advisory"
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/scheme"
+	"github.com/hallmark-iot/hallmark/internal/watch"
+)
+
+// The post-market watch: advisories, exploitation data and VEX are stored
+// as read; every labelled product version is matched against them
+// (package watch); each scheme's rules propose what follows (package
+// watch); the label actions go through the decision gate as the system,
+// with reasons naming the finding, the rule and the source document.
+
+// IngestOptions adjust one ingest.
+type IngestOptions struct {
+	// Confirm applies label changes even when they exceed HoldShare: an
+	// authority has looked at what the feed would do.
+	Confirm bool
+}
+
+// HoldShare is the share of all labels one ingest may change on its own;
+// past it the changes are held for an authority to confirm. Upstream
+// feeds are not trusted blindly.
+const HoldShare = 0.05
+
+// IngestReport says what one ingest did.
+type IngestReport struct {
+	Document   string `json:"document"`
+	Format     string `json:"format"`
+	SHA256     string `json:"sha256"`
+	Advisories int    `json:"advisories"` // stored new or replacing an older revision
+	Unchanged  int    `json:"unchanged"`  // the same revision was stored already
+	Older      int    `json:"older"`      // an older revision than the stored one: ignored
+	Exploited  int    `json:"exploited"`
+	Statements int    `json:"statements"` // VEX statements matched to registered versions
+	WatchRun
+}
+
+// WatchRun is what one pass of matching and rules did.
+type WatchRun struct {
+	Findings  int    `json:"findings"`     // findings touched by this pass
+	Review    int    `json:"needs_review"` // fuzzy matches waiting for a person
+	Notified  int    `json:"notified"`
+	Deadlines int    `json:"deadlines"`
+	Suspended int    `json:"suspended"`
+	Restored  int    `json:"restored"`
+	Revoked   int    `json:"revoked"`
+	Held      bool   `json:"held,omitempty"`
+	Why       string `json:"held_reason,omitempty"`
+}
+
+// Ingest stores parsed documents and then acts on them in one watch pass.
+// Ingesting the same documents twice changes nothing the second time.
+func (s *Server) Ingest(ctx context.Context, p Principal, docs []*advisory.Document, opts IngestOptions) (IngestReport, error) {
+	if err := allow(p, auth.ActionAdvisoryIngest, auth.Object{}); err != nil {
+		return IngestReport{}, err
+	}
+	var rep IngestReport
+	if len(docs) == 1 {
+		rep.Document, rep.Format, rep.SHA256 = docs[0].ID, string(docs[0].Format), docs[0].SHA256
+	}
+	stored, err := s.store.AdvisoryRevisions(ctx)
+	if err != nil {
+		return rep, err
+	}
+	var put []registry.StoredAdvisory
+	var touched []string
+	cves, ransom := map[string]time.Time{}, map[string]bool{}
+	var kevSHA string
+	for _, doc := range docs {
+		for _, a := range doc.Advisories {
+			if have, ok := stored[a.ID]; ok {
+				switch c := compareRevision(doc.Revision, have[0]); {
+				case have[1] == doc.SHA256 || c == 0:
+					rep.Unchanged++
+					continue
+				case c < 0:
+					rep.Older++
+					continue
+				}
+			}
+			body, err := json.Marshal(a)
+			if err != nil {
+				return rep, err
+			}
+			put = append(put, registry.StoredAdvisory{ID: a.ID, Format: string(doc.Format), DocID: doc.ID, Revision: doc.Revision,
+				DocSHA256: doc.SHA256, Withdrawn: !a.Withdrawn.IsZero(), Body: body})
+			stored[a.ID] = [2]string{doc.Revision, doc.SHA256}
+			touched = append(touched, a.ID)
+		}
+		for _, e := range doc.Exploited {
+			cves[e.CVE], ransom[e.CVE], kevSHA = e.DateAdded, e.Ransomware, doc.SHA256
+		}
+		if len(doc.Statements) > 0 {
+			n, err := s.putStatements(ctx, doc, 0)
+			if err != nil {
+				return rep, err
+			}
+			rep.Statements += n
+		}
+	}
+	for start := 0; start < len(put); start += 500 { // no write holds the database for long
+		if err := s.store.PutAdvisories(ctx, put[start:min(start+500, len(put))], s.now()); err != nil {
+			return rep, err
+		}
+	}
+	rep.Advisories = len(put)
+	if len(cves) > 0 {
+		if err := s.store.PutExploited(ctx, cves, ransom, kevSHA); err != nil {
+			return rep, err
+		}
+		rep.Exploited = len(cves)
+	}
+	if touched == nil {
+		touched = []string{} // nothing new to match; still judge every finding
+	}
+	run, err := s.runWatch(ctx, touched, opts)
+	rep.WatchRun = run
+	return rep, err
+}
+
+// compareRevision orders revisions: numeric dotted versions (CSAF
+// tracking.version) by number, anything else (OSV modified timestamps) as text.
+func compareRevision(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(as), len(bs)); i++ {
+		var x, y string
+		if i < len(as) {
+			x = as[i]
+		}
+		if i < len(bs) {
+			y = bs[i]
+		}
+		xn, e1 := strconv.Atoi(x)
+		yn, e2 := strconv.Atoi(y)
+		if e1 != nil || e2 != nil {
+			return strings.Compare(a, b)
+		}
+		if xn != yn {
+			return xn - yn
+		}
+	}
+	return 0
+}
+
+// putStatements resolves VEX statements to registered product versions
+// (onlyVersion, when non-zero, is the version a manufacturer uploaded the
+// VEX for) and stores them.
+func (s *Server) putStatements(ctx context.Context, doc *advisory.Document, onlyVersion int64) (int, error) {
+	targets, err := s.store.WatchTargets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var out []registry.VEXStatement
+	for _, st := range doc.Statements {
+		for _, t := range targets {
+			if onlyVersion != 0 && t.VersionID != onlyVersion {
+				continue
+			}
+			if onlyVersion == 0 && !vexNames(st.Product, t) {
+				continue
+			}
+			at := st.Timestamp
+			if at.IsZero() {
+				at = s.now()
+			}
+			for _, id := range append([]string{st.Vulnerability}, st.Aliases...) {
+				out = append(out, registry.VEXStatement{Vulnerability: id, VersionID: t.VersionID, Component: st.Component,
+					Status: string(st.Status), Justification: st.Justification, DocSHA256: doc.SHA256, At: at})
+			}
+		}
+	}
+	return len(out), s.store.PutVEX(ctx, out)
+}
+
+// vexNames reports whether a VEX statement's product is this labelled
+// version: by the registered product purl or CPE, or the model number,
+// with the version when the statement gives one.
+func vexNames(ref advisory.ProductRef, t registry.WatchTarget) bool {
+	versionOK := ref.Version == "" || strings.TrimPrefix(ref.Version, "v") == strings.TrimPrefix(t.SoftwareVersion, "v")
+	if ref.PURL != "" && t.PURL != "" {
+		base, ver, _ := strings.Cut(ref.PURL, "@")
+		if ver != "" {
+			versionOK = strings.TrimPrefix(ver, "v") == strings.TrimPrefix(t.SoftwareVersion, "v")
+		}
+		if strings.EqualFold(base, strings.Split(t.PURL, "@")[0]) {
+			return versionOK
+		}
+	}
+	if ref.CPE != "" && t.CPE != "" {
+		a, err1 := watch.ParseCPE(ref.CPE)
+		b, err2 := watch.ParseCPE(t.CPE)
+		if err1 == nil && err2 == nil && a.Vendor == b.Vendor && a.Product == b.Product {
+			return versionOK
+		}
+	}
+	return slices.ContainsFunc(ref.ModelNumbers, func(m string) bool { return strings.EqualFold(m, t.ModelNumber) }) && versionOK
+}
+
+// target is a labelled version as the rules see it.
+type target struct {
+	registry.WatchTarget
+	rules []scheme.Rule
+}
+
+// RunWatch matches every stored advisory against every labelled product
+// version and applies the schemes' rules: the full re-match, and the
+// periodic pass that notices remediation clocks running out.
+func (s *Server) RunWatch(ctx context.Context, p Principal, opts IngestOptions) (WatchRun, error) {
+	if err := allow(p, auth.ActionAdvisoryIngest, auth.Object{}); err != nil {
+		return WatchRun{}, err
+	}
+	return s.runWatch(ctx, nil, opts)
+}
+
+// runWatch matches the advisories named (every stored one when nil) and
+// then judges every finding by its scheme's rules.
+func (s *Server) runWatch(ctx context.Context, only []string, opts IngestOptions) (WatchRun, error) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	var run WatchRun
+	now := s.now()
+	targets, err := s.store.WatchTargets(ctx)
+	if err != nil {
+		return run, err
+	}
+	idx := watch.NewIndex()
+	byVersion := map[int64]target{}
+	for _, t := range targets {
+		comps := make([]watch.Component, len(t.Components))
+		for i, c := range t.Components {
+			comps[i] = watch.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE, Ecosystem: c.Ecosystem}
+		}
+		ids := watch.ProductIDs{Vendor: t.Manufacturer, Product: t.ProductName, Version: t.SoftwareVersion}
+		if t.CPE != "" {
+			ids.CPEs = []string{t.CPE}
+		}
+		if t.ModelNumber != "" {
+			ids.ModelNumbers = []string{t.ModelNumber}
+		}
+		if t.GTIN != "" {
+			ids.GTINs = []string{t.GTIN}
+		}
+		idx.Add(t.VersionID, comps, ids)
+		tg := target{WatchTarget: t}
+		if sc, err := s.schemeVersion(ctx, t.Label.SchemeID, t.Label.SchemeVersion); err == nil {
+			tg.rules = sc.Rules
+		}
+		byVersion[t.VersionID] = tg
+	}
+	stored, err := s.store.Advisories(ctx)
+	if err != nil {
+		return run, err
+	}
+	advs := map[string]advisory.Advisory{}
+	onlySet := map[string]bool{}
+	for _, id := range only {
+		onlySet[id] = true
+	}
+	for _, sa := range stored {
+		var a advisory.Advisory
+		if err := json.Unmarshal(sa.Body, &a); err != nil {
+			return run, fmt.Errorf("stored advisory %s: %w", sa.ID, err)
+		}
+		advs[sa.ID] = a
+		if only != nil && !onlySet[sa.ID] {
+			continue
+		}
+		for _, f := range idx.Match(a) {
+			if _, ok := byVersion[f.VersionID]; !ok || f.Status == watch.StatusNotAffected {
+				continue
+			}
+			state := registry.FindingOpen
+			if !f.Automatic() {
+				state = registry.FindingReview // only exact bases act on their own
+			}
+			comp := f.Component
+			if comp == "" {
+				comp = f.Product
+			}
+			if _, err := s.store.PutFinding(ctx, registry.Finding{VersionID: f.VersionID, AdvisoryID: a.ID, Basis: string(f.Basis), Confidence: f.Confidence,
+				Component: comp, Fixed: f.Fixed, State: state, Response: "none", DocSHA256: sa.DocSHA256}, now); err != nil {
+				return run, err
+			}
+			run.Findings++
+		}
+	}
+	exploited, err := s.store.Exploited(ctx)
+	if err != nil {
+		return run, err
+	}
+	vex, err := s.store.VEX(ctx)
+	if err != nil {
+		return run, err
+	}
+	findings, err := s.store.WatchFindings(ctx, 0)
+	if err != nil {
+		return run, err
+	}
+	// Judge each finding; gather the proposals per label.
+	type labelPlan struct {
+		t         target
+		proposals []watch.Proposal
+		causes    []registry.Finding
+		open      int
+	}
+	plans := map[int64]*labelPlan{}
+	for _, f := range findings {
+		t, ok := byVersion[f.VersionID]
+		if !ok {
+			continue
+		}
+		a := advs[f.AdvisoryID]
+		before := f
+		f.State = judgeState(f, a, vex)
+		pl := plans[f.VersionID]
+		if pl == nil {
+			pl = &labelPlan{t: t}
+			plans[f.VersionID] = pl
+		}
+		if f.State == registry.FindingReview {
+			run.Review++
+		}
+		if f.State == registry.FindingOpen || f.State == registry.FindingFixed {
+			pl.open++
+			sf := schemeFinding(f, a, exploited, t, now)
+			ps := watch.Evaluate(t.rules, sf, f.Clocks, now)
+			for _, p := range ps {
+				switch p.Action {
+				case scheme.Notify:
+					msg := fmt.Sprintf("%s %s affects %s %s (%s). %s", a.ID, plainSeverity(sf), t.ProductName, t.SoftwareVersion, f.Basis, p.Reason)
+					if isNew, err := s.store.Notify(ctx, t.ManufacturerID, f.ID, p.RuleID, msg, now); err != nil {
+						return run, err
+					} else if isNew {
+						run.Notified++
+					}
+				case scheme.Deadline:
+					if f.Clocks == nil {
+						f.Clocks = map[string]time.Time{}
+					}
+					f.Clocks[p.RuleID] = p.Deadline
+					run.Deadlines++
+				}
+			}
+			pl.proposals = append(pl.proposals, ps...)
+			pl.causes = append(pl.causes, f)
+		}
+		if f.State != before.State || len(f.Clocks) != len(before.Clocks) {
+			if err := s.store.UpdateFinding(ctx, f, now); err != nil {
+				return run, err
+			}
+		}
+	}
+	// What the rules ask of each label, through the gate as the system.
+	var reqs []Request
+	for _, pl := range plans {
+		l := pl.t.Label
+		act, p, ok := watch.LabelActions(pl.proposals)
+		if !ok && l.Status == assess.Suspended && pl.open == 0 {
+			// Every finding behind a suspension by the watch is cleared
+			// (VEX, withdrawal, a fix): the label stands again.
+			if by, err := s.suspendedByWatch(ctx, l.ID); err != nil {
+				return run, err
+			} else if by {
+				act, p, ok = scheme.Restore, watch.Proposal{Action: scheme.Restore, RuleID: "cleared", Reason: "Every vulnerability that caused the suspension no longer applies."}, true
+			}
+		}
+		if !ok {
+			continue
+		}
+		var la assess.LabelAction
+		switch {
+		case act == scheme.Suspend && l.Status == assess.Active:
+			la = assess.SuspendLabel
+		case act == scheme.Revoke && (l.Status == assess.Active || l.Status == assess.Suspended):
+			la = assess.RevokeLabel
+		case act == scheme.Restore && l.Status == assess.Suspended:
+			if by, err := s.suspendedByWatch(ctx, l.ID); err != nil || !by {
+				continue // an authority's own suspension is the authority's to lift
+			}
+			la = assess.RestoreLabel
+		default:
+			continue
+		}
+		reqs = append(reqs, Request{Label: l.ID, Action: la, Reason: watchReason(p, pl.causes)})
+	}
+	if len(reqs) == 0 {
+		return run, nil
+	}
+	if total := len(targets); !opts.Confirm && len(reqs) >= 10 && float64(len(reqs)) > HoldShare*float64(total) {
+		run.Held = true
+		run.Why = fmt.Sprintf("this would change %d of %d labels (more than %.0f%%) at once; an authority must confirm it (hallmark ingest --confirm, or ?confirm=true)",
+			len(reqs), total, HoldShare*100)
+		return run, nil
+	}
+	out, err := s.Decide(ctx, auth.System, reqs...)
+	if err != nil {
+		return run, err
+	}
+	for i, o := range out {
+		if o.Err != nil {
+			continue
+		}
+		switch reqs[i].Action {
+		case assess.SuspendLabel:
+			run.Suspended++
+		case assess.RestoreLabel:
+			run.Restored++
+		case assess.RevokeLabel:
+			run.Revoked++
+		}
+	}
+	return run, nil
+}
+
+// watchReasonPrefix starts the reason of every decision the watch takes,
+// so its own suspensions can be told from an authority's.
+const watchReasonPrefix = "Post-market watch: "
+
+func (s *Server) suspendedByWatch(ctx context.Context, labelID string) (bool, error) {
+	ev, err := s.store.LabelEvents(ctx, labelID)
+	if err != nil || len(ev) == 0 {
+		return false, err
+	}
+	last := ev[len(ev)-1]
+	return last.Action == string(assess.SuspendLabel) && last.UserID == 0 && strings.HasPrefix(last.Reason, watchReasonPrefix), nil
+}
+
+// watchReason is the public reason of a watch decision, with its inputs:
+// which findings, which rule, which source documents.
+func watchReason(p watch.Proposal, causes []registry.Finding) string {
+	var ids, docs []string
+	for _, f := range causes {
+		if !slices.Contains(ids, f.AdvisoryID) {
+			ids = append(ids, f.AdvisoryID)
+		}
+		if d := f.DocSHA256; len(d) >= 12 && !slices.Contains(docs, d[:12]) {
+			docs = append(docs, d[:12])
+		}
+	}
+	if len(ids) > 5 {
+		ids = append(ids[:5], fmt.Sprintf("and %d more", len(ids)-5))
+	}
+	r := fmt.Sprintf("%s%s (rule %s; %s; source sha256 %s)", watchReasonPrefix, strings.TrimSpace(p.Reason), p.RuleID, strings.Join(ids, ", "), strings.Join(docs, ", "))
+	if len(r) > maxReason {
+		r = r[:maxReason]
+	}
+	return r
+}
+
+// judgeState applies what is known beside the match: a withdrawn advisory
+// retracts, a VEX statement on the version (or the component) clears or
+// fixes, and a person's verdict on a fuzzy match stands.
+func judgeState(f registry.Finding, a advisory.Advisory, vex []registry.VEXStatement) string {
+	switch f.State {
+	case registry.FindingDisputed, registry.FindingRetracted:
+		if f.Response == "rejected" {
+			return f.State
+		}
+	}
+	if !a.Withdrawn.IsZero() {
+		return registry.FindingRetracted
+	}
+	ids := append([]string{a.ID}, a.Aliases...)
+	var newest *registry.VEXStatement
+	for i, v := range vex {
+		if v.VersionID != f.VersionID || !slices.Contains(ids, v.Vulnerability) {
+			continue
+		}
+		if v.Component != "" && !strings.EqualFold(strings.Split(v.Component, "@")[0], strings.Split(f.Component, "@")[0]) {
+			continue
+		}
+		if newest == nil || v.At.After(newest.At) {
+			newest = &vex[i]
+		}
+	}
+	if newest != nil {
+		switch advisory.VEXStatus(newest.Status) {
+		case advisory.StatusNotAffected:
+			return registry.FindingNotAffected
+		case advisory.StatusFixed:
+			return registry.FindingFixed
+		case advisory.StatusAffected:
+			return registry.FindingOpen
+		}
+	}
+	if f.State == registry.FindingReview || f.State == registry.FindingDisputed {
+		return f.State
+	}
+	if f.Response == "fixed" {
+		return registry.FindingFixed
+	}
+	return registry.FindingOpen
+}
+
+// schemeFinding is a finding as the scheme's rule conditions see it.
+func schemeFinding(f registry.Finding, a advisory.Advisory, exploited map[string]time.Time, t target, now time.Time) scheme.Finding {
+	sf := scheme.Finding{Severity: string(a.Severity), CVSS: a.CVSS, FixAvailable: len(f.Fixed) > 0 || f.State == registry.FindingFixed,
+		ManufacturerResponse: f.Response}
+	if sf.Severity == "" && a.CVSS > 0 {
+		sf.Severity = string(advisory.SeverityFromScore(a.CVSS))
+	}
+	if f.State == registry.FindingFixed {
+		sf.ManufacturerResponse = "fixed"
+	}
+	for _, id := range append([]string{a.ID}, a.Aliases...) {
+		if _, ok := exploited[id]; ok {
+			sf.ActivelyExploited = true
+		}
+	}
+	if !a.Published.IsZero() {
+		sf.DaysSincePublished = int(now.Sub(a.Published).Hours() / 24)
+	}
+	if end, err := time.Parse(time.DateOnly, t.SupportEnd); err == nil && now.After(end) {
+		sf.SupportEnded = true
+	}
+	return sf
+}
+
+func plainSeverity(f scheme.Finding) string {
+	s := f.Severity
+	if s == "" {
+		s = "unrated"
+	}
+	if f.ActivelyExploited {
+		s += ", actively exploited,"
+	}
+	return "(" + s + ")"
+}

@@ -1,0 +1,147 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/advisory"
+	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/server/servertest"
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+// clock is a test clock the watch's remediation clocks run on.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// The post-market watch end to end on a real store: an OSV record names a
+// component of a labelled product version, KEV says its CVE is exploited,
+// the scheme's rule notifies the manufacturer and opens a 30-day clock;
+// when the clock runs out the label is suspended through the gate with the
+// finding, rule and source in its reason; the manufacturer's VEX clears it
+// and the label is restored. The same documents again change nothing.
+func TestWatchSuspendsAndRestores(t *testing.T) {
+	for _, d := range servertest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: time.Now().UTC()}
+			inst := servertest.StartWith(t, d, func(c *server.Config) { c.Clock = clk.now })
+			srv, st := inst.Server, inst.Store
+
+			tg := pickTarget(t, ctx, st)
+			comp := tg.Components[0]
+			name := strings.TrimPrefix(strings.Split(comp.PURL, "@")[0], "pkg:golang/")
+			osv := fmt.Sprintf(`{"schema_version": "1.6.0", "id": "HM-TEST-2026-0001", "modified": "2026-11-01T00:00:00Z",
+				"published": "2026-11-01T00:00:00Z", "aliases": ["CVE-2099-0001"], "summary": "A test flaw",
+				"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+				"affected": [{"package": {"ecosystem": "Go", "name": %q}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}`, name)
+			kev := `{"title": "test", "catalogVersion": "2026.12.01", "dateReleased": "2026-12-01T00:00:00.000Z", "count": 1,
+				"vulnerabilities": [{"cveID": "CVE-2099-0001", "vendorProject": "Test", "product": "Test", "vulnerabilityName": "Test flaw",
+				"dateAdded": "2026-11-20", "shortDescription": "A test flaw.", "requiredAction": "Apply updates.", "dueDate": "2026-12-11",
+				"knownRansomwareCampaignUse": "Unknown", "notes": ""}]}`
+			docs := parseAll(t, osv, kev)
+			rep, err := srv.Ingest(ctx, auth.System, docs, server.IngestOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Advisories != 1 || rep.Exploited != 1 || rep.Notified < 1 || rep.Deadlines < 1 || rep.Suspended != 0 {
+				t.Fatalf("first ingest: %+v", rep)
+			}
+			fs, err := st.WatchFindings(ctx, tg.VersionID)
+			if err != nil || len(fs) == 0 {
+				t.Fatalf("findings for version %d: %v %v", tg.VersionID, fs, err)
+			}
+			f := fs[0]
+			if f.AdvisoryID != "HM-TEST-2026-0001" || f.Basis != "purl-exact" || f.State != registry.FindingOpen || len(f.Clocks) == 0 || f.DocSHA256 != docs[0].SHA256 {
+				t.Fatalf("finding %+v", f)
+			}
+			if l, _ := st.Label(ctx, tg.Label.ID); l.Status != assess.Active {
+				t.Fatalf("label %s is %s before the clock ran out", l.ID, l.Status)
+			}
+
+			// The same documents again: nothing new.
+			again, err := srv.Ingest(ctx, auth.System, parseAll(t, osv, kev), server.IngestOptions{})
+			if err != nil || again.Advisories != 0 || again.Unchanged != 1 || again.Notified != 0 || again.Deadlines != 0 || again.Suspended != 0 {
+				t.Fatalf("second ingest: %+v %v", again, err)
+			}
+
+			// 31 days later the clock has run out.
+			clk.add(31 * 24 * time.Hour)
+			run, err := srv.RunWatch(ctx, auth.System, server.IngestOptions{})
+			if err != nil || run.Suspended < 1 {
+				t.Fatalf("after the deadline: %+v %v", run, err)
+			}
+			l, ev, err := srv.Label(ctx, tg.Label.ID)
+			if err != nil || l.Status != assess.Suspended {
+				t.Fatalf("label %s: %s %v", tg.Label.ID, l.Status, err)
+			}
+			last := ev[len(ev)-1]
+			for _, want := range []string{"Post-market watch:", "HM-TEST-2026-0001", "exploited-unfixed-suspend", docs[0].SHA256[:12]} {
+				if !strings.Contains(last.Reason, want) {
+					t.Errorf("suspension reason %q lacks %q", last.Reason, want)
+				}
+			}
+
+			// The manufacturer says, in VEX, the product is not affected.
+			vex := fmt.Sprintf(`{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.test/vex/1", "author": "maker",
+				"timestamp": %q, "version": 1, "statements": [{"vulnerability": {"name": "CVE-2099-0001"},
+				"products": [{"@id": %q}], "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}]}`,
+				clk.now().Format(time.RFC3339), tg.PURL+"@"+tg.SoftwareVersion)
+			rep, err = srv.Ingest(ctx, auth.System, parseAll(t, vex), server.IngestOptions{})
+			if err != nil || rep.Statements == 0 || rep.Restored < 1 {
+				t.Fatalf("VEX ingest: %+v %v", rep, err)
+			}
+			if l, _ := st.Label(ctx, tg.Label.ID); l.Status != assess.Active {
+				t.Fatalf("label %s is %s after the VEX cleared it", l.ID, l.Status)
+			}
+			if err := srv.WaitLogged(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ds, _ := srv.Receipts(ctx, tg.Label.ID)
+			if n := len(ds); n < 3 || ds[n-1].Kind != "label.restored" || ds[n-2].Kind != "label.suspended" || !ds[n-1].Logged {
+				t.Fatalf("logged decisions for the label: %+v", ds)
+			}
+		})
+	}
+}
+
+// pickTarget finds an active CLS or ETSI-baseline label whose version's first component is a
+// Go module with a purl registered for its product.
+func pickTarget(t *testing.T, ctx context.Context, st *store.Store) registry.WatchTarget {
+	ts, err := st.WatchTargets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range ts {
+		// A scheme whose rules suspend an exploited, unfixed flaw after 30 days.
+		if (tg.Label.SchemeID == "sg-cls" || tg.Label.SchemeID == "etsi-baseline") && tg.Label.Status == assess.Active && tg.PURL != "" && len(tg.Components) > 0 && strings.HasPrefix(tg.Components[0].PURL, "pkg:golang/") {
+			return tg
+		}
+	}
+	t.Fatal("the demo has no active label on a version with a Go component")
+	return registry.WatchTarget{}
+}
+
+func parseAll(t *testing.T, docs ...string) []*advisory.Document {
+	var out []*advisory.Document
+	for _, d := range docs {
+		doc, err := advisory.Parse([]byte(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, doc)
+	}
+	return out
+}
