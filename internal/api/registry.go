@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/label"
@@ -41,6 +42,7 @@ func (a *API) registerRegistry(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/applications/{id}/findings", a.withToken(a.signedIn(a.recordFinding)))
 	mux.HandleFunc("POST /api/v1/applications/{id}/evidence", a.withToken(a.signedIn(a.addEvidence)))
 	mux.HandleFunc("GET /api/v1/audit", a.withToken(a.signedIn(a.auditTrail)))
+	mux.HandleFunc("POST /api/v1/advisories", a.withToken(a.signedIn(a.ingestAdvisory)))
 }
 
 type labelRef struct {
@@ -695,4 +697,34 @@ func (a *API) auditTrail(w http.ResponseWriter, r *http.Request) {
 		out = append(out, entry{e.At, e.UserID, e.OrgID, e.Action, e.ObjectType, e.ObjectID, e.Detail})
 	}
 	writeJSON(w, http.StatusOK, List[entry]{Items: out, Total: len(out), Limit: limit})
+}
+
+// ingestAdvisory takes one CSAF, OSV, KEV or VEX document (an authority's
+// token) and answers what the post-market watch did with it;
+// ?confirm=true applies label changes past the hold threshold.
+func (a *API) ingestAdvisory(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, advisory.MaxDocumentSize))
+	if err != nil {
+		WriteProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("a document is at most %d MiB", advisory.MaxDocumentSize>>20))
+		return
+	}
+	if !auth.Can(who(r), auth.ActionAdvisoryIngest) {
+		fail(w, r, fmt.Errorf("%w: your account may not feed the post-market watch", server.ErrDenied))
+		return
+	}
+	doc, err := advisory.Parse(b)
+	if err != nil {
+		WriteProblem(w, r, http.StatusUnprocessableEntity, err.Error()+"; nothing was stored")
+		return
+	}
+	rep, err := a.App.Ingest(r.Context(), who(r), []*advisory.Document{doc}, server.IngestOptions{Confirm: r.URL.Query().Get("confirm") == "true"})
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if rep.Held {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, rep)
 }

@@ -361,6 +361,14 @@ func (f *rtFixture) frameworkExists(id string) func() string {
 	}
 }
 
+func (f *rtFixture) advisoryStored(id string) func() string {
+	return func() string {
+		revs, err := f.inst.Store.AdvisoryRevisions(f.ctx)
+		_, ok := revs[id]
+		return fmt.Sprint(ok, err)
+	}
+}
+
 // listHas checks that a list answer holds the id exactly for the callers
 // that may see it.
 func listHas(id int64, seers ...string) func(string, int, []byte) error {
@@ -564,6 +572,9 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "POST /api/v1/labels/{id}/actions", name: "key: only the manufacturer surrenders its own label", ctype: "application/json",
 			path: rtPath("/api/v1/labels/" + f.labelM1 + "/actions"), body: action("surrender", "The product is withdrawn from sale."),
 			want: rtAccount(rtDenied, rtM1, rtOK, rtM2, rtHidden), state: f.labelState(f.labelM1), changes: true},
+		{route: "POST /api/v1/advisories", name: "key: only authorities feed the post-market watch", ctype: "application/json",
+			body: `{"schema_version": "1.6.0", "id": "HM-ROLES-0001", "modified": "2026-11-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Go", "name": "example.test/none"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}`,
+			want: rtAccount(rtDenied, rtAuthA, rtOK, rtAuthOther, rtOK), state: f.advisoryStored("HM-ROLES-0001")}, // the second authority finds it stored already: idempotent
 		{route: "POST /api/v1/label-actions", name: "key: a batch suspends only the scheme's authority's labels", ctype: "application/json",
 			body: jsonBody(map[string]any{"action": "suspend", "reason": "An advisory names an exploited flaw.", "labels": []string{f.labelS}}),
 			want: rtAccount(rtDenied, rtAuthA, rtOK), state: f.labelState(f.labelS), changes: true},
