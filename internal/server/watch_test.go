@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,15 +15,6 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
-
-// clock is a test clock the watch's remediation clocks run on.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // The post-market watch end to end on a real store: an OSV record names a
 // component of a labelled product version, KEV says its CVE is exploited,
@@ -78,7 +68,7 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 			}
 
 			// 31 days later the clock has run out.
-			clk.add(31 * 24 * time.Hour)
+			clk.advance(31 * 24 * time.Hour)
 			run, err := srv.RunWatch(ctx, auth.System, server.IngestOptions{})
 			if err != nil || run.Suspended < 1 {
 				t.Fatalf("after the deadline: %+v %v", run, err)
