@@ -708,8 +708,8 @@ func (a *API) ingestAdvisory(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("a document is at most %d MiB", advisory.MaxDocumentSize>>20))
 		return
 	}
-	if !auth.Can(who(r), auth.ActionAdvisoryIngest) {
-		fail(w, r, fmt.Errorf("%w: your account may not feed the post-market watch", server.ErrDenied))
+	if err := a.App.CheckIngest(who(r)); err != nil { // before parsing anything
+		fail(w, r, err)
 		return
 	}
 	doc, err := advisory.Parse(b)
