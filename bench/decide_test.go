@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -260,7 +262,10 @@ func BenchmarkDecideSequential(b *testing.B) {
 //     (target: done within 30 s, ratio ≥ 1).
 //
 // Each run sets up a fresh server and database (nothing is reused between
-// runs); run it with -benchtime 1x.
+// runs); run it with -benchtime 1x. SUSPEND10K_CPUPROFILE=prefix writes a
+// CPU profile of the measured part alone (from the request to done) to
+// prefix-<dialect>-<run>.pprof: go test's -cpuprofile would be mostly the
+// setup's issuance.
 func BenchmarkSuspend10k(b *testing.B) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		b.Run(string(d), func(b *testing.B) {
@@ -284,6 +289,7 @@ func BenchmarkSuspend10k(b *testing.B) {
 				if runs++; runs > 1 {
 					b.Fatal("one iteration per run: use -benchtime 1x (the labels are suspended now)")
 				}
+				stopProfile := startProfile(b, string(d))
 				start := time.Now()
 				code, body, err := f.post("/api/v1/label-actions", req)
 				ack = time.Since(start)
@@ -307,6 +313,7 @@ func BenchmarkSuspend10k(b *testing.B) {
 					visible = time.Since(start)
 				})
 				wg.Wait()
+				stopProfile()
 				if err := errors.Join(werr, verr); err != nil {
 					b.Fatal(err)
 				}
@@ -366,4 +373,28 @@ func (f *decideFixture) missingBits(n int, bits []int, keys label.PublicKeys) (i
 		}
 	}
 	return missing, nil
+}
+
+var profileRuns atomic.Int64
+
+// startProfile starts a CPU profile when SUSPEND10K_CPUPROFILE is set and
+// returns what stops it.
+func startProfile(b *testing.B, name string) func() {
+	prefix := os.Getenv("SUSPEND10K_CPUPROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	path := fmt.Sprintf("%s-%s-%d.pprof", prefix, name, profileRuns.Add(1))
+	pf, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		pf.Close()
+		b.Logf("CPU profile of the measured part: %s", path)
+	}
 }
