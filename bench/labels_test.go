@@ -45,6 +45,13 @@ type labelFixture struct {
 
 func newLabelFixture(b *testing.B, d store.Dialect) *labelFixture {
 	b.Helper()
+	return newLabelFixtureWith(b, d, nil)
+}
+
+// newLabelFixtureWith is newLabelFixture with a chance to adjust the
+// server's configuration (its public URL, the log's checkpoint interval).
+func newLabelFixtureWith(b *testing.B, d store.Dialect, configure func(*server.Config)) *labelFixture {
+	b.Helper()
 	ctx := context.Background()
 	dsn := filepath.Join(b.TempDir(), "hallmark.db")
 	if d == store.Postgres {
@@ -56,8 +63,12 @@ func newLabelFixture(b *testing.B, d store.Dialect) *labelFixture {
 	}
 	b.Cleanup(func() { st.Close() })
 	cheap := auth.TestParams // argon2 costs are not what is measured
-	srv, err := server.New(ctx, st, server.Config{DataDir: b.TempDir(), PublicURL: "https://registry.bench.example",
-		IssuerName: "Bench Labelling Authority", PasswordParams: &cheap})
+	cfg := server.Config{DataDir: b.TempDir(), PublicURL: "https://registry.bench.example",
+		IssuerName: "Bench Labelling Authority", PasswordParams: &cheap}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := server.New(ctx, st, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
