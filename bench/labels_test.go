@@ -78,12 +78,12 @@ func newLabelFixtureWith(b *testing.B, d store.Dialect, configure func(*server.C
 		b.Cleanup(func() { c.Close(context.Background()) })
 	}
 	f := &labelFixture{srv: srv, st: st}
-	if f.authority, err = srv.CreateAccount(ctx,
+	if f.authority, err = srv.CreateAccount(ctx, auth.System,
 		registry.Organisation{Name: "Bench Labelling Authority", Kind: registry.Authority, Country: "CH", Schemes: []string{benchScheme}},
 		registry.User{Email: "authority@bench.example", Name: "Authority Admin", Role: string(auth.RoleAuthorityAdmin)}, benchPassword); err != nil {
 		b.Fatal(err)
 	}
-	if f.lab, err = srv.CreateAccount(ctx,
+	if f.lab, err = srv.CreateAccount(ctx, auth.System,
 		registry.Organisation{Name: "Bench Test Lab", Kind: registry.AssessorLab, Country: "DE"},
 		registry.User{Email: "lab@bench.example", Name: "Lab Assessor", Role: string(auth.RoleAssessor)}, benchPassword); err != nil {
 		b.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/server"
@@ -65,7 +66,7 @@ func runAccount(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *name == "" {
 		*name = *email
 	}
-	p, err := srv.CreateAccount(ctx, registry.Organisation{Name: *org, Kind: registry.OrgKind(*kind), Country: *country, Schemes: ids},
+	p, err := srv.CreateAccount(ctx, auth.System, registry.Organisation{Name: *org, Kind: registry.OrgKind(*kind), Country: *country, Schemes: ids},
 		registry.User{Email: *email, Name: *name, Role: role}, password)
 	if err != nil {
 		return err

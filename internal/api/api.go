@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/server"
 )
 
@@ -63,6 +64,20 @@ func (a *API) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		next(w, r)
+	}
+}
+
+// withTokenOrAdmin is withToken, except that the operator's admin token
+// (serve --admin-token) acts as Hallmark itself: the operator's bootstrap,
+// before any authority has an account. Authorities use their own tokens.
+func (a *API) withTokenOrAdmin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if ok && a.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.AdminToken)) == 1 {
+			next(w, r.WithContext(contextWith(r, auth.System)))
+			return
+		}
+		a.withToken(next)(w, r)
 	}
 }
 

@@ -48,6 +48,7 @@ type rtOutcome struct {
 	name    string
 	accept  func(status int) bool
 	success bool // the request is meant to succeed (and may change state)
+	same    bool // a success that finds the work done already (idempotent): no change required
 }
 
 func rtStatus(codes ...int) rtOutcome {
@@ -71,6 +72,12 @@ var (
 	// body is deliberately invalid).
 	rtRefused = rtOutcome{name: "4xx", accept: func(s int) bool { return s >= 400 && s < 500 }}
 )
+
+// rtTaken: a create that another caller, earlier in the row, already made.
+var rtTaken = rtOutcome{name: "409 (created earlier in the row)", accept: func(s int) bool { return s == http.StatusConflict }, success: true, same: true}
+
+// rtSame: 2xx, finding the same document stored already.
+var rtSame = rtOutcome{name: "2xx (unchanged)", accept: func(s int) bool { return s >= 200 && s < 300 }, success: true, same: true}
 
 func rtCreated() rtOutcome {
 	o := rtStatus(http.StatusCreated)
@@ -523,7 +530,7 @@ func (f *rtFixture) rows() []rtRow {
 			path: rtPath("/api/v1/labels/" + f.labelM1 + "/actions"), body: action("explode", "because"),
 			want: rtCells(rtRefused, rtAnon, rtUnauth, rtAdminBearer, rtUnauth, rtM1, rtStatus(422)), state: f.labelState(f.labelM1)},
 		{route: "POST /api/v1/schemes", name: "invalid: unknown requirement", ctype: "application/yaml", body: invalidScheme,
-			want: rtCells(rtNotAdmin, rtAnon, rtUnauth, rtAdminBearer, rtStatus(422)), state: f.schemeVersions("test-scheme")},
+			want: rtCells(rtDenied, rtAnon, rtUnauth, rtAuthA, rtStatus(422), rtAuthOther, rtStatus(422), rtAdminBearer, rtStatus(422)), state: f.schemeVersions("test-scheme")},
 
 		// Registry writes, in workflow order, with bodies that succeed for
 		// the caller who may.
@@ -585,15 +592,17 @@ func (f *rtFixture) rows() []rtRow {
 			path: rtPath("/api/v1/labels/" + f.labelS + "/actions"), body: action("revoke", "The deadline for a fix passed."),
 			want: rtAccount(rtDenied, rtAuthA, rtOK), state: f.labelState(f.labelS), changes: true},
 
-		// Operator writes: the admin token only, whatever account calls.
+		// Operator writes: the admin token only, whatever account calls;
+		// schemes: an authority writes its own (and the operator's token,
+		// acting as Hallmark itself, any authority scheme).
 		{route: "POST /api/v1/frameworks", name: "key: importing a framework needs the admin token", ctype: "application/json",
 			path: rtPath("/api/v1/frameworks?id=roles-test-baseline"), body: string(oscal),
 			want: rtCells(rtNotAdmin, rtAnon, rtUnauth, rtAdminBearer, rtCreated()), state: f.frameworkExists("roles-test-baseline"), changes: true},
-		{route: "POST /api/v1/schemes", name: "key: creating a scheme needs the admin token", ctype: "application/yaml", body: string(draft),
-			want: rtCells(rtNotAdmin, rtAnon, rtUnauth, rtAdminBearer, rtCreated()), state: f.schemeVersions("test-scheme"), changes: true},
-		{route: "PUT /api/v1/schemes/{id}", name: "key: versioning a scheme needs the admin token", ctype: "application/yaml",
+		{route: "POST /api/v1/schemes", name: "key: an authority creates a scheme (and then runs it); no manufacturer or lab can", ctype: "application/yaml", body: string(draft),
+			want: rtCells(rtDenied, rtAnon, rtUnauth, rtAuthA, rtCreated(), rtAuthOther, rtTaken, rtAdminBearer, rtTaken), state: f.schemeVersions("test-scheme"), changes: true},
+		{route: "PUT /api/v1/schemes/{id}", name: "key: only the authority running a scheme versions it", ctype: "application/yaml",
 			path: rtPath("/api/v1/schemes/test-scheme"), body: changed,
-			want: rtCells(rtNotAdmin, rtAnon, rtUnauth, rtAdminBearer, rtOK), state: f.schemeVersions("test-scheme"), changes: true},
+			want: rtCells(rtDenied, rtAnon, rtUnauth, rtAuthA, rtOK, rtAdminBearer, rtSame), state: f.schemeVersions("test-scheme"), changes: true},
 	}
 	for i := range rows {
 		if rows[i].path == nil {
@@ -717,7 +726,7 @@ func (f *rtFixture) run(t *testing.T, row rtRow) (cells int) {
 		switch {
 		case !want.success && after != before:
 			t.Errorf("%s as %s was refused with %d but changed the state:\n  before %s\n  after  %s", label, role, status, before, after)
-		case want.success && status < 300 && row.changes && after == before:
+		case want.success && !want.same && status < 300 && row.changes && after == before:
 			t.Errorf("%s as %s answered %d but changed nothing: %s", label, role, status, after)
 		}
 	}

@@ -18,9 +18,9 @@ const MaxSchemeSize = 1 << 20
 
 func (a *API) registerSchemes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/schemes", a.schemes)
-	mux.HandleFunc("POST /api/v1/schemes", a.requireAdmin(a.putScheme))
+	mux.HandleFunc("POST /api/v1/schemes", a.withTokenOrAdmin(a.signedIn(a.putScheme)))
 	mux.HandleFunc("GET /api/v1/schemes/{id}", a.scheme)
-	mux.HandleFunc("PUT /api/v1/schemes/{id}", a.requireAdmin(a.putScheme))
+	mux.HandleFunc("PUT /api/v1/schemes/{id}", a.withTokenOrAdmin(a.signedIn(a.putScheme)))
 	mux.HandleFunc("GET /api/v1/schemes/{id}/versions", a.schemeVersions)
 	mux.HandleFunc("GET /api/v1/schemes/{id}/levels/{level}", a.level)
 	mux.HandleFunc("GET /api/v1/schemes/{id}/levels/{level}/oscal", a.levelOSCAL)
@@ -239,6 +239,12 @@ func (a *API) whatIf(w http.ResponseWriter, r *http.Request) {
 
 // putScheme creates (POST) or versions (PUT) an authority's scheme.
 func (a *API) putScheme(w http.ResponseWriter, r *http.Request) {
+	// Who may write comes before reading the document: an authority
+	// writes its own schemes and creates new ones.
+	if err := a.App.CheckSchemeWrite(who(r), r.PathValue("id")); err != nil {
+		fail(w, r, err)
+		return
+	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json", "application/yaml", "application/x-yaml", "text/yaml":
@@ -265,13 +271,13 @@ func (a *API) putScheme(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusConflict, fmt.Sprintf("scheme %s exists; PUT /api/v1/schemes/%s to publish a new version", s.ID, s.ID))
 		return
 	}
-	v, created, err := a.App.PutScheme(r.Context(), s)
+	v, created, err := a.App.PutScheme(r.Context(), who(r), s)
 	if errors.Is(err, store.ErrConflict) {
 		WriteProblem(w, r, http.StatusConflict, err.Error()+"; built-in schemes change with Hallmark's data files")
 		return
 	}
 	if err != nil {
-		WriteProblem(w, r, http.StatusInternalServerError, "the scheme could not be stored")
+		fail(w, r, err)
 		return
 	}
 	status := http.StatusOK

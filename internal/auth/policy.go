@@ -48,7 +48,7 @@ func Allow(p Principal, action string, o Object) error {
 	assigned := !p.IsAnonymous() && slices.Contains(o.Labs, p.OrgID)
 	oversees := p.Role == RoleAuthorityAdmin && !p.IsAnonymous() && slices.ContainsFunc(o.Schemes, func(s string) bool { return slices.Contains(p.Schemes, s) })
 	switch action {
-	case ActionProductRead, ActionLabelRead:
+	case ActionProductRead:
 		if o.Published || owner || assigned || oversees {
 			return nil
 		}
@@ -61,7 +61,7 @@ func Allow(p Principal, action string, o Object) error {
 			return nil
 		}
 		return ErrHidden
-	case ActionProductReadUnpublished, ActionEvidenceRead, ActionApplicationRead:
+	case ActionEvidenceRead, ActionApplicationRead:
 		if owner || assigned || oversees {
 			return nil
 		}

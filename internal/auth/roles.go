@@ -88,22 +88,20 @@ func (p Principal) IsAnonymous() bool {
 
 // Actions. Can answers whether a role may ever perform an action; whether
 // it may on a given object (its own organisation's product, an application
-// assigned to its lab) is the caller's second check, with SameOrg or an
-// assignment lookup, as noted per action.
+// assigned to its lab) is Allow's second check (policy.go), as noted per
+// action. What is public to everyone without condition — the catalogue,
+// schemes, the label register and label pages, status lists, the log —
+// needs no permission and has no action here: every action in the table is
+// checked by some code (internal/auth/coverage_test.go).
 const (
-	// ActionProductRead: see a published product and its label in the
-	// public register. Everyone, including anonymous visitors.
+	// ActionProductRead: see a product. Published ones: everyone,
+	// including anonymous visitors. Unpublished ones: the manufacturer that
+	// owns it, an assessor of a lab assigned to it, and the authority
+	// running a scheme it applied for.
 	ActionProductRead = "product.read"
-	// ActionLabelRead: verify a label (status, scheme, level, validity),
-	// e.g. from the QR code on a box. Everyone.
-	ActionLabelRead = "label.read"
 	// ActionProductCreate: register a product. Manufacturers, for their own
 	// organisation.
 	ActionProductCreate = "product.create"
-	// ActionProductReadUnpublished: see a product before (or without) its
-	// publication. The manufacturer that owns it (SameOrg), an assessor of
-	// a lab assigned to it, and the authority overseeing it.
-	ActionProductReadUnpublished = "product.read.unpublished"
 	// ActionApplicationSubmit: apply for a label for a product. Manufacturers,
 	// for their own products (SameOrg).
 	ActionApplicationSubmit = "application.submit"
@@ -147,10 +145,10 @@ const (
 	// ActionSchemeWrite: edit scheme definitions and their versions.
 	// Authority.
 	ActionSchemeWrite = "scheme.write"
-	// ActionUserManage: create, change and disable accounts and their
-	// roles. Authority only: there is no per-organisation admin role, and
-	// letting every member of a lab or manufacturer add accounts would let
-	// any one of them escalate.
+	// ActionUserManage: create authorities' and labs' accounts. The
+	// operator only (the command line, as the system principal):
+	// manufacturers register themselves, and no organisation's member can
+	// add accounts, so none can escalate.
 	ActionUserManage = "user.manage"
 	// ActionAuditRead: read the audit log. Authority.
 	ActionAuditRead = "audit.read"
@@ -159,26 +157,24 @@ const (
 // permissions is the whole access policy as data: action → roles allowed.
 // Anything not listed is refused.
 var permissions = map[string][]Role{
-	ActionProductRead:            {RolePublic, RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
-	ActionLabelRead:              {RolePublic, RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
-	ActionProductCreate:          {RoleManufacturer},
-	ActionProductReadUnpublished: {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
-	ActionApplicationSubmit:      {RoleManufacturer},
-	ActionApplicationRead:        {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
-	ActionApplicationAssign:      {RoleAuthorityAdmin},
-	ActionFindingRecord:          {RoleAssessor},
-	ActionApplicationDecide:      {RoleAuthorityAdmin},
-	ActionApplicationComplete:    {RoleAssessor},
-	ActionLabelSuspend:           {RoleAuthorityAdmin, RoleSystem},
-	ActionLabelRestore:           {RoleAuthorityAdmin, RoleSystem},
-	ActionLabelRevoke:            {RoleAuthorityAdmin, RoleSystem},
-	ActionLabelExpire:            {RoleSystem},
-	ActionAdvisoryIngest:         {RoleAuthorityAdmin, RoleSystem},
-	ActionLabelSurrender:         {RoleManufacturer},
-	ActionEvidenceRead:           {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
-	ActionSchemeWrite:            {RoleAuthorityAdmin},
-	ActionUserManage:             {RoleAuthorityAdmin},
-	ActionAuditRead:              {RoleAuthorityAdmin},
+	ActionProductRead:         {RolePublic, RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
+	ActionProductCreate:       {RoleManufacturer},
+	ActionApplicationSubmit:   {RoleManufacturer},
+	ActionApplicationRead:     {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
+	ActionApplicationAssign:   {RoleAuthorityAdmin},
+	ActionFindingRecord:       {RoleAssessor},
+	ActionApplicationDecide:   {RoleAuthorityAdmin},
+	ActionApplicationComplete: {RoleAssessor},
+	ActionLabelSuspend:        {RoleAuthorityAdmin, RoleSystem},
+	ActionLabelRestore:        {RoleAuthorityAdmin, RoleSystem},
+	ActionLabelRevoke:         {RoleAuthorityAdmin, RoleSystem},
+	ActionLabelExpire:         {RoleSystem},
+	ActionAdvisoryIngest:      {RoleAuthorityAdmin, RoleSystem},
+	ActionLabelSurrender:      {RoleManufacturer},
+	ActionEvidenceRead:        {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
+	ActionSchemeWrite:         {RoleAuthorityAdmin, RoleSystem},
+	ActionUserManage:          {RoleSystem},
+	ActionAuditRead:           {RoleAuthorityAdmin},
 }
 
 // Can reports whether p's role may perform action. Unknown actions are

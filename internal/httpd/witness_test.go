@@ -147,7 +147,7 @@ func TestWitnessedLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := l.srv.PutScheme(ctx, sc); err != nil {
+	if _, _, err := l.srv.PutScheme(ctx, auth.System, sc); err != nil {
 		t.Fatal(err)
 	}
 	short, cancel := context.WithTimeout(ctx, 3*time.Second)

@@ -75,8 +75,12 @@ func (s *Server) Register(ctx context.Context, orgName, country, userName, email
 }
 
 // CreateAccount creates an organisation (if new) and a user in it; it is
-// the operator's way to add authorities and assessor labs.
-func (s *Server) CreateAccount(ctx context.Context, org registry.Organisation, u registry.User, password string) (Principal, error) {
+// the operator's way to add authorities and assessor labs (p is the
+// system principal: the operator's command line).
+func (s *Server) CreateAccount(ctx context.Context, p Principal, org registry.Organisation, u registry.User, password string) (Principal, error) {
+	if err := allow(p, auth.ActionUserManage, auth.Object{}); err != nil {
+		return Principal{}, err
+	}
 	if err := registry.ValidateOrganisation(org); err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}

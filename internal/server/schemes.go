@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hallmark-iot/hallmark/data"
+	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -82,9 +83,18 @@ func (s *Server) SchemeHistory(ctx context.Context, id string) ([]store.SchemeVe
 }
 
 // PutScheme stores an authority's scheme (already validated) as a new
-// version and serves it at once.
-func (s *Server) PutScheme(ctx context.Context, sc *scheme.Scheme) (int, bool, error) {
-	v, created, err := s.store.PutScheme(ctx, sc, store.SchemeAuthority, time.Now())
+// version and serves it at once. An authority changes only the schemes it
+// runs, and runs the ones it creates; the operator (the system principal,
+// behind the admin token) may write any authority scheme.
+func (s *Server) PutScheme(ctx context.Context, p Principal, sc *scheme.Scheme) (int, bool, error) {
+	if err := s.CheckSchemeWrite(p, sc.ID); err != nil {
+		return 0, false, err
+	}
+	var owner int64
+	if !p.IsSystem() {
+		owner = p.OrgID
+	}
+	v, created, err := s.store.PutOwnedScheme(ctx, sc, store.SchemeAuthority, owner, time.Now())
 	if err != nil {
 		return 0, false, err
 	}
@@ -92,4 +102,14 @@ func (s *Server) PutScheme(ctx context.Context, sc *scheme.Scheme) (int, bool, e
 		s.notifyLog()
 	}
 	return v, created, s.reloadSchemes(ctx)
+}
+
+// CheckSchemeWrite says whether the principal may write scheme id, before
+// the request's document is acted on.
+func (s *Server) CheckSchemeWrite(p Principal, id string) error {
+	o := auth.Object{}
+	if _, exists := s.Schemes()[id]; exists {
+		o.Schemes = []string{id}
+	}
+	return allow(p, auth.ActionSchemeWrite, o)
 }

@@ -100,7 +100,7 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 	account := func(name string, kind registry.OrgKind, role auth.Role, schemes ...string) server.Principal {
 		t.Helper()
 		email := strings.ToLower(strings.ReplaceAll(name, " ", "-")) + "@example.org"
-		if _, err := srv.CreateAccount(ctx, registry.Organisation{Name: name, Kind: kind, Schemes: schemes},
+		if _, err := srv.CreateAccount(ctx, auth.System, registry.Organisation{Name: name, Kind: kind, Schemes: schemes},
 			registry.User{Email: email, Name: name + " user", Role: string(role)}, password); err != nil {
 			t.Fatalf("create %s: %v", name, err)
 		}

@@ -39,6 +39,13 @@ type SchemeVersion struct {
 // A built-in scheme cannot be changed by an authority, and an authority
 // scheme cannot take a built-in id.
 func (s *Store) PutScheme(ctx context.Context, sc *scheme.Scheme, source string, now time.Time) (int, bool, error) {
+	return s.PutOwnedScheme(ctx, sc, source, 0, now)
+}
+
+// PutOwnedScheme is PutScheme for an authority's own scheme: when it is
+// created, the authority (owner, an organisation id) runs it, in the same
+// transaction.
+func (s *Store) PutOwnedScheme(ctx context.Context, sc *scheme.Scheme, source string, owner int64, now time.Time) (int, bool, error) {
 	doc, err := json.Marshal(sc)
 	if err != nil {
 		return 0, false, err
@@ -55,6 +62,11 @@ func (s *Store) PutScheme(ctx context.Context, sc *scheme.Scheme, source string,
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schemes (id, source, current_version) VALUES ($1, $2, 1)`, sc.ID, source); err != nil {
 				return err
+			}
+			if owner != 0 {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO authority_schemes (org_id, scheme_id) VALUES ($1, $2)`, owner, sc.ID); err != nil {
+					return err
+				}
 			}
 		case err != nil:
 			return err
