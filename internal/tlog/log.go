@@ -102,6 +102,7 @@ type Log struct {
 	cancel   context.CancelFunc
 	dedup    *dedupIndex
 	witness  *witnessTracker
+	proofs   proofCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -297,11 +298,7 @@ func (l *Log) receiptAt(ctx context.Context, index uint64, entry []byte, cp []by
 	if index >= c.Size {
 		return Receipt{}, fmt.Errorf("index %d is not covered by the checkpoint (size %d)", index, c.Size)
 	}
-	pb, err := client.NewProofBuilder(ctx, c.Size, l.reader.ReadTile)
-	if err != nil {
-		return Receipt{}, err
-	}
-	p, err := pb.InclusionProof(ctx, index)
+	p, err := l.proofs.inclusion(ctx, c.Size, index, l.reader.ReadTile)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("inclusion proof for %d in %d: %w", index, c.Size, err)
 	}
@@ -310,6 +307,29 @@ func (l *Log) receiptAt(ctx context.Context, index uint64, entry []byte, cp []by
 		return Receipt{}, fmt.Errorf("the entry given is not the log's entry %d", index)
 	}
 	return Receipt{Index: index, Proof: p, Checkpoint: bytes.Clone(cp)}, nil
+}
+
+// proofCache keeps one proof builder for the newest tree size: the
+// receipts of a batch all prove against the same checkpoint, and a builder
+// per receipt would read and rehash the same tiles each time (the cost of
+// 10,000 receipts was mostly that).
+type proofCache struct {
+	mu   sync.Mutex // a ProofBuilder is not safe for concurrent use
+	size uint64
+	pb   *client.ProofBuilder
+}
+
+func (c *proofCache) inclusion(ctx context.Context, size, index uint64, getTile client.TileFetcherFunc) ([][]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pb == nil || c.size != size {
+		pb, err := client.NewProofBuilder(ctx, size, getTile)
+		if err != nil {
+			return nil, err
+		}
+		c.pb, c.size = pb, size
+	}
+	return c.pb.InclusionProof(ctx, index)
 }
 
 // Checkpoint returns the latest published checkpoint.
