@@ -402,6 +402,10 @@ func (s *Server) runWatch(ctx context.Context, only []string, opts IngestOptions
 		}
 		reqs = append(reqs, Request{Label: l.ID, Action: la, Reason: watchReason(p, pl.causes)})
 	}
+	// Label pages show findings: what they derive from has changed.
+	if run.Findings > 0 || run.Deadlines > 0 || run.Notified > 0 {
+		defer s.labelsChanged()
+	}
 	if len(reqs) == 0 {
 		return run, nil
 	}
@@ -544,4 +548,109 @@ func plainSeverity(f scheme.Finding) string {
 		s += ", actively exploited,"
 	}
 	return "(" + s + ")"
+}
+
+// PublicFinding is what a label's public page says about one known
+// vulnerability of its product version.
+type PublicFinding struct {
+	Advisory  string
+	Aliases   []string
+	Summary   string
+	Severity  string
+	Exploited bool
+	Fixed     []string
+	Deadline  time.Time // the earliest open remediation clock
+	State     string    // open, review, fixed, not-affected, disputed
+	Since     time.Time
+	Basis     string
+}
+
+// Sentence says it in plain words, for the public.
+func (f PublicFinding) Sentence() string {
+	var b strings.Builder
+	b.WriteString(f.Advisory)
+	if f.Severity != "" {
+		b.WriteString(", " + f.Severity)
+	}
+	if f.Exploited {
+		b.WriteString(", actively exploited")
+	}
+	switch f.State {
+	case registry.FindingReview:
+		fmt.Fprintf(&b, ": a possible match by product name, under review since %s", f.Since.Format("2 January 2006"))
+		return b.String() + "."
+	case registry.FindingDisputed:
+		return b.String() + ": the manufacturer disputes that it applies; under review."
+	case registry.FindingNotAffected:
+		return b.String() + ": the manufacturer states this product version is not affected."
+	case registry.FindingFixed:
+		return b.String() + ": fixed by the manufacturer."
+	}
+	if len(f.Fixed) > 0 {
+		b.WriteString("; fixed in " + strings.Join(f.Fixed, ", "))
+	} else {
+		b.WriteString("; no fix published yet")
+	}
+	if !f.Deadline.IsZero() {
+		fmt.Fprintf(&b, "; the manufacturer has until %s to ship the fix", f.Deadline.Format("2 January 2006"))
+	}
+	return b.String() + "."
+}
+
+// maxPublicFindings bounds what one label page lists.
+const maxPublicFindings = 50
+
+// LabelFindings lists the known vulnerabilities of a label's product
+// version that are still relevant (retracted ones are left out), the ones
+// that act first, and the total.
+func (s *Server) LabelFindings(ctx context.Context, l registry.Label) ([]PublicFinding, int, error) {
+	fs, err := s.store.WatchFindings(ctx, l.VersionID)
+	if err != nil || len(fs) == 0 {
+		return nil, 0, err
+	}
+	exploited, err := s.store.Exploited(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []PublicFinding
+	for _, f := range fs {
+		if f.State == registry.FindingRetracted {
+			continue
+		}
+		pf := PublicFinding{Advisory: f.AdvisoryID, Fixed: f.Fixed, State: f.State, Since: f.FirstSeen, Basis: f.Basis}
+		if a, err := s.store.Advisory(ctx, f.AdvisoryID); err == nil {
+			pf.Aliases, pf.Summary, pf.Severity = a.Aliases, a.Summary, string(a.Severity)
+			if pf.Severity == "" && a.CVSS > 0 {
+				pf.Severity = string(advisory.SeverityFromScore(a.CVSS))
+			}
+			for _, id := range append([]string{a.ID}, a.Aliases...) {
+				if _, ok := exploited[id]; ok {
+					pf.Exploited = true
+				}
+			}
+		}
+		for _, d := range f.Clocks {
+			if pf.Deadline.IsZero() || d.Before(pf.Deadline) {
+				pf.Deadline = d
+			}
+		}
+		out = append(out, pf)
+	}
+	// What acts first: exploited, then open, then by severity.
+	rank := func(f PublicFinding) int {
+		r := map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1}[f.Severity]
+		if f.State == registry.FindingOpen {
+			r += 10
+		}
+		if f.Exploited {
+			r += 20
+		}
+		return r
+	}
+	slices.SortStableFunc(out, func(a, b PublicFinding) int { return rank(b) - rank(a) })
+	total := len(out)
+	if len(out) > maxPublicFindings {
+		out = out[:maxPublicFindings]
+	}
+	return out, total, nil
 }

@@ -3,6 +3,9 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"html"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +63,12 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 			if l, _ := st.Label(ctx, tg.Label.ID); l.Status != assess.Active {
 				t.Fatalf("label %s is %s before the clock ran out", l.ID, l.Status)
 			}
+			// The public page says it in plain words.
+			due := clk.now().AddDate(0, 0, 30).Format("2 January 2006")
+			page := get(t, inst.URL+"/labels/"+tg.Label.ID)
+			if want := "HM-TEST-2026-0001, critical, actively exploited; no fix published yet; the manufacturer has until " + due + " to ship the fix."; !strings.Contains(page, want) {
+				t.Errorf("the label page does not say %q", want)
+			}
 
 			// The same documents again: nothing new.
 			again, err := srv.Ingest(ctx, auth.System, parseAll(t, osv, kev), server.IngestOptions{})
@@ -76,6 +85,9 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 			l, ev, err := srv.Label(ctx, tg.Label.ID)
 			if err != nil || l.Status != assess.Suspended {
 				t.Fatalf("label %s: %s %v", tg.Label.ID, l.Status, err)
+			}
+			if page := get(t, inst.URL+"/labels/"+tg.Label.ID); !strings.Contains(page, `id="status-why">Post-market watch:`) {
+				t.Error("the suspended label's page does not give the reason beside the status")
 			}
 			last := ev[len(ev)-1]
 			for _, want := range []string{"Post-market watch:", "HM-TEST-2026-0001", "exploited-unfixed-suspend", docs[0].SHA256[:12]} {
@@ -95,6 +107,9 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 			}
 			if l, _ := st.Label(ctx, tg.Label.ID); l.Status != assess.Active {
 				t.Fatalf("label %s is %s after the VEX cleared it", l.ID, l.Status)
+			}
+			if page := get(t, inst.URL+"/labels/"+tg.Label.ID); !strings.Contains(page, "HM-TEST-2026-0001, critical, actively exploited: the manufacturer states this product version is not affected.") {
+				t.Error("after the VEX, the label page does not say the version is not affected")
 			}
 			if err := srv.WaitLogged(ctx); err != nil {
 				t.Fatal(err)
@@ -134,4 +149,18 @@ func parseAll(t *testing.T, docs ...string) []*advisory.Document {
 		out = append(out, doc)
 	}
 	return out
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	return html.UnescapeString(string(b))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 )
 
@@ -245,3 +246,17 @@ type scanExtra struct {
 }
 
 func (s scanExtra) Scan(dest ...any) error { return s.r.Scan(append(dest, s.extra...)...) }
+
+// Advisory returns one stored flaw, decoded.
+func (s *Store) Advisory(ctx context.Context, id string) (advisory.Advisory, error) {
+	var a advisory.Advisory
+	var body string
+	err := s.db.QueryRowContext(ctx, `SELECT body FROM advisories WHERE id = $1`, id).Scan(&body)
+	if err == sql.ErrNoRows {
+		return a, ErrNotFound
+	}
+	if err != nil {
+		return a, err
+	}
+	return a, json.Unmarshal([]byte(body), &a)
+}

@@ -56,6 +56,13 @@ type LabelPage struct {
 	URL       string
 	Actions   []assess.LabelAction
 	ValidText string
+	// Findings are the known vulnerabilities of the product version, the
+	// post-market watch's; FindingsTotal counts them all.
+	Findings      []server.PublicFinding
+	FindingsTotal int
+	// Why is the reason of the newest status change, shown beside the
+	// status when the label is not in good standing.
+	Why string
 }
 
 func (h *Web) labelPage(r *http.Request, id string) (LabelPage, error) {
@@ -78,6 +85,12 @@ func (h *Web) labelPage(r *http.Request, id string) (LabelPage, error) {
 		lp.ValidText = l.ValidUntil.Format("2 January 2006")
 	}
 	lp.Actions = h.App.LabelActionsFor(principal(r), l)
+	if lp.Findings, lp.FindingsTotal, err = h.App.LabelFindings(r.Context(), l); err != nil {
+		return lp, err
+	}
+	if n := len(events); n > 0 && l.Status != assess.Active {
+		lp.Why = events[n-1].Reason
+	}
 	return lp, nil
 }
 
