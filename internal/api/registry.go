@@ -43,6 +43,10 @@ func (a *API) registerRegistry(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/applications/{id}/evidence", a.withToken(a.signedIn(a.addEvidence)))
 	mux.HandleFunc("GET /api/v1/audit", a.withToken(a.signedIn(a.auditTrail)))
 	mux.HandleFunc("POST /api/v1/advisories", a.withToken(a.signedIn(a.ingestAdvisory)))
+	mux.HandleFunc("GET /api/v1/findings", a.withToken(a.signedIn(a.findings)))
+	mux.HandleFunc("POST /api/v1/findings/{id}/response", a.withToken(a.signedIn(a.respondFinding)))
+	mux.HandleFunc("PUT /api/v1/versions/{id}/vex", a.withToken(a.signedIn(a.putVEX)))
+	mux.HandleFunc("GET /api/v1/notifications", a.withToken(a.signedIn(a.notifications)))
 }
 
 type labelRef struct {
@@ -727,4 +731,113 @@ func (a *API) ingestAdvisory(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusAccepted
 	}
 	writeJSON(w, status, rep)
+}
+
+type findingJSON struct {
+	ID         int64                `json:"id"`
+	Advisory   string               `json:"advisory"`
+	VersionID  int64                `json:"version_id"`
+	Product    string               `json:"product"`
+	Version    string               `json:"software_version"`
+	Label      string               `json:"label,omitempty"`
+	Scheme     string               `json:"scheme,omitempty"`
+	Basis      string               `json:"basis"`
+	Confidence float64              `json:"confidence"`
+	Component  string               `json:"component"`
+	Fixed      []string             `json:"fixed,omitempty"`
+	State      string               `json:"state"`
+	Response   string               `json:"response"`
+	Clocks     map[string]time.Time `json:"deadlines,omitempty"`
+	Source     string               `json:"source_sha256"`
+	FirstSeen  time.Time            `json:"first_seen"`
+}
+
+// findings lists the post-market findings the caller works on;
+// ?state= narrows them (open, review, not-affected, fixed, retracted, disputed).
+func (a *API) findings(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := page(r)
+	if err != nil {
+		WriteProblem(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	rows, total, err := a.App.Findings(r.Context(), who(r), r.URL.Query().Get("state"), limit, offset)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	out := make([]findingJSON, len(rows))
+	for i, f := range rows {
+		out[i] = findingJSON{ID: f.ID, Advisory: f.AdvisoryID, VersionID: f.VersionID, Product: f.ProductName, Version: f.SoftwareVersion,
+			Label: f.LabelID, Scheme: f.SchemeID, Basis: f.Basis, Confidence: f.Confidence, Component: f.Component, Fixed: f.Fixed,
+			State: f.State, Response: f.Response, Clocks: f.Clocks, Source: f.DocSHA256, FirstSeen: f.FirstSeen}
+	}
+	writeJSON(w, http.StatusOK, List[findingJSON]{Items: out, Total: total, Limit: limit, Offset: offset})
+}
+
+// respondFinding takes a manufacturer's answer (acknowledged, fix-planned,
+// disputed) or an authority's review (confirmed, rejected).
+func (a *API) respondFinding(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Response string `json:"response"`
+	}
+	if !decode(w, r, 4<<10, &body) {
+		return
+	}
+	run, err := a.App.RespondFinding(r.Context(), who(r), id, body.Response)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, run)
+}
+
+// putVEX takes a manufacturer's VEX document for one of its versions.
+func (a *API) putVEX(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	if err := a.App.CheckVersionOwner(r.Context(), who(r), id); err != nil { // before parsing
+		fail(w, r, err)
+		return
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, advisory.MaxRecordSize))
+	if err != nil {
+		WriteProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("a VEX document is at most %d MiB", advisory.MaxRecordSize>>20))
+		return
+	}
+	doc, err := advisory.Parse(b)
+	if err != nil {
+		WriteProblem(w, r, http.StatusUnprocessableEntity, err.Error()+"; nothing was stored")
+		return
+	}
+	rep, err := a.App.UploadVEX(r.Context(), who(r), id, doc)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (a *API) notifications(w http.ResponseWriter, r *http.Request) {
+	limit, _, err := page(r)
+	if err != nil {
+		WriteProblem(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	ns, err := a.App.Notifications(r.Context(), who(r), limit)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if ns == nil {
+		ns = []registry.Notification{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Items []registry.Notification `json:"items"`
+	}{ns})
 }

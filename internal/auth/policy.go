@@ -66,7 +66,7 @@ func Allow(p Principal, action string, o Object) error {
 			return nil
 		}
 		return ErrHidden
-	case ActionLabelSurrender:
+	case ActionLabelSurrender, ActionFindingRespond:
 		if owner {
 			return nil
 		}
@@ -76,7 +76,7 @@ func Allow(p Principal, action string, o Object) error {
 			return nil
 		}
 		return ErrHidden
-	case ActionApplicationAssign, ActionApplicationDecide, ActionLabelSuspend, ActionLabelRestore, ActionLabelRevoke:
+	case ActionApplicationAssign, ActionApplicationDecide, ActionLabelSuspend, ActionLabelRestore, ActionLabelRevoke, ActionFindingReview:
 		if oversees {
 			return nil
 		}

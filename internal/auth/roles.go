@@ -138,6 +138,13 @@ const (
 	// the post-market watch, and run it. Authorities, and Hallmark itself
 	// (scheduled feeds, the operator's command line).
 	ActionAdvisoryIngest = "advisory.ingest"
+	// ActionFindingRespond: answer a post-market finding on one's own
+	// product (acknowledge it, dispute a name match, submit VEX). The
+	// manufacturer (SameOrg).
+	ActionFindingRespond = "finding.respond"
+	// ActionFindingReview: confirm or reject a fuzzy match before it acts.
+	// The authority running the scheme of the label concerned.
+	ActionFindingReview = "finding.review"
 	// ActionEvidenceRead: read test evidence (reports, firmware, documents),
 	// which is commercially confidential. The owning manufacturer (SameOrg),
 	// assessors of the assigned lab, and the authority.
@@ -170,6 +177,8 @@ var permissions = map[string][]Role{
 	ActionLabelRevoke:         {RoleAuthorityAdmin, RoleSystem},
 	ActionLabelExpire:         {RoleSystem},
 	ActionAdvisoryIngest:      {RoleAuthorityAdmin, RoleSystem},
+	ActionFindingRespond:      {RoleManufacturer},
+	ActionFindingReview:       {RoleAuthorityAdmin},
 	ActionLabelSurrender:      {RoleManufacturer},
 	ActionEvidenceRead:        {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
 	ActionSchemeWrite:         {RoleAuthorityAdmin, RoleSystem},

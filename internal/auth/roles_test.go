@@ -70,6 +70,8 @@ var wantMatrix = map[string]string{
 	"label.revoke":         "AY",
 	"label.expire":         "Y",
 	"advisory.ingest":      "AY",
+	"finding.respond":      "M",
+	"finding.review":       "A",
 	"label.surrender":      "M",
 	"evidence.read":        "ASM",
 	"scheme.write":         "AY",

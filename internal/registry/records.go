@@ -180,3 +180,12 @@ type WatchTarget struct {
 	Label           Label
 	Components      []Component
 }
+
+// Notification is a message the watch sent an organisation.
+type Notification struct {
+	ID        int64
+	FindingID int64
+	RuleID    string
+	Message   string
+	At        time.Time
+}

@@ -157,6 +157,15 @@ var labelActions = map[assess.LabelAction]struct{ perm, kind string }{
 	assess.ExpireLabel:    {auth.ActionLabelExpire, tlog.KindLabelExpired},
 }
 
+// Responses to a finding, and who gives them.
+var findingResponses = map[string]string{
+	"acknowledged": auth.ActionFindingRespond, // the manufacturer is on it
+	"fix-planned":  auth.ActionFindingRespond,
+	"disputed":     auth.ActionFindingRespond, // "this is not our product"
+	"confirmed":    auth.ActionFindingReview,  // the authority: the match is right
+	"rejected":     auth.ActionFindingReview,  // the authority: the match is wrong
+}
+
 func (s *Server) at(r Request) time.Time {
 	if !r.At.IsZero() {
 		return r.At

@@ -14,6 +14,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
+	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/watch"
 )
 
@@ -653,4 +654,153 @@ func (s *Server) LabelFindings(ctx context.Context, l registry.Label) ([]PublicF
 		out = out[:maxPublicFindings]
 	}
 	return out, total, nil
+}
+
+// Findings lists the post-market findings the principal works on: a
+// manufacturer's own products', or those on labels of the schemes an
+// authority runs.
+func (s *Server) Findings(ctx context.Context, p Principal, state string, limit, offset int) ([]store.FindingRow, int, error) {
+	q := store.FindingQuery{State: state, Limit: limit, Offset: offset}
+	switch {
+	case p.IsAnonymous():
+		return nil, 0, ErrDenied
+	case p.Role == auth.RoleManufacturer:
+		q.ManufacturerID = p.OrgID
+	case p.Role == auth.RoleAuthorityAdmin:
+		q.Schemes = append([]string{}, p.Schemes...)
+	default:
+		return nil, 0, fmt.Errorf("%w: findings are for manufacturers and authorities", ErrDenied)
+	}
+	return s.store.FindingsFor(ctx, q)
+}
+
+// RespondFinding records a manufacturer's answer or an authority's review
+// of a finding, then runs the rules again (a confirmed match now acts, a
+// rejected one clears).
+func (s *Server) RespondFinding(ctx context.Context, p Principal, id int64, response string) (WatchRun, error) {
+	perm, ok := findingResponses[response]
+	if !ok {
+		return WatchRun{}, fmt.Errorf("%w: answer acknowledged, fix-planned or disputed (manufacturers), confirmed or rejected (authorities)", ErrInvalid)
+	}
+	mfr, schemeID, err := s.store.FindingOwner(ctx, id)
+	if err != nil {
+		return WatchRun{}, err
+	}
+	o := auth.Object{Manufacturer: mfr}
+	if schemeID != "" {
+		o.Schemes = []string{schemeID}
+	}
+	if err := allow(p, perm, o); err != nil {
+		return WatchRun{}, err
+	}
+	f, err := s.store.Finding(ctx, id)
+	if err != nil {
+		return WatchRun{}, err
+	}
+	switch response {
+	case "disputed":
+		if f.State != registry.FindingReview && f.State != registry.FindingOpen {
+			return WatchRun{}, fmt.Errorf("%w: a %s finding cannot be disputed", ErrInvalid, f.State)
+		}
+		if f.Basis != string(watch.BasisNameFuzzy) {
+			return WatchRun{}, fmt.Errorf("%w: only a match by name can be disputed; for an exact match submit a VEX statement saying why the version is not affected", ErrInvalid)
+		}
+		f.State = registry.FindingDisputed
+	case "confirmed":
+		if f.State != registry.FindingReview && f.State != registry.FindingDisputed {
+			return WatchRun{}, fmt.Errorf("%w: only a match waiting for review can be confirmed", ErrInvalid)
+		}
+		f.State = registry.FindingOpen
+	case "rejected":
+		if f.State != registry.FindingReview && f.State != registry.FindingDisputed {
+			return WatchRun{}, fmt.Errorf("%w: only a match waiting for review can be rejected", ErrInvalid)
+		}
+		f.State = registry.FindingRetracted
+	}
+	f.Response = response
+	if err := s.store.UpdateFinding(ctx, f, s.now()); err != nil {
+		return WatchRun{}, err
+	}
+	return s.runWatch(ctx, []string{}, IngestOptions{})
+}
+
+// UploadVEX takes a manufacturer's VEX document for one of its product
+// versions: its statements apply to that version, then the rules run.
+func (s *Server) UploadVEX(ctx context.Context, p Principal, versionID int64, doc *advisory.Document) (IngestReport, error) {
+	v, err := s.store.Version(ctx, versionID)
+	if err != nil {
+		return IngestReport{}, err
+	}
+	prod, err := s.store.Product(ctx, v.ProductID)
+	if err != nil {
+		return IngestReport{}, err
+	}
+	if err := allow(p, auth.ActionFindingRespond, auth.Object{Manufacturer: prod.ManufacturerID}); err != nil {
+		return IngestReport{}, err
+	}
+	if len(doc.Statements) == 0 || len(doc.Advisories) > 0 || len(doc.Exploited) > 0 {
+		return IngestReport{}, fmt.Errorf("%w: send a VEX document (OpenVEX, CSAF VEX or CycloneDX VEX) with at least one statement", ErrInvalid)
+	}
+	rep := IngestReport{Document: doc.ID, Format: string(doc.Format), SHA256: doc.SHA256}
+	if rep.Statements, err = s.putStatements(ctx, doc, versionID); err != nil {
+		return rep, err
+	}
+	rep.WatchRun, err = s.runWatch(ctx, []string{}, IngestOptions{})
+	return rep, err
+}
+
+// Notifications lists the newest notifications of the principal's organisation.
+func (s *Server) Notifications(ctx context.Context, p Principal, limit int) ([]registry.Notification, error) {
+	if p.IsAnonymous() {
+		return nil, ErrDenied
+	}
+	return s.store.Notifications(ctx, p.OrgID, limit)
+}
+
+// noteFixes treats a new version of a product whose SBOM no longer carries
+// a flaw found in the product's other versions as that flaw's fix: the
+// findings become fixed (the manufacturer shipped it), and the rules run,
+// so a label suspended over the flaw can be restored. Only component
+// (purl) findings can be judged this way.
+func (s *Server) noteFixes(ctx context.Context, productID, versionID int64, comps []registry.Component) error {
+	versions, err := s.store.Versions(ctx, productID)
+	if err != nil {
+		return err
+	}
+	wc := make([]watch.Component, len(comps))
+	for i, c := range comps {
+		wc[i] = watch.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE, Ecosystem: c.Ecosystem}
+	}
+	changed := false
+	for _, v := range versions {
+		if v.ID == versionID {
+			continue
+		}
+		fs, err := s.store.WatchFindings(ctx, v.ID)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			if f.State != registry.FindingOpen || f.Basis != string(watch.BasisPURL) {
+				continue
+			}
+			a, err := s.store.Advisory(ctx, f.AdvisoryID)
+			if err != nil {
+				return err
+			}
+			if len(watch.MatchComponents(wc, []advisory.Advisory{a})) > 0 {
+				continue // still there in the new version
+			}
+			f.State, f.Response = registry.FindingFixed, "fixed"
+			if err := s.store.UpdateFinding(ctx, f, s.now()); err != nil {
+				return err
+			}
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	_, err = s.runWatch(ctx, []string{}, IngestOptions{})
+	return err
 }

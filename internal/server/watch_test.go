@@ -13,6 +13,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
@@ -163,4 +164,62 @@ func get(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %d", url, resp.StatusCode)
 	}
 	return html.UnescapeString(string(b))
+}
+
+// A manufacturer registering a version without the flawed component ships
+// the fix: the findings on the labelled version become fixed and the
+// scheme's restore rule lifts the watch's suspension.
+func TestFixedVersionRestores(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Now().UTC()}
+	inst := servertest.StartWith(t, store.SQLite, func(c *server.Config) { c.Clock = clk.now })
+	srv, st := inst.Server, inst.Store
+	tg := pickTarget(t, ctx, st)
+	comp := tg.Components[0]
+	name := strings.TrimPrefix(strings.Split(comp.PURL, "@")[0], "pkg:golang/")
+	osv := fmt.Sprintf(`{"schema_version": "1.6.0", "id": "HM-TEST-2026-0002", "modified": "2026-11-01T00:00:00Z", "aliases": ["CVE-2099-0003"],
+		"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+		"affected": [{"package": {"ecosystem": "Go", "name": %q}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}`, name)
+	kev := `{"title": "test", "catalogVersion": "2026.12.02", "dateReleased": "2026-12-01T00:00:00.000Z", "count": 1,
+		"vulnerabilities": [{"cveID": "CVE-2099-0003", "vendorProject": "Test", "product": "Test", "vulnerabilityName": "Test flaw",
+		"dateAdded": "2026-11-20", "shortDescription": "A test flaw.", "requiredAction": "Apply updates.", "dueDate": "2026-12-11",
+		"knownRansomwareCampaignUse": "Unknown", "notes": ""}]}`
+	if _, err := srv.Ingest(ctx, auth.System, parseAll(t, osv, kev), server.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(31 * 24 * time.Hour)
+	if _, err := srv.RunWatch(ctx, auth.System, server.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := st.Label(ctx, tg.Label.ID); l.Status != assess.Suspended {
+		t.Fatalf("label %s is %s, want suspended", l.ID, l.Status)
+	}
+	_, mfr, err := srv.Login(ctx, demo.Email(tg.Manufacturer), demo.Password, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The new version keeps every component but the flawed one.
+	var comps []registry.Component
+	for _, c := range tg.Components {
+		if !strings.HasPrefix(c.PURL, strings.Split(comp.PURL, "@")[0]+"@") {
+			comps = append(comps, c)
+		}
+	}
+	v := registry.Version{ProductID: tg.ProductID, SoftwareVersion: tg.SoftwareVersion + "-fix1", Facts: registry.Facts{SupportEnd: "2031-01-01"}}
+	if _, err := srv.CreateVersion(ctx, mfr, v, &server.ParsedSBOM{Format: "cyclonedx-json 1.6", Digest: "test", Components: comps}); err != nil {
+		t.Fatal(err)
+	}
+	l, ev, err := srv.Label(ctx, tg.Label.ID)
+	if err != nil || l.Status != assess.Active {
+		t.Fatalf("label %s after the fixed version: %s %v", tg.Label.ID, l.Status, err)
+	}
+	if last := ev[len(ev)-1]; last.Action != "restore" || !strings.Contains(last.Reason, "fixed-restore") {
+		t.Fatalf("restoration event %+v", last)
+	}
+	fs, _ := st.WatchFindings(ctx, tg.VersionID)
+	for _, f := range fs {
+		if f.AdvisoryID == "HM-TEST-2026-0002" && (f.State != registry.FindingFixed || f.Response != "fixed") {
+			t.Fatalf("finding %+v after the fixed version", f)
+		}
+	}
 }

@@ -113,7 +113,11 @@ func (s *Server) CreateVersion(ctx context.Context, p Principal, v registry.Vers
 		v.SBOMFormat, v.SBOMDigest, comps = sb.Format, sb.Digest, sb.Components
 		v.Facts.SBOMAvailable = true
 	}
-	return s.store.CreateVersion(ctx, v, comps, p.UserID, p.OrgID, s.now())
+	id, err := s.store.CreateVersion(ctx, v, comps, p.UserID, p.OrgID, s.now())
+	if err != nil || sb == nil {
+		return id, err
+	}
+	return id, s.noteFixes(ctx, v.ProductID, id, comps)
 }
 
 // CheckProductOwner says whether the principal's organisation makes the
@@ -147,7 +151,14 @@ func (s *Server) UploadSBOM(ctx context.Context, p Principal, versionID int64, s
 	if err := s.CheckVersionOwner(ctx, p, versionID); err != nil {
 		return err
 	}
-	return s.store.ReplaceSBOM(ctx, versionID, sb.Format, sb.Digest, sb.Components, p.UserID, p.OrgID, s.now())
+	if err := s.store.ReplaceSBOM(ctx, versionID, sb.Format, sb.Digest, sb.Components, p.UserID, p.OrgID, s.now()); err != nil {
+		return err
+	}
+	v, err := s.store.Version(ctx, versionID)
+	if err != nil {
+		return err
+	}
+	return s.noteFixes(ctx, v.ProductID, versionID, sb.Components)
 }
 
 // Apply opens an application for a scheme level for a product version.

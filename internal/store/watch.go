@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -259,4 +260,96 @@ func (s *Store) Advisory(ctx context.Context, id string) (advisory.Advisory, err
 		return a, err
 	}
 	return a, json.Unmarshal([]byte(body), &a)
+}
+
+// FindingQuery filters findings for the console: a manufacturer's own, or
+// those on labels of the schemes an authority runs.
+type FindingQuery struct {
+	ManufacturerID int64
+	Schemes        []string
+	State          string
+	Limit, Offset  int
+}
+
+// FindingRow is a finding with what the console shows beside it.
+type FindingRow struct {
+	registry.Finding
+	ProductName     string
+	SoftwareVersion string
+	ManufacturerID  int64
+	LabelID         string
+	SchemeID        string
+}
+
+// FindingsFor lists findings matching q, newest first, with the total.
+func (s *Store) FindingsFor(ctx context.Context, q FindingQuery) ([]FindingRow, int, error) {
+	var conds []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if q.ManufacturerID != 0 {
+		conds = append(conds, "p.manufacturer_id = "+arg(q.ManufacturerID))
+	}
+	if q.Schemes != nil {
+		if len(q.Schemes) == 0 {
+			return nil, 0, nil
+		}
+		var ph []string
+		for _, sc := range q.Schemes {
+			ph = append(ph, arg(sc))
+		}
+		conds = append(conds, "l.scheme_id IN ("+strings.Join(ph, ", ")+")")
+	}
+	if q.State != "" {
+		conds = append(conds, "f.state = "+arg(q.State))
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	from := ` FROM watch_findings f JOIN product_versions v ON v.id = f.version_id JOIN products p ON p.id = v.product_id
+		LEFT JOIN labels l ON l.product_version_id = v.id AND l.status IN ('active', 'suspended')`
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+from+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	if q.Limit == 0 {
+		q.Limit = 50
+	}
+	cols := "f." + strings.ReplaceAll(findingCols, ", ", ", f.")
+	var out []FindingRow
+	err := s.each(ctx, `SELECT `+cols+`, p.name, v.software_version, p.manufacturer_id, COALESCE(l.id, ''), COALESCE(l.scheme_id, '')`+from+where+
+		` ORDER BY f.id DESC LIMIT `+arg(q.Limit)+` OFFSET `+arg(q.Offset), func(r *sql.Rows) error {
+		var row FindingRow
+		f, err := scanFinding(scanExtra{r, []any{&row.ProductName, &row.SoftwareVersion, &row.ManufacturerID, &row.LabelID, &row.SchemeID}})
+		row.Finding = f
+		out = append(out, row)
+		return err
+	}, args...)
+	return out, total, err
+}
+
+// FindingOwner returns who a finding concerns: the manufacturer of its
+// product and the scheme of its version's label ("" when unlabelled).
+func (s *Store) FindingOwner(ctx context.Context, id int64) (manufacturer int64, schemeID string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT p.manufacturer_id, COALESCE(MAX(l.scheme_id), '') FROM watch_findings f
+		JOIN product_versions v ON v.id = f.version_id JOIN products p ON p.id = v.product_id
+		LEFT JOIN labels l ON l.product_version_id = v.id WHERE f.id = $1 GROUP BY p.manufacturer_id`, id).Scan(&manufacturer, &schemeID)
+	if err == sql.ErrNoRows {
+		return 0, "", ErrNotFound
+	}
+	return manufacturer, schemeID, err
+}
+
+// Notifications lists an organisation's newest notifications.
+func (s *Store) Notifications(ctx context.Context, orgID int64, limit int) ([]registry.Notification, error) {
+	var out []registry.Notification
+	err := s.each(ctx, `SELECT id, finding_id, rule_id, message, created_at FROM notifications WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, func(r *sql.Rows) error {
+		var n registry.Notification
+		var at string
+		err := r.Scan(&n.ID, &n.FindingID, &n.RuleID, &n.Message, &at)
+		n.At = parseTS(at)
+		out = append(out, n)
+		return err
+	}, orgID, limit)
+	return out, err
 }
