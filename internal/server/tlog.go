@@ -329,11 +329,17 @@ func (s *Server) openWitness() error {
 	return nil
 }
 
+// WatchEvery is how often Maintain runs the post-market watch's rules over
+// every finding: remediation clocks run out between advisories too.
+const WatchEvery = time.Hour
+
 // Maintain runs the periodic work until ctx ends: labels past their
-// validity expire. (Pending decisions are the logger's: see runLogger.)
+// validity expire, and the watch judges every finding again. (Pending
+// decisions are the logger's: see runLogger.)
 func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var lastWatch time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -343,6 +349,16 @@ func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 				slog.Warn("expiring labels", "err", err)
 			} else if n > 0 {
 				slog.Info("labels expired", "count", n)
+			}
+			if time.Since(lastWatch) >= WatchEvery {
+				lastWatch = time.Now()
+				run, err := s.runWatch(ctx, []string{}, IngestOptions{})
+				switch {
+				case err != nil:
+					slog.Warn("post-market watch", "err", err)
+				case run.Suspended+run.Restored+run.Revoked > 0 || run.Held:
+					slog.Info("post-market watch", "suspended", run.Suspended, "restored", run.Restored, "revoked", run.Revoked, "held", run.Why)
+				}
 			}
 		}
 	}

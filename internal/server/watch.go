@@ -74,6 +74,10 @@ func (s *Server) Ingest(ctx context.Context, p Principal, docs []*advisory.Docum
 	if err := s.CheckIngest(p); err != nil {
 		return IngestReport{}, err
 	}
+	return s.ingestAt(ctx, docs, opts, s.now())
+}
+
+func (s *Server) ingestAt(ctx context.Context, docs []*advisory.Document, opts IngestOptions, now time.Time) (IngestReport, error) {
 	var rep IngestReport
 	if len(docs) == 1 {
 		rep.Document, rep.Format, rep.SHA256 = docs[0].ID, string(docs[0].Format), docs[0].SHA256
@@ -119,7 +123,7 @@ func (s *Server) Ingest(ctx context.Context, p Principal, docs []*advisory.Docum
 		}
 	}
 	for start := 0; start < len(put); start += 500 { // no write holds the database for long
-		if err := s.store.PutAdvisories(ctx, put[start:min(start+500, len(put))], s.now()); err != nil {
+		if err := s.store.PutAdvisories(ctx, put[start:min(start+500, len(put))], now); err != nil {
 			return rep, err
 		}
 	}
@@ -133,7 +137,7 @@ func (s *Server) Ingest(ctx context.Context, p Principal, docs []*advisory.Docum
 	if touched == nil {
 		touched = []string{} // nothing new to match; still judge every finding
 	}
-	run, err := s.runWatch(ctx, touched, opts)
+	run, err := s.runWatchAt(ctx, touched, opts, now)
 	rep.WatchRun = run
 	return rep, err
 }
@@ -235,10 +239,15 @@ func (s *Server) RunWatch(ctx context.Context, p Principal, opts IngestOptions) 
 // runWatch matches the advisories named (every stored one when nil) and
 // then judges every finding by its scheme's rules.
 func (s *Server) runWatch(ctx context.Context, only []string, opts IngestOptions) (WatchRun, error) {
+	return s.runWatchAt(ctx, only, opts, s.now())
+}
+
+// runWatchAt is runWatch as of a time: the demo loader plays the watch over
+// a past month, as it plays the workflow.
+func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptions, now time.Time) (WatchRun, error) {
 	s.watchMu.Lock()
 	defer s.watchMu.Unlock()
 	var run WatchRun
-	now := s.now()
 	targets, err := s.store.WatchTargets(ctx)
 	if err != nil {
 		return run, err
@@ -401,7 +410,7 @@ func (s *Server) runWatch(ctx context.Context, only []string, opts IngestOptions
 		default:
 			continue
 		}
-		reqs = append(reqs, Request{Label: l.ID, Action: la, Reason: watchReason(p, pl.causes)})
+		reqs = append(reqs, Request{Label: l.ID, Action: la, Reason: watchReason(p, pl.causes), At: now})
 	}
 	// Label pages show findings: what they derive from has changed.
 	if run.Findings > 0 || run.Deadlines > 0 || run.Notified > 0 {

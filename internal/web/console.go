@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/registry"
@@ -352,17 +353,13 @@ func (h *Web) consoleLabels(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	org, _ := h.App.OrganisationOf(r.Context(), p)
-	actor := assess.ManufacturerActor
-	if p.Role == auth.RoleAuthorityAdmin {
-		actor = assess.AuthorityActor
-	}
 	type row struct {
 		registry.Label
 		Actions []assess.LabelAction
 	}
 	var rows []row
 	for _, l := range list {
-		rows = append(rows, row{l, assess.LabelActions(l.Status, actor)})
+		rows = append(rows, row{l, h.App.LabelActionsFor(p, l)})
 	}
 	h.render(w, r, http.StatusOK, "console_labels", struct {
 		page
@@ -412,4 +409,86 @@ func (h *Web) newToken(w http.ResponseWriter, r *http.Request) {
 		page
 		Name, Token string
 	}{h.page(r, "API token", "console"), name, tok})
+}
+
+// consoleFindings lists the post-market findings the user works on, with
+// the answers the user may give.
+func (h *Web) consoleFindings(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	state := r.URL.Query().Get("state")
+	list, total, err := h.App.Findings(r.Context(), p, state, pageSize, pageOffset(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	notes, err := h.App.Notifications(r.Context(), p, 10)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "console_findings", struct {
+		page
+		Findings      []store.FindingRow
+		Pager         pager
+		State         string
+		States        []string
+		Notifications []registry.Notification
+		Maker         bool
+		Authority     bool
+	}{h.page(r, "Findings", "console"), list, newPager(r, total), state,
+		[]string{registry.FindingOpen, registry.FindingReview, registry.FindingDisputed, registry.FindingFixed, registry.FindingNotAffected, registry.FindingRetracted},
+		notes, p.Role == auth.RoleManufacturer, p.Role == auth.RoleAuthorityAdmin})
+}
+
+func (h *Web) respondFinding(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such finding.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if _, err := h.App.RespondFinding(r.Context(), principal(r), id, r.PostFormValue("response")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/findings", http.StatusSeeOther)
+}
+
+// uploadVEX takes a manufacturer's VEX file for one of its versions.
+func (h *Web) uploadVEX(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such version.")
+		return
+	}
+	if err := h.App.CheckVersionOwner(r.Context(), principal(r), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, advisory.MaxRecordSize+(64<<10))
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		h.badRequest(w, r, fmt.Sprintf("The upload could not be read; a VEX file is at most %d MiB.", advisory.MaxRecordSize>>20))
+		return
+	}
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		h.badRequest(w, r, "Choose a VEX file (OpenVEX, CSAF VEX or CycloneDX VEX) to upload.")
+		return
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, advisory.MaxRecordSize+1))
+	if err != nil || len(b) > advisory.MaxRecordSize {
+		h.badRequest(w, r, fmt.Sprintf("A VEX file is at most %d MiB.", advisory.MaxRecordSize>>20))
+		return
+	}
+	doc, err := advisory.Parse(b)
+	if err != nil {
+		h.badRequest(w, r, "The VEX file could not be read: "+err.Error())
+		return
+	}
+	if _, err := h.App.UploadVEX(r.Context(), principal(r), id, doc); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/findings", http.StatusSeeOther)
 }

@@ -238,6 +238,9 @@ func (h *Web) Register(mux *http.ServeMux) {
 	handle("POST /console/applications/{id}/findings", h.signedIn(h.recordFindings))
 	handle("GET /console/labels", h.signedIn(h.consoleLabels))
 	handle("POST /console/labels/{id}", h.signedIn(h.changeLabel))
+	handle("GET /console/findings", h.signedIn(h.consoleFindings))
+	handle("POST /console/findings/{id}", h.signedIn(h.respondFinding))
+	handle("POST /console/versions/{id}/vex", h.signedIn(h.uploadVEX))
 	handle("/", func(w http.ResponseWriter, r *http.Request) {
 		h.NotFound(w, r, "There is no page at this address.")
 	})
