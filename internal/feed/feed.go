@@ -114,8 +114,12 @@ func New(opts Options) *Client {
 // for a domain.
 func MetadataURL(provider string) (string, error) {
 	if strings.Contains(provider, "://") {
-		if _, err := url.Parse(provider); err != nil {
-			return "", fmt.Errorf("provider %q: %v", provider, err)
+		u, err := url.Parse(provider)
+		if err != nil {
+			return "", fmt.Errorf("provider URL: %v", err)
+		}
+		if u.User != nil {
+			return "", fmt.Errorf("provider URL %s carries credentials", u.Redacted())
 		}
 		return provider, nil
 	}
