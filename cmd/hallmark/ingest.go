@@ -12,6 +12,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/feed"
 	"github.com/hallmark-iot/hallmark/internal/sbom"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
@@ -27,6 +28,13 @@ a file of another kind is refused. Ingesting the same document twice changes
 nothing. An ingest that would change more than 5% of all labels at once is
 held: nothing changes until it is run again with --confirm.
 
+With csaf, PATH may instead be a CSAF provider: the URL of its
+provider-metadata.json, or its domain with --provider. Its keys are checked
+against the metadata's fingerprints, its ROLIE feeds and directories walked,
+and every document whose hash and signature verify is ingested; the rest
+are refused and listed. What was seen is kept in --data/feeds/, so the next
+run asks only for what changed.
+
 Decisions are recorded with their log outbox rows; the next 'hallmark serve'
 on the same --data appends them to the transparency log.`
 
@@ -35,6 +43,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var d dataFlags
 	d.register(fs)
 	confirm := fs.Bool("confirm", false, "apply label changes even when they exceed the hold threshold")
+	provider := fs.Bool("provider", false, "PATH is a CSAF provider's domain (an http(s) URL always is a provider)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -47,6 +56,10 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if want == nil {
 		return usagef("the kind is csaf, osv, kev or vex, not %q", kind)
 	}
+	fromProvider := *provider || strings.HasPrefix(path, "https://") || strings.HasPrefix(path, "http://")
+	if fromProvider && kind != "csaf" {
+		return usagef("only csaf is read from a provider, not %s", kind)
+	}
 	st, err := store.Open(ctx, d.dsn())
 	if err != nil {
 		return err
@@ -55,6 +68,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
 	if err != nil {
 		return err
+	}
+	if fromProvider {
+		return ingestProvider(ctx, srv, path, server.IngestOptions{Confirm: *confirm}, stdout, stderr)
 	}
 	progress := newProgress(stderr)
 	var total server.IngestReport
@@ -67,7 +83,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		total, batch = addReports(total, rep), nil
+		total, batch = total.Add(rep), nil
 		return nil
 	}
 	n := 0
@@ -90,14 +106,53 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Documents    %d\nAdvisories   %d stored, %d unchanged, %d older revisions ignored\nExploited    %d CVEs\nVEX          %d statements on registered versions\n",
-		n, total.Advisories, total.Unchanged, total.Older, total.Exploited, total.Statements)
+	fmt.Fprintf(stdout, "Documents    %d\n", n)
+	printIngest(stdout, total)
+	return nil
+}
+
+// feedOptions configure the CSAF provider client (tests trust their
+// server's certificate through it).
+var feedOptions feed.Options
+
+// ingestProvider polls a CSAF provider and ingests what it hands over.
+func ingestProvider(ctx context.Context, srv *server.Server, provider string, opts server.IngestOptions, stdout, stderr io.Writer) error {
+	progress := newProgress(stderr)
+	rep, total, err := srv.PollProvider(ctx, feed.New(feedOptions), provider, opts, func(n int, doc *advisory.Document) {
+		progress.step(n, doc.ID)
+	})
+	progress.done()
+	if rep.Provider != "" {
+		fmt.Fprintf(stdout, "Provider     %s (%s, %s)\nListings     %d read, %d unchanged\nDocuments    %d fetched, %d unchanged, %d ingested, %d refused\n",
+			rep.Provider, rep.Publisher, rep.Role, rep.Listings, rep.ListingsUnchanged, rep.Fetched, rep.Unchanged, rep.Ingested, len(rep.Refused))
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	for _, r := range rep.Refused {
+		fmt.Fprintf(stderr, "refused: %s\n", r)
+	}
+	if err != nil {
+		return err
+	}
+	printIngest(stdout, total)
+	if rep.Truncated {
+		fmt.Fprintf(stdout, "Stopped at the limit of documents per poll: run again to go on.\n")
+	}
+	if len(rep.Refused) > 0 {
+		return fmt.Errorf("%d of the provider's keys, listings or documents were refused (listed above)", len(rep.Refused))
+	}
+	return nil
+}
+
+func printIngest(stdout io.Writer, total server.IngestReport) {
+	fmt.Fprintf(stdout, "Advisories   %d stored, %d unchanged, %d older revisions ignored\nExploited    %d CVEs\nVEX          %d statements on registered versions\n",
+		total.Advisories, total.Unchanged, total.Older, total.Exploited, total.Statements)
 	fmt.Fprintf(stdout, "Findings     %d (%d waiting for a person)\nNotified     %d\nDeadlines    %d\nLabels       %d suspended, %d restored, %d revoked\n",
 		total.Findings, total.Review, total.Notified, total.Deadlines, total.Suspended, total.Restored, total.Revoked)
 	if total.Held {
 		fmt.Fprintf(stdout, "HELD         %s\n", total.Why)
 	}
-	return nil
 }
 
 // ingestBatch is how many documents one watch pass acts on.
@@ -110,25 +165,6 @@ func containsFormat(fs []advisory.Format, f advisory.Format) bool {
 		}
 	}
 	return false
-}
-
-func addReports(a, b server.IngestReport) server.IngestReport {
-	a.Advisories += b.Advisories
-	a.Unchanged += b.Unchanged
-	a.Older += b.Older
-	a.Exploited += b.Exploited
-	a.Statements += b.Statements
-	a.Findings += b.Findings
-	a.Review += b.Review
-	a.Notified += b.Notified
-	a.Deadlines += b.Deadlines
-	a.Suspended += b.Suspended
-	a.Restored += b.Restored
-	a.Revoked += b.Revoked
-	if b.Held {
-		a.Held, a.Why = true, b.Why
-	}
-	return a
 }
 
 // readDocuments reads one file, an OSV zip, or every document below a

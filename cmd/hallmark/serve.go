@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/demo"
+	"github.com/hallmark-iot/hallmark/internal/feed"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
@@ -35,12 +36,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	adminToken := fs.String("admin-token", os.Getenv("HALLMARK_ADMIN_TOKEN"), "token that allows API writes (Authorization: Bearer …); empty disables writes")
 	verbose := fs.Bool("v", false, "log every request")
 	publicURL := fs.String("public-url", os.Getenv("HALLMARK_PUBLIC_URL"), "URL the public reaches this instance at, written into labels and QR codes (default http://localhost<addr>)")
+	var csafProviders multiFlag
+	fs.Var(&csafProviders, "csaf-provider", "poll this CSAF provider (domain or provider-metadata.json URL) for the watch, state in --data/feeds (repeatable)")
+	feedEvery := fs.Duration("feed-interval", time.Hour, "how often each --csaf-provider is polled")
 	issuer := fs.String("issuer-name", envOr("HALLMARK_ISSUER_NAME", "Hallmark demonstration authority"), "name of the issuing authority in label credentials")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *feedEvery < time.Minute {
+		return usagef("--feed-interval is at least a minute, not %s", *feedEvery)
+	}
+	for _, p := range csafProviders {
+		if _, err := feed.MetadataURL(p); err != nil {
+			return usagef("--csaf-provider: %v", err)
+		}
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -110,6 +122,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.Info("labels expired", "count", n)
 	}
 	go srv.Maintain(ctx, 10*time.Second)
+	go srv.PollFeeds(ctx, feed.New(feed.Options{}), csafProviders, *feedEvery)
 	h, err := httpd.Handler(srv)
 	if err != nil {
 		return err

@@ -383,7 +383,7 @@ func (c *Client) store(u string, body []byte, at time.Time) {
 	}
 	data, err := json.Marshal(cacheEntry{URL: u, FetchedAt: at.UTC(), Body: string(body)})
 	if err == nil {
-		err = writeFileAtomic(c.cachePath(u), data)
+		err = WriteFileAtomic(c.cachePath(u), data)
 	}
 	if err != nil {
 		c.opts.Warn(fmt.Sprintf("could not cache %s: %v", u, err))
@@ -394,7 +394,7 @@ func (c *Client) load(u string) ([]byte, time.Time, error) {
 	if c.opts.CacheDir == "" {
 		return nil, time.Time{}, fmt.Errorf("%s: no cache directory: %w", u, ErrNotCached)
 	}
-	b, err := readFileLimited(c.cachePath(u), 2*MaxStatusListBytes)
+	b, err := ReadFileLimited(c.cachePath(u), 2*MaxStatusListBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, time.Time{}, fmt.Errorf("%s: %w", u, ErrNotCached)
 	}
@@ -408,7 +408,8 @@ func (c *Client) load(u string) ([]byte, time.Time, error) {
 	return []byte(e.Body), e.FetchedAt, nil
 }
 
-func readFileLimited(path string, limit int64) ([]byte, error) {
+// ReadFileLimited reads a file, refusing one larger than limit bytes.
+func ReadFileLimited(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -424,9 +425,10 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// writeFileAtomic writes a 0600 file by way of a temporary file and a
-// rename, so a reader never sees half of it and a crash leaves the old one.
-func writeFileAtomic(path string, data []byte) error {
+// WriteFileAtomic writes a 0600 file (its directory 0700) by way of a
+// temporary file and a rename, so a reader never sees half of it and a
+// crash leaves the old one.
+func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err

@@ -116,7 +116,7 @@ type trustFile struct {
 // silently replaced.
 func LoadTrustStore(path string) (*TrustStore, error) {
 	s := &TrustStore{path: path}
-	b, err := readFileLimited(path, maxTrustStore)
+	b, err := ReadFileLimited(path, maxTrustStore)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
 	}
@@ -150,7 +150,7 @@ func (s *TrustStore) Save() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.path, append(b, '\n')); err != nil {
+	if err := WriteFileAtomic(s.path, append(b, '\n')); err != nil {
 		return fmt.Errorf("saving the trust store: %w", err)
 	}
 	return nil
