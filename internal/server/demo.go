@@ -3,15 +3,22 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"path"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/data"
+	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/demo"
@@ -152,6 +159,9 @@ func (s *Server) LoadMarket(ctx context.Context, size demo.Size) error {
 	if err != nil {
 		return err
 	}
+	if err := s.loadDemoAdvisories(ctx, now); err != nil {
+		return fmt.Errorf("demo advisories: %w", err)
+	}
 	slog.Info("demo market loaded", "manufacturers", len(m.Manufacturers), "products", products, "labels", labels, "expired", expired,
 		"took", time.Since(start).Round(time.Millisecond), "password", demo.Password)
 	return nil
@@ -234,4 +244,123 @@ func (s *Server) playApplication(ctx context.Context, a demo.Application, versio
 		_, err = s.decideOne(ctx, f.who, Request{Label: o.Label.ID, Action: f.action, Reason: f.reason, At: later})
 	}
 	return true, err
+}
+
+// demoAdvisoryName is data/demo/advisories/NN-Dd-name.json.tmpl: ingested D days ago.
+var demoAdvisoryName = regexp.MustCompile(`^\d+-(\d+)d-[a-z0-9.-]+\.json\.tmpl$`)
+
+// demoProduct is a labelled demo product an advisory is written about.
+type demoProduct struct {
+	Vendor, Product, Model, CPE, PURL, Version string
+	FixedIn                                    string // the first version past the flaw: the next major version
+}
+
+// demoPicks chooses, from the market just loaded, the products the demo's
+// advisories are about (the market's names come from its plan, so the
+// advisories are templates): three labelled CLS or ETSI-baseline products
+// with identifiers, and the Go module most SBOMs carry.
+func (s *Server) demoPicks(ctx context.Context) (map[string]any, error) {
+	ts, err := s.store.WatchTargets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cands []registry.WatchTarget
+	goUse := map[string]int{}
+	goVer := map[string]string{}
+	for _, t := range ts {
+		for _, c := range t.Components {
+			if mod, ver, ok := strings.Cut(strings.TrimPrefix(c.PURL, "pkg:golang/"), "@"); ok && strings.HasPrefix(c.PURL, "pkg:golang/") {
+				goUse[mod]++
+				goVer[mod] = ver
+			}
+		}
+		if (t.Label.SchemeID == "sg-cls" || t.Label.SchemeID == "etsi-baseline") && t.Label.Status == assess.Active && t.PURL != "" && t.CPE != "" && t.ModelNumber != "" {
+			cands = append(cands, t)
+		}
+	}
+	if len(cands) < 3 || len(goUse) == 0 {
+		return nil, fmt.Errorf("the demo market has %d labelled products with identifiers and %d Go modules; the advisories need 3 and 1", len(cands), len(goUse))
+	}
+	slices.SortFunc(cands, func(a, b registry.WatchTarget) int { return strings.Compare(a.ModelNumber, b.ModelNumber) })
+	pick := func(t registry.WatchTarget) demoProduct {
+		major, _, _ := strings.Cut(strings.TrimPrefix(t.SoftwareVersion, "v"), ".")
+		n, _ := strconv.Atoi(major)
+		return demoProduct{Vendor: t.Manufacturer, Product: t.ProductName, Model: t.ModelNumber, CPE: t.CPE, PURL: t.PURL,
+			Version: t.SoftwareVersion, FixedIn: fmt.Sprintf("%d.0.0", n+1)}
+	}
+	mods := slices.Sorted(maps.Keys(goUse))
+	slices.SortStableFunc(mods, func(a, b string) int { return goUse[b] - goUse[a] })
+	mod := mods[0]
+	fixed := goVer[mod]
+	if parts := strings.Split(strings.TrimPrefix(fixed, "v"), "."); len(parts) >= 2 {
+		minor, _ := strconv.Atoi(parts[1])
+		fixed = fmt.Sprintf("%s.%d.0", parts[0], minor+1)
+	}
+	return map[string]any{"Exact": pick(cands[0]), "Cleared": pick(cands[1]), "Fuzzy": pick(cands[2]),
+		"Go": map[string]string{"Module": mod, "Fixed": fixed}}, nil
+}
+
+// loadDemoAdvisories plays the demo's own advisories (data/demo/advisories)
+// through the post-market watch as it would have met them: each group on
+// its day, the watch running on each of those days and today, so clocks
+// open, run out, suspend, and a manufacturer's VEX restores.
+func (s *Server) loadDemoAdvisories(ctx context.Context, now time.Time) error {
+	names, err := fs.Glob(data.FS, "demo/advisories/*.json.tmpl")
+	if err != nil {
+		return err
+	}
+	picks, err := s.demoPicks(ctx)
+	if err != nil {
+		return err
+	}
+	funcs := template.FuncMap{"json": func(v any) (string, error) { b, err := json.Marshal(v); return string(b), err }}
+	byDay := map[int][]*advisory.Document{}
+	for _, name := range names {
+		m := demoAdvisoryName.FindStringSubmatch(path.Base(name))
+		if m == nil {
+			return fmt.Errorf("%s: name it NN-Dd-name.json.tmpl (ingested D days ago)", name)
+		}
+		days, _ := strconv.Atoi(m[1])
+		src, err := fs.ReadFile(data.FS, name)
+		if err != nil {
+			return err
+		}
+		tmpl, err := template.New(path.Base(name)).Funcs(funcs).Option("missingkey=error").Parse(string(src))
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		var b bytes.Buffer
+		if err := tmpl.Execute(&b, picks); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		doc, err := advisory.Parse(b.Bytes())
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		byDay[days] = append(byDay[days], doc)
+	}
+	days := slices.Sorted(maps.Keys(byDay))
+	slices.Reverse(days)
+	var total IngestReport
+	for _, d := range days {
+		at := now.AddDate(0, 0, -d)
+		run, err := s.runWatchAt(ctx, []string{}, IngestOptions{}, at) // clocks that ran out by then
+		if err != nil {
+			return err
+		}
+		total.WatchRun = total.WatchRun.add(run)
+		rep, err := s.ingestAt(ctx, byDay[d], IngestOptions{}, at)
+		if err != nil {
+			return err
+		}
+		total = total.Add(rep)
+	}
+	run, err := s.runWatchAt(ctx, []string{}, IngestOptions{}, now)
+	if err != nil {
+		return err
+	}
+	total.WatchRun = total.WatchRun.add(run)
+	slog.Info("demo advisories played through the post-market watch", "documents", len(names), "findings", total.Findings, "review", total.Review,
+		"notified", total.Notified, "suspended", total.Suspended, "restored", total.Restored)
+	return nil
 }

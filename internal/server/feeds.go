@@ -145,23 +145,3 @@ func refusals(rs []feed.Refusal) string {
 	}
 	return out
 }
-
-// Add sums two reports of ingests, for one made in batches.
-func (a IngestReport) Add(b IngestReport) IngestReport {
-	a.Advisories += b.Advisories
-	a.Unchanged += b.Unchanged
-	a.Older += b.Older
-	a.Exploited += b.Exploited
-	a.Statements += b.Statements
-	a.Findings += b.Findings
-	a.Review += b.Review
-	a.Notified += b.Notified
-	a.Deadlines += b.Deadlines
-	a.Suspended += b.Suspended
-	a.Restored += b.Restored
-	a.Revoked += b.Revoked
-	if b.Held {
-		a.Held, a.Why = true, b.Why
-	}
-	return a
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +67,31 @@ type WatchRun struct {
 // document is even parsed on its behalf.
 func (s *Server) CheckIngest(p Principal) error {
 	return allow(p, auth.ActionAdvisoryIngest, auth.Object{})
+}
+
+// Add sums two reports (a feed's batches, a directory's documents).
+func (a IngestReport) Add(b IngestReport) IngestReport {
+	a.Advisories += b.Advisories
+	a.Unchanged += b.Unchanged
+	a.Older += b.Older
+	a.Exploited += b.Exploited
+	a.Statements += b.Statements
+	a.WatchRun = a.WatchRun.add(b.WatchRun)
+	return a
+}
+
+func (a WatchRun) add(b WatchRun) WatchRun {
+	a.Findings += b.Findings
+	a.Review += b.Review
+	a.Notified += b.Notified
+	a.Deadlines += b.Deadlines
+	a.Suspended += b.Suspended
+	a.Restored += b.Restored
+	a.Revoked += b.Revoked
+	if b.Held {
+		a.Held, a.Why = true, b.Why
+	}
+	return a
 }
 
 // Ingest stores parsed documents and then acts on them in one watch pass.
@@ -252,9 +278,20 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 	if err != nil {
 		return run, err
 	}
+	// A version may carry labels of several schemes: it is indexed once,
+	// and judged once per label, by that label's scheme.
 	idx := watch.NewIndex()
-	byVersion := map[int64]target{}
+	byVersion := map[int64][]target{}
 	for _, t := range targets {
+		tg := target{WatchTarget: t}
+		if sc, err := s.schemeVersion(ctx, t.Label.SchemeID, t.Label.SchemeVersion); err == nil {
+			tg.rules = sc.Rules
+		}
+		if _, indexed := byVersion[t.VersionID]; indexed {
+			byVersion[t.VersionID] = append(byVersion[t.VersionID], tg)
+			continue
+		}
+		byVersion[t.VersionID] = []target{tg}
 		comps := make([]watch.Component, len(t.Components))
 		for i, c := range t.Components {
 			comps[i] = watch.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE, Ecosystem: c.Ecosystem}
@@ -270,11 +307,6 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			ids.GTINs = []string{t.GTIN}
 		}
 		idx.Add(t.VersionID, comps, ids)
-		tg := target{WatchTarget: t}
-		if sc, err := s.schemeVersion(ctx, t.Label.SchemeID, t.Label.SchemeVersion); err == nil {
-			tg.rules = sc.Rules
-		}
-		byVersion[t.VersionID] = tg
 	}
 	stored, err := s.store.Advisories(ctx)
 	if err != nil {
@@ -332,32 +364,38 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		causes    []registry.Finding
 		open      int
 	}
-	plans := map[int64]*labelPlan{}
+	plans := map[string]*labelPlan{} // by label id
 	for _, f := range findings {
-		t, ok := byVersion[f.VersionID]
+		ts, ok := byVersion[f.VersionID]
 		if !ok {
 			continue
 		}
 		a := advs[f.AdvisoryID]
 		before := f
+		nClocks := len(f.Clocks)
 		f.State = judgeState(f, a, vex)
-		pl := plans[f.VersionID]
-		if pl == nil {
-			pl = &labelPlan{t: t}
-			plans[f.VersionID] = pl
-		}
 		if f.State == registry.FindingReview {
 			run.Review++
 		}
-		if f.State == registry.FindingOpen || f.State == registry.FindingFixed {
+		for _, t := range ts {
+			pl := plans[t.Label.ID]
+			if pl == nil {
+				pl = &labelPlan{t: t}
+				plans[t.Label.ID] = pl
+			}
+			if f.State != registry.FindingOpen && f.State != registry.FindingFixed {
+				continue
+			}
 			pl.open++
 			sf := schemeFinding(f, a, exploited, t, now)
-			ps := watch.Evaluate(t.rules, sf, f.Clocks, now)
+			// Clocks are kept per scheme and rule: two schemes' rules of
+			// the same name may give different days.
+			ps := watch.Evaluate(t.rules, sf, schemeClocks(f.Clocks, t.Label.SchemeID), now)
 			for _, p := range ps {
 				switch p.Action {
 				case scheme.Notify:
 					msg := fmt.Sprintf("%s %s affects %s %s (%s). %s", a.ID, plainSeverity(sf), t.ProductName, t.SoftwareVersion, f.Basis, p.Reason)
-					if isNew, err := s.store.Notify(ctx, t.ManufacturerID, f.ID, p.RuleID, msg, now); err != nil {
+					if isNew, err := s.store.Notify(ctx, t.ManufacturerID, f.ID, t.Label.SchemeID+"/"+p.RuleID, msg, now); err != nil {
 						return run, err
 					} else if isNew {
 						run.Notified++
@@ -366,14 +404,14 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 					if f.Clocks == nil {
 						f.Clocks = map[string]time.Time{}
 					}
-					f.Clocks[p.RuleID] = p.Deadline
+					f.Clocks[t.Label.SchemeID+"/"+p.RuleID] = p.Deadline
 					run.Deadlines++
 				}
 			}
 			pl.proposals = append(pl.proposals, ps...)
 			pl.causes = append(pl.causes, f)
 		}
-		if f.State != before.State || len(f.Clocks) != len(before.Clocks) {
+		if f.State != before.State || len(f.Clocks) != nClocks {
 			if err := s.store.UpdateFinding(ctx, f, now); err != nil {
 				return run, err
 			}
@@ -431,6 +469,7 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 	}
 	for i, o := range out {
 		if o.Err != nil {
+			slog.Warn("post-market watch: a label action was refused", "label", reqs[i].Label, "action", reqs[i].Action, "err", o.Err)
 			continue
 		}
 		switch reqs[i].Action {
@@ -812,4 +851,16 @@ func (s *Server) noteFixes(ctx context.Context, productID, versionID int64, comp
 	}
 	_, err = s.runWatch(ctx, []string{}, IngestOptions{})
 	return err
+}
+
+// schemeClocks is the part of a finding's clocks that one scheme opened,
+// by rule id (they are stored as "scheme/rule").
+func schemeClocks(all map[string]time.Time, schemeID string) map[string]time.Time {
+	out := map[string]time.Time{}
+	for k, v := range all {
+		if sc, rule, ok := strings.Cut(k, "/"); ok && sc == schemeID {
+			out[rule] = v
+		}
+	}
+	return out
 }

@@ -374,7 +374,11 @@ func (x *Index) matchProduct(out []Finding, base Finding, a *advisory.Affected) 
 			consider(s, f)
 		}
 	}
-	if a.Product != "" {
+	// Names are the fallback for advisories that identify no product: one
+	// that gives a CPE, model numbers, SKUs or hashes is taken to have named
+	// every product it concerns, so the vendor's other products are not
+	// matched by name beside it.
+	if a.Product != "" && a.CPE == "" && len(a.ModelNumbers) == 0 && len(a.SKUs) == 0 && len(a.Hashes) == 0 && len(a.SerialNumbers) == 0 {
 		seen := map[uint32]bool{}
 		for _, t := range productTokens(a.Product) {
 			for _, s := range x.names[t] {
