@@ -121,6 +121,9 @@ type AuditEntry struct {
 // JSON, and the document it came from.
 type StoredAdvisory struct {
 	ID, Format, DocID, Revision, DocSHA256 string
+	// Flaw is the canonical id of the flaw (advisory.Aliases.Key): what
+	// findings name, so one flaw reached through several ids acts once.
+	Flaw                                   string
 	Withdrawn                              bool
 	Body                                   []byte
 }

@@ -148,6 +148,9 @@ func (s *Server) ingestAt(ctx context.Context, docs []*advisory.Document, opts I
 			rep.Statements += n
 		}
 	}
+	if err := s.assignFlaws(ctx, put); err != nil {
+		return rep, err
+	}
 	for start := 0; start < len(put); start += 500 { // no write holds the database for long
 		if err := s.store.PutAdvisories(ctx, put[start:min(start+500, len(put))], now); err != nil {
 			return rep, err
@@ -166,6 +169,47 @@ func (s *Server) ingestAt(ctx context.Context, docs []*advisory.Document, opts I
 	run, err := s.runWatchAt(ctx, touched, opts, now)
 	rep.WatchRun = run
 	return rep, err
+}
+
+// assignFlaws gives each new advisory its flaw key, grouping it with every
+// stored advisory it shares an id or alias with (aliases are symmetric;
+// upstream ids are not aliases), and moves stored advisories whose group
+// the new ones joined to the group's key.
+func (s *Server) assignFlaws(ctx context.Context, put []registry.StoredAdvisory) error {
+	if len(put) == 0 {
+		return nil
+	}
+	stored, err := s.store.Advisories(ctx)
+	if err != nil {
+		return err
+	}
+	var al advisory.Aliases
+	old := map[string]string{}
+	for _, sa := range stored {
+		var a advisory.Advisory
+		if err := json.Unmarshal(sa.Body, &a); err != nil {
+			return fmt.Errorf("stored advisory %s: %w", sa.ID, err)
+		}
+		al.Add(a)
+		old[sa.ID] = sa.Flaw
+	}
+	for _, p := range put {
+		var a advisory.Advisory
+		if err := json.Unmarshal(p.Body, &a); err != nil {
+			return err
+		}
+		al.Add(a)
+	}
+	for i := range put {
+		put[i].Flaw = al.Key(put[i].ID)
+	}
+	moved := map[string]string{}
+	for id, f := range old {
+		if k := al.Key(id); k != f {
+			moved[id] = k
+		}
+	}
+	return s.store.SetFlaws(ctx, moved)
 }
 
 // compareRevision orders revisions: numeric dotted versions (CSAF
@@ -312,17 +356,36 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 	if err != nil {
 		return run, err
 	}
+	// Advisories by flaw: one representative (the one with the flaw's own
+	// id when stored), every id the flaw goes by, and whether every source
+	// withdrew it.
 	advs := map[string]advisory.Advisory{}
+	flawIDs := map[string][]string{}
+	live := map[string]bool{}
 	onlySet := map[string]bool{}
 	for _, id := range only {
 		onlySet[id] = true
 	}
+	type matched struct {
+		version    int64
+		flaw, comp string
+	}
+	seen := map[matched]bool{}
 	for _, sa := range stored {
 		var a advisory.Advisory
 		if err := json.Unmarshal(sa.Body, &a); err != nil {
 			return run, fmt.Errorf("stored advisory %s: %w", sa.ID, err)
 		}
-		advs[sa.ID] = a
+		flaw := sa.Flaw
+		if rep, ok := advs[flaw]; !ok || (a.ID == flaw && rep.ID != flaw) {
+			advs[flaw] = a
+		}
+		for _, id := range append([]string{a.ID}, a.Aliases...) {
+			if !slices.Contains(flawIDs[flaw], id) {
+				flawIDs[flaw] = append(flawIDs[flaw], id)
+			}
+		}
+		live[flaw] = live[flaw] || a.Withdrawn.IsZero()
 		if only != nil && !onlySet[sa.ID] {
 			continue
 		}
@@ -330,15 +393,21 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			if _, ok := byVersion[f.VersionID]; !ok || f.Status == watch.StatusNotAffected {
 				continue
 			}
-			state := registry.FindingOpen
-			if !f.Automatic() {
-				state = registry.FindingReview // only exact bases act on their own
-			}
 			comp := f.Component
 			if comp == "" {
 				comp = f.Product
 			}
-			if _, err := s.store.PutFinding(ctx, registry.Finding{VersionID: f.VersionID, AdvisoryID: a.ID, Basis: string(f.Basis), Confidence: f.Confidence,
+			// One flaw reached through several advisories acts once.
+			if k := (matched{f.VersionID, flaw, comp}); seen[k] {
+				continue
+			} else {
+				seen[k] = true
+			}
+			state := registry.FindingOpen
+			if !f.Automatic() {
+				state = registry.FindingReview // only exact bases act on their own
+			}
+			if _, err := s.store.PutFinding(ctx, registry.Finding{VersionID: f.VersionID, AdvisoryID: flaw, Basis: string(f.Basis), Confidence: f.Confidence,
 				Component: comp, Fixed: f.Fixed, State: state, Response: "none", DocSHA256: sa.DocSHA256}, now); err != nil {
 				return run, err
 			}
@@ -370,10 +439,10 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		if !ok {
 			continue
 		}
-		a := advs[f.AdvisoryID]
+		a, ids := advs[f.AdvisoryID], flawIDs[f.AdvisoryID]
 		before := f
 		nClocks := len(f.Clocks)
-		f.State = judgeState(f, a, vex)
+		f.State = judgeState(f, !live[f.AdvisoryID], ids, vex)
 		if f.State == registry.FindingReview {
 			run.Review++
 		}
@@ -387,7 +456,7 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 				continue
 			}
 			pl.open++
-			sf := schemeFinding(f, a, exploited, t, now)
+			sf := schemeFinding(f, a, ids, exploited, t, now)
 			// Clocks are kept per scheme and rule: two schemes' rules of
 			// the same name may give different days.
 			ps := watch.Evaluate(t.rules, sf, schemeClocks(f.Clocks, t.Label.SchemeID), now)
@@ -519,20 +588,19 @@ func watchReason(p watch.Proposal, causes []registry.Finding) string {
 	return r
 }
 
-// judgeState applies what is known beside the match: a withdrawn advisory
-// retracts, a VEX statement on the version (or the component) clears or
+// judgeState applies what is known beside the match: a flaw every source
+// withdrew retracts, a VEX statement on the version (or the component) clears or
 // fixes, and a person's verdict on a fuzzy match stands.
-func judgeState(f registry.Finding, a advisory.Advisory, vex []registry.VEXStatement) string {
+func judgeState(f registry.Finding, withdrawn bool, ids []string, vex []registry.VEXStatement) string {
 	switch f.State {
 	case registry.FindingDisputed, registry.FindingRetracted:
 		if f.Response == "rejected" {
 			return f.State
 		}
 	}
-	if !a.Withdrawn.IsZero() {
+	if withdrawn {
 		return registry.FindingRetracted
 	}
-	ids := append([]string{a.ID}, a.Aliases...)
 	var newest *registry.VEXStatement
 	for i, v := range vex {
 		if v.VersionID != f.VersionID || !slices.Contains(ids, v.Vulnerability) {
@@ -565,7 +633,7 @@ func judgeState(f registry.Finding, a advisory.Advisory, vex []registry.VEXState
 }
 
 // schemeFinding is a finding as the scheme's rule conditions see it.
-func schemeFinding(f registry.Finding, a advisory.Advisory, exploited map[string]time.Time, t target, now time.Time) scheme.Finding {
+func schemeFinding(f registry.Finding, a advisory.Advisory, ids []string, exploited map[string]time.Time, t target, now time.Time) scheme.Finding {
 	sf := scheme.Finding{Severity: string(a.Severity), CVSS: a.CVSS, FixAvailable: len(f.Fixed) > 0 || f.State == registry.FindingFixed,
 		ManufacturerResponse: f.Response}
 	if sf.Severity == "" && a.CVSS > 0 {
@@ -574,7 +642,7 @@ func schemeFinding(f registry.Finding, a advisory.Advisory, exploited map[string
 	if f.State == registry.FindingFixed {
 		sf.ManufacturerResponse = "fixed"
 	}
-	for _, id := range append([]string{a.ID}, a.Aliases...) {
+	for _, id := range ids {
 		if _, ok := exploited[id]; ok {
 			sf.ActivelyExploited = true
 		}
@@ -672,7 +740,7 @@ func (s *Server) LabelFindings(ctx context.Context, l registry.Label) ([]PublicF
 			if pf.Severity == "" && a.CVSS > 0 {
 				pf.Severity = string(advisory.SeverityFromScore(a.CVSS))
 			}
-			for _, id := range append([]string{a.ID}, a.Aliases...) {
+			for _, id := range append([]string{f.AdvisoryID, a.ID}, a.Aliases...) {
 				if _, ok := exploited[id]; ok {
 					pf.Exploited = true
 				}

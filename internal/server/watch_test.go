@@ -59,11 +59,11 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 			}
 			var f registry.Finding
 			for _, x := range fs {
-				if x.AdvisoryID == "HM-TEST-2026-0001" {
+				if x.AdvisoryID == "CVE-2099-0001" {
 					f = x
 				}
 			}
-			if f.AdvisoryID != "HM-TEST-2026-0001" || f.Basis != "purl-exact" || f.State != registry.FindingOpen || len(f.Clocks) == 0 || f.DocSHA256 != docs[0].SHA256 {
+			if f.AdvisoryID != "CVE-2099-0001" || f.Basis != "purl-exact" || f.State != registry.FindingOpen || len(f.Clocks) == 0 || f.DocSHA256 != docs[0].SHA256 {
 				t.Fatalf("finding %+v", f)
 			}
 			if l, _ := st.Label(ctx, tg.Label.ID); l.Status != assess.Active {
@@ -72,7 +72,7 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 			// The public page says it in plain words.
 			due := clk.now().AddDate(0, 0, 30).Format("2 January 2006")
 			page := get(t, inst.URL+"/labels/"+tg.Label.ID)
-			if want := "HM-TEST-2026-0001, critical, actively exploited; no fix published yet; the manufacturer has until " + due + " to ship the fix."; !strings.Contains(page, want) {
+			if want := "CVE-2099-0001, critical, actively exploited; no fix published yet; the manufacturer has until " + due + " to ship the fix."; !strings.Contains(page, want) {
 				t.Errorf("the label page does not say %q", want)
 			}
 
@@ -96,7 +96,7 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 				t.Error("the suspended label's page does not give the reason beside the status")
 			}
 			last := ev[len(ev)-1]
-			for _, want := range []string{"Post-market watch:", "HM-TEST-2026-0001", "exploited-unfixed-suspend", docs[0].SHA256[:12]} {
+			for _, want := range []string{"Post-market watch:", "CVE-2099-0001", "exploited-unfixed-suspend", docs[0].SHA256[:12]} {
 				if !strings.Contains(last.Reason, want) {
 					t.Errorf("suspension reason %q lacks %q", last.Reason, want)
 				}
@@ -114,7 +114,7 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 			if l, _ := st.Label(ctx, tg.Label.ID); l.Status != assess.Active {
 				t.Fatalf("label %s is %s after the VEX cleared it", l.ID, l.Status)
 			}
-			if page := get(t, inst.URL+"/labels/"+tg.Label.ID); !strings.Contains(page, "HM-TEST-2026-0001, critical, actively exploited: the manufacturer states this product version is not affected.") {
+			if page := get(t, inst.URL+"/labels/"+tg.Label.ID); !strings.Contains(page, "CVE-2099-0001, critical, actively exploited: the manufacturer states this product version is not affected.") {
 				t.Error("after the VEX, the label page does not say the version is not affected")
 			}
 			if err := srv.WaitLogged(ctx); err != nil {
@@ -223,8 +223,52 @@ func TestFixedVersionRestores(t *testing.T) {
 	}
 	fs, _ := st.WatchFindings(ctx, tg.VersionID)
 	for _, f := range fs {
-		if f.AdvisoryID == "HM-TEST-2026-0002" && (f.State != registry.FindingFixed || f.Response != "fixed") {
+		if f.AdvisoryID == "CVE-2099-0003" && (f.State != registry.FindingFixed || f.Response != "fixed") {
 			t.Fatalf("finding %+v after the fixed version", f)
+		}
+	}
+}
+
+// One flaw reached through a GO- and a GHSA- record (aliases of one CVE)
+// acts once: one finding per version, named by the CVE.
+func TestAliasesActOnce(t *testing.T) {
+	ctx := context.Background()
+	inst := servertest.Start(t, store.SQLite)
+	tg := pickTarget(t, ctx, inst.Store)
+	name := strings.TrimPrefix(strings.Split(tg.Components[0].PURL, "@")[0], "pkg:golang/")
+	rec := func(id, alias string) string {
+		return fmt.Sprintf(`{"schema_version": "1.6.0", "id": %q, "modified": "2026-11-01T00:00:00Z", "aliases": [%q, "CVE-2099-0009"],
+			"affected": [{"package": {"ecosystem": "Go", "name": %q}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}`, id, alias, name)
+	}
+	docs := parseAll(t, rec("GO-2099-0009", "GHSA-hm99-test-0009"), rec("GHSA-hm99-test-0009", "GO-2099-0009"))
+	if _, err := inst.Server.Ingest(ctx, auth.System, docs[:1], server.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.Server.Ingest(ctx, auth.System, docs[1:], server.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := inst.Store.WatchFindings(ctx, tg.VersionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, f := range fs {
+		if strings.Contains(f.AdvisoryID, "0009") {
+			ids = append(ids, f.AdvisoryID)
+		}
+	}
+	comps := 0 // the version may carry the module more than once
+	for _, c := range tg.Components {
+		if strings.HasPrefix(c.PURL, "pkg:golang/"+name+"@") {
+			comps++
+		}
+	}
+	if len(ids) != comps {
+		t.Fatalf("findings for the one flaw: %v, want %d (one per component)", ids, comps)
+	}
+	for _, id := range ids {
+		if id != "CVE-2099-0009" {
+			t.Fatalf("finding named %s, want the flaw's CVE", id)
 		}
 	}
 }

@@ -16,9 +16,9 @@ import (
 // in one transaction.
 func (s *Store) PutAdvisories(ctx context.Context, as []registry.StoredAdvisory, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO advisories (id, format, doc_id, revision, doc_sha256, withdrawn, body, ingested_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (id) DO UPDATE SET format = excluded.format, doc_id = excluded.doc_id, revision = excluded.revision,
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO advisories (id, flaw, format, doc_id, revision, doc_sha256, withdrawn, body, ingested_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (id) DO UPDATE SET flaw = excluded.flaw, format = excluded.format, doc_id = excluded.doc_id, revision = excluded.revision,
 				doc_sha256 = excluded.doc_sha256, withdrawn = excluded.withdrawn, body = excluded.body, ingested_at = excluded.ingested_at`)
 		if err != nil {
 			return err
@@ -29,7 +29,7 @@ func (s *Store) PutAdvisories(ctx context.Context, as []registry.StoredAdvisory,
 			if a.Withdrawn {
 				w = "withdrawn"
 			}
-			if _, err := stmt.ExecContext(ctx, a.ID, a.Format, a.DocID, a.Revision, a.DocSHA256, w, string(a.Body), ts(now)); err != nil {
+			if _, err := stmt.ExecContext(ctx, a.ID, a.Flaw, a.Format, a.DocID, a.Revision, a.DocSHA256, w, string(a.Body), ts(now)); err != nil {
 				return err
 			}
 		}
@@ -40,10 +40,10 @@ func (s *Store) PutAdvisories(ctx context.Context, as []registry.StoredAdvisory,
 // Advisories returns every stored flaw.
 func (s *Store) Advisories(ctx context.Context) ([]registry.StoredAdvisory, error) {
 	var out []registry.StoredAdvisory
-	err := s.each(ctx, `SELECT id, format, doc_id, revision, doc_sha256, withdrawn, body FROM advisories ORDER BY id`, func(r *sql.Rows) error {
+	err := s.each(ctx, `SELECT id, flaw, format, doc_id, revision, doc_sha256, withdrawn, body FROM advisories ORDER BY id`, func(r *sql.Rows) error {
 		var a registry.StoredAdvisory
 		var w, body string
-		err := r.Scan(&a.ID, &a.Format, &a.DocID, &a.Revision, &a.DocSHA256, &w, &body)
+		err := r.Scan(&a.ID, &a.Flaw, &a.Format, &a.DocID, &a.Revision, &a.DocSHA256, &w, &body)
 		a.Withdrawn, a.Body = w != "", []byte(body)
 		out = append(out, a)
 		return err
@@ -51,8 +51,23 @@ func (s *Store) Advisories(ctx context.Context) ([]registry.StoredAdvisory, erro
 	return out, err
 }
 
+// SetFlaws records new flaw keys (id → key) after a group grew.
+func (s *Store) SetFlaws(ctx context.Context, keys map[string]string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for id, k := range keys {
+			if _, err := tx.ExecContext(ctx, `UPDATE advisories SET flaw = $1 WHERE id = $2`, k, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // AdvisoryRevisions returns the stored revision and document hash of each
-// flaw id given that is stored.
+// stored advisory id.
 func (s *Store) AdvisoryRevisions(ctx context.Context) (map[string][2]string, error) {
 	out := map[string][2]string{}
 	err := s.each(ctx, `SELECT id, revision, doc_sha256 FROM advisories`, func(r *sql.Rows) error {
@@ -248,11 +263,12 @@ type scanExtra struct {
 
 func (s scanExtra) Scan(dest ...any) error { return s.r.Scan(append(dest, s.extra...)...) }
 
-// Advisory returns one stored flaw, decoded.
-func (s *Store) Advisory(ctx context.Context, id string) (advisory.Advisory, error) {
+// Advisory returns a stored advisory of a flaw, decoded: the one with the
+// flaw's own id when stored, else the first of its ids.
+func (s *Store) Advisory(ctx context.Context, flaw string) (advisory.Advisory, error) {
 	var a advisory.Advisory
 	var body string
-	err := s.db.QueryRowContext(ctx, `SELECT body FROM advisories WHERE id = $1`, id).Scan(&body)
+	err := s.db.QueryRowContext(ctx, `SELECT body FROM advisories WHERE flaw = $1 ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END, id LIMIT 1`, flaw).Scan(&body)
 	if err == sql.ErrNoRows {
 		return a, ErrNotFound
 	}

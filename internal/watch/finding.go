@@ -69,7 +69,9 @@ type Finding struct {
 }
 
 // Automatic says whether the finding may act without a person: an exact
-// basis, and a version known to be affected.
+// basis given as an identifier (a model number read out of a product name,
+// confidence below 1, could be a sibling product's), and a version known to
+// be affected.
 func (f Finding) Automatic() bool {
-	return f.Basis.Automatic() && f.Status == StatusAffected
+	return f.Basis.Automatic() && f.Confidence >= 1 && f.Status == StatusAffected
 }

@@ -1,10 +1,13 @@
 -- +goose Up
 -- The post-market watch. Advisories are kept as read (the advisory model
--- as JSON, with the hash of the document they came from); findings link a
+-- as JSON, with the hash of the document they came from, grouped into
+-- flaws: the GO-, GHSA- and CVE- ids of one flaw share its flaw key, the
+-- canonical id, so it acts once); findings link a
 -- flaw to a product version, with the basis of the match; a finding's
 -- remediation clock and the manufacturer's answer live on it.
 CREATE TABLE advisories (
     id          TEXT PRIMARY KEY,
+    flaw        TEXT NOT NULL,
     format      TEXT NOT NULL,
     doc_id      TEXT NOT NULL,
     revision    TEXT NOT NULL,
@@ -13,6 +16,7 @@ CREATE TABLE advisories (
     body        TEXT NOT NULL,
     ingested_at TEXT NOT NULL
 );
+CREATE INDEX advisories_flaw ON advisories (flaw);
 CREATE TABLE exploited (
     cve         TEXT PRIMARY KEY,
     date_added  TEXT NOT NULL,
