@@ -431,7 +431,7 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		t         target
 		proposals []watch.Proposal
 		causes    []registry.Finding
-		open      int
+		holding   int // open findings with a clock of this label's scheme: what a watch suspension stands on
 	}
 	plans := map[string]*labelPlan{} // by label id
 	for _, f := range findings {
@@ -455,7 +455,6 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			if f.State != registry.FindingOpen && f.State != registry.FindingFixed {
 				continue
 			}
-			pl.open++
 			sf := schemeFinding(f, a, ids, exploited, t, now)
 			// Clocks are kept per scheme and rule: two schemes' rules of
 			// the same name may give different days.
@@ -479,6 +478,9 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			}
 			pl.proposals = append(pl.proposals, ps...)
 			pl.causes = append(pl.causes, f)
+			if len(schemeClocks(f.Clocks, t.Label.SchemeID)) > 0 {
+				pl.holding++
+			}
 		}
 		if f.State != before.State || len(f.Clocks) != nClocks {
 			if err := s.store.UpdateFinding(ctx, f, now); err != nil {
@@ -491,9 +493,10 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 	for _, pl := range plans {
 		l := pl.t.Label
 		act, p, ok := watch.LabelActions(pl.proposals)
-		if !ok && l.Status == assess.Suspended && pl.open == 0 {
-			// Every finding behind a suspension by the watch is cleared
-			// (VEX, withdrawal, a fix): the label stands again.
+		if !ok && l.Status == assess.Suspended && pl.holding == 0 {
+			// Every finding a suspension by the watch stood on is cleared
+			// (VEX, withdrawal, a rejected match): the label stands again.
+			// Other open findings, which no rule acts on, do not hold it.
 			if by, err := s.suspendedByWatch(ctx, l.ID); err != nil {
 				return run, err
 			} else if by {
