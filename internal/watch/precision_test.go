@@ -212,14 +212,20 @@ func measurePrecision(t *testing.T) map[Basis]prCount {
 		c.products = len(sample)
 		found := map[[2]string]bool{}
 		concerned := map[string]bool{}
+		var wrong []string
 		for _, a := range advs {
 			for _, f := range x.Match(a) {
 				if f.Basis != basis {
 					continue
 				}
 				found[[2]string{fmt.Sprint(f.VersionID), a.ID}] = true
+				tr := sample[f.VersionID-1]
+				if !truthAdvs[identityKey(tr.vendor, tr.product)][a.ID] && len(wrong) < 6 {
+					wrong = append(wrong, fmt.Sprintf("%q %q ~ %q %q (%.2f)", tr.vendor, tr.product, a.Affected[f.AffectedIndex].Vendor, a.Affected[f.AffectedIndex].Product, f.Confidence))
+				}
 			}
 		}
+		t.Logf("%s: examples of findings the truth does not hold: %s", basis, strings.Join(wrong, "; "))
 		for i, tr := range sample {
 			for id := range truthAdvs[identityKey(tr.vendor, tr.product)] {
 				c.truth++
