@@ -228,17 +228,6 @@ func peakMiB() float64 {
 	return 0
 }
 
-func rssMiB() float64 {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 // pairsOf counts (component, advisory) pairs found affected.
 func pairsOf(fs []watch.Finding) map[string]bool {
 	m := map[string]bool{}
@@ -432,7 +421,7 @@ func scannerPairs(b testing.TB, out []byte) map[string]bool {
 	var res struct {
 		Results []struct {
 			Packages []struct {
-				Package struct{ Name, Version, Ecosystem string }
+				Package         struct{ Name, Version, Ecosystem string }
 				Vulnerabilities []struct{ ID string }
 			}
 		}
