@@ -248,28 +248,60 @@ func (x *Index) Match(adv advisory.Advisory) []Finding {
 	if !adv.Withdrawn.IsZero() {
 		return nil
 	}
-	var out []Finding
+	// The package findings are counted first, so that the result is
+	// allocated once: a Finding is large, and an advisory of a common
+	// module has thousands of them (growing the slice by appending was
+	// most of Match's time).
+	verdicts := make([]map[uint32]Verdict, len(adv.Affected))
+	n := 0
+	for ai := range adv.Affected {
+		var k int
+		verdicts[ai], k = x.packageVerdicts(&adv.Affected[ai])
+		n += k
+	}
+	out := make([]Finding, 0, n)
 	for ai := range adv.Affected {
 		a := &adv.Affected[ai]
 		base := Finding{AdvisoryID: adv.ID, Aliases: adv.Aliases, AffectedIndex: ai, Affected: *a}
-		out = x.matchPackage(out, base, a)
+		out = x.matchPackage(out, base, a, verdicts[ai])
 		out = x.matchProduct(out, base, a)
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
 
-func (x *Index) matchPackage(out []Finding, base Finding, a *advisory.Affected) []Finding {
+// packageVerdicts evaluates a's package against every interned component
+// of that package indexed (each once) and counts the postings it makes
+// findings of.
+func (x *Index) packageVerdicts(a *advisory.Affected) (map[uint32]Verdict, int) {
 	id, ok := PackageIdentity(a.Package)
 	if !ok {
-		return out
+		return nil, 0
 	}
 	verdicts := map[uint32]Verdict{} // per interned component: computed once
+	n := 0
 	for _, p := range x.pkgs[id.Key] {
 		v, seen := verdicts[p.comp]
 		if !seen {
 			v = componentVerdict(*a, x.comps[p.comp].eco, x.comps[p.comp].version)
 			verdicts[p.comp] = v
 		}
+		if v.Status != StatusNotAffected {
+			n++
+		}
+	}
+	return verdicts, n
+}
+
+func (x *Index) matchPackage(out []Finding, base Finding, a *advisory.Affected, verdicts map[uint32]Verdict) []Finding {
+	if verdicts == nil {
+		return out
+	}
+	id, _ := PackageIdentity(a.Package)
+	for _, p := range x.pkgs[id.Key] {
+		v := verdicts[p.comp]
 		if v.Status == StatusNotAffected {
 			continue
 		}
