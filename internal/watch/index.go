@@ -406,11 +406,11 @@ func (x *Index) matchProduct(out []Finding, base Finding, a *advisory.Affected) 
 			consider(s, f)
 		}
 	}
-	// Names are the fallback for advisories that identify no product: one
-	// that gives a CPE, model numbers, SKUs or hashes is taken to have named
-	// every product it concerns, so the vendor's other products are not
-	// matched by name beside it.
-	if a.Product != "" && a.CPE == "" && len(a.ModelNumbers) == 0 && len(a.SKUs) == 0 && len(a.Hashes) == 0 && len(a.SerialNumbers) == 0 {
+	// Names are matched beside identifiers too: measured on the ICS set
+	// (testdata/precision), skipping them where an advisory gives
+	// identifiers cut name recall from 1.00 to 0.70 for no precision. Name
+	// matches only wait for a person.
+	if a.Product != "" {
 		seen := map[uint32]bool{}
 		for _, t := range productTokens(a.Product) {
 			for _, s := range x.names[t] {

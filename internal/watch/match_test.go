@@ -227,7 +227,8 @@ func TestIndexMatch(t *testing.T) {
 			t.Errorf("%s: %+v", c.name, fs)
 			continue
 		}
-		if want := c.basis.Automatic() && c.st == StatusAffected; fs[0].Automatic() != want {
+		// A model number read out of a product name waits for a person.
+		if want := c.basis.Automatic() && c.st == StatusAffected && c.name != "model in name"; fs[0].Automatic() != want {
 			t.Errorf("%s: Automatic() = %v", c.name, fs[0].Automatic())
 		}
 	}
