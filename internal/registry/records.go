@@ -123,9 +123,9 @@ type StoredAdvisory struct {
 	ID, Format, DocID, Revision, DocSHA256 string
 	// Flaw is the canonical id of the flaw (advisory.Aliases.Key): what
 	// findings name, so one flaw reached through several ids acts once.
-	Flaw                                   string
-	Withdrawn                              bool
-	Body                                   []byte
+	Flaw      string
+	Withdrawn bool
+	Body      []byte
 }
 
 // VEXStatement is a VEX statement resolved to a registered product version.
