@@ -432,6 +432,7 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		proposals []watch.Proposal
 		causes    []registry.Finding
 		holding   int // open findings with a clock of this label's scheme: what a watch suspension stands on
+		cleared   []registry.Finding // findings with such a clock that no longer apply
 	}
 	plans := map[string]*labelPlan{} // by label id
 	for _, f := range findings {
@@ -453,6 +454,9 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 				plans[t.Label.ID] = pl
 			}
 			if f.State != registry.FindingOpen && f.State != registry.FindingFixed {
+				if len(schemeClocks(f.Clocks, t.Label.SchemeID)) > 0 {
+					pl.cleared = append(pl.cleared, f)
+				}
 				continue
 			}
 			sf := schemeFinding(f, a, ids, exploited, t, now)
@@ -520,7 +524,11 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		default:
 			continue
 		}
-		reqs = append(reqs, Request{Label: l.ID, Action: la, Reason: watchReason(p, pl.causes), At: now})
+		causes := pl.causes
+		if p.RuleID == "cleared" {
+			causes = pl.cleared
+		}
+		reqs = append(reqs, Request{Label: l.ID, Action: la, Reason: watchReason(p, causes), At: now})
 	}
 	// Label pages show findings: what they derive from has changed.
 	if run.Findings > 0 || run.Deadlines > 0 || run.Notified > 0 {
@@ -584,7 +592,14 @@ func watchReason(p watch.Proposal, causes []registry.Finding) string {
 	if len(ids) > 5 {
 		ids = append(ids[:5], fmt.Sprintf("and %d more", len(ids)-5))
 	}
-	r := fmt.Sprintf("%s%s (rule %s; %s; source sha256 %s)", watchReasonPrefix, strings.TrimSpace(p.Reason), p.RuleID, strings.Join(ids, ", "), strings.Join(docs, ", "))
+	inputs := []string{"rule " + p.RuleID}
+	if len(ids) > 0 {
+		inputs = append(inputs, strings.Join(ids, ", "))
+	}
+	if len(docs) > 0 {
+		inputs = append(inputs, "source sha256 "+strings.Join(docs, ", "))
+	}
+	r := fmt.Sprintf("%s%s (%s)", watchReasonPrefix, strings.TrimSpace(p.Reason), strings.Join(inputs, "; "))
 	if len(r) > maxReason {
 		r = r[:maxReason]
 	}
@@ -680,6 +695,7 @@ type PublicFinding struct {
 	Exploited bool
 	Fixed     []string
 	Deadline  time.Time // the earliest open remediation clock
+	Overdue   bool      // the deadline passed
 	State     string    // open, review, fixed, not-affected, disputed
 	Since     time.Time
 	Basis     string
@@ -711,7 +727,10 @@ func (f PublicFinding) Sentence() string {
 	} else {
 		b.WriteString("; no fix published yet")
 	}
-	if !f.Deadline.IsZero() {
+	switch {
+	case f.Overdue:
+		fmt.Fprintf(&b, "; the manufacturer's deadline to ship a fix, %s, has passed", f.Deadline.Format("2 January 2006"))
+	case !f.Deadline.IsZero():
 		fmt.Fprintf(&b, "; the manufacturer has until %s to ship the fix", f.Deadline.Format("2 January 2006"))
 	}
 	return b.String() + "."
@@ -754,6 +773,7 @@ func (s *Server) LabelFindings(ctx context.Context, l registry.Label) ([]PublicF
 				pf.Deadline = d
 			}
 		}
+		pf.Overdue = !pf.Deadline.IsZero() && !s.now().Before(pf.Deadline)
 		out = append(out, pf)
 	}
 	// What acts first: exploited, then open, then by severity.

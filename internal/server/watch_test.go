@@ -92,8 +92,12 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 			if err != nil || l.Status != assess.Suspended {
 				t.Fatalf("label %s: %s %v", tg.Label.ID, l.Status, err)
 			}
-			if page := get(t, inst.URL+"/labels/"+tg.Label.ID); !strings.Contains(page, `id="status-why">Post-market watch:`) {
+			page = get(t, inst.URL+"/labels/"+tg.Label.ID)
+			if !strings.Contains(page, `id="status-why">Post-market watch:`) {
 				t.Error("the suspended label's page does not give the reason beside the status")
+			}
+			if want := "the manufacturer's deadline to ship a fix, " + due + ", has passed."; !strings.Contains(page, want) {
+				t.Errorf("the suspended label's page does not say %q", want)
 			}
 			last := ev[len(ev)-1]
 			for _, want := range []string{"Post-market watch:", "CVE-2099-0001", "exploited-unfixed-suspend", docs[0].SHA256[:12]} {
