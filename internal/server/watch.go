@@ -431,7 +431,7 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		t         target
 		proposals []watch.Proposal
 		causes    []registry.Finding
-		holding   int // open findings with a clock of this label's scheme: what a watch suspension stands on
+		holding   int                // open findings with a clock of this label's scheme: what a watch suspension stands on
 		cleared   []registry.Finding // findings with such a clock that no longer apply
 	}
 	plans := map[string]*labelPlan{} // by label id
