@@ -680,7 +680,7 @@ func plainSeverity(f scheme.Finding) string {
 		s = "unrated"
 	}
 	if f.ActivelyExploited {
-		s += ", actively exploited,"
+		s += ", actively exploited"
 	}
 	return "(" + s + ")"
 }
