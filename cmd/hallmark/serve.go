@@ -39,12 +39,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var csafProviders multiFlag
 	fs.Var(&csafProviders, "csaf-provider", "poll this CSAF provider (domain or provider-metadata.json URL) for the watch, state in --data/feeds (repeatable)")
 	feedEvery := fs.Duration("feed-interval", time.Hour, "how often each --csaf-provider is polled")
+	holdShare := fs.Float64("watch-hold-share", server.DefaultHoldShare, "the share of all labels one ingest may change before it is held for an authority to confirm (0 to 1)")
 	issuer := fs.String("issuer-name", envOr("HALLMARK_ISSUER_NAME", "Hallmark demonstration authority"), "name of the issuing authority in label credentials")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *holdShare <= 0 || *holdShare > 1 {
+		return usagef("--watch-hold-share is a share above 0 and at most 1, not %v", *holdShare)
 	}
 	if *feedEvery < time.Minute {
 		return usagef("--feed-interval is at least a minute, not %s", *feedEvery)
@@ -97,7 +101,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.Witnesses = pol
 	}
-	srv, err := server.New(ctx, st, server.Config{WitnessFor: cfg.WitnessFor, Witnesses: cfg.Witnesses, AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
+	srv, err := server.New(ctx, st, server.Config{WatchHoldShare: *holdShare, WitnessFor: cfg.WitnessFor, Witnesses: cfg.Witnesses, AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
 		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery})
 	if err != nil {
 		return err

@@ -48,6 +48,11 @@ type Config struct {
 	// LogPublishTimeout bounds how long appending a decision waits for a
 	// published checkpoint (e.g. while witnesses are unreachable).
 	LogPublishTimeout time.Duration
+	// WatchHoldShare is the share of all labels one ingest may change
+	// before it is held for confirmation (default DefaultHoldShare).
+	WatchHoldShare float64
+	// WatchHoldMin is the fewest changes ever held (default DefaultHoldMin).
+	WatchHoldMin int
 	// WithoutLog opens no transparency log: for command-line tools that
 	// only read, or write nothing that is decided. Decisions they record
 	// stay pending until a server with the log starts.

@@ -27,15 +27,33 @@ import (
 
 // IngestOptions adjust one ingest.
 type IngestOptions struct {
-	// Confirm applies label changes even when they exceed HoldShare: an
+	// Confirm applies label changes even when they exceed the hold share: an
 	// authority has looked at what the feed would do.
 	Confirm bool
 }
 
-// HoldShare is the share of all labels one ingest may change on its own;
-// past it the changes are held for an authority to confirm. Upstream
-// feeds are not trusted blindly.
-const HoldShare = 0.05
+// DefaultHoldShare is the share of all labels one ingest may change on its
+// own (Config.WatchHoldShare); past it the changes are held for an
+// authority to confirm. Upstream feeds are not trusted blindly.
+const DefaultHoldShare = 0.05
+
+// DefaultHoldMin is the fewest label changes ever held: a small registry
+// is not held on every advisory.
+const DefaultHoldMin = 10
+
+func (s *Server) holdMin() int {
+	if s.cfg.WatchHoldMin > 0 {
+		return s.cfg.WatchHoldMin
+	}
+	return DefaultHoldMin
+}
+
+func (s *Server) holdShare() float64 {
+	if s.cfg.WatchHoldShare > 0 {
+		return s.cfg.WatchHoldShare
+	}
+	return DefaultHoldShare
+}
 
 // IngestReport says what one ingest did.
 type IngestReport struct {
@@ -537,10 +555,10 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 	if len(reqs) == 0 {
 		return run, nil
 	}
-	if total := len(targets); !opts.Confirm && len(reqs) >= 10 && float64(len(reqs)) > HoldShare*float64(total) {
+	if total := len(targets); !opts.Confirm && len(reqs) >= s.holdMin() && float64(len(reqs)) > s.holdShare()*float64(total) {
 		run.Held = true
 		run.Why = fmt.Sprintf("this would change %d of %d labels (more than %.0f%%) at once; an authority must confirm it (hallmark ingest --confirm, or ?confirm=true)",
-			len(reqs), total, HoldShare*100)
+			len(reqs), total, s.holdShare()*100)
 		return run, nil
 	}
 	out, err := s.Decide(ctx, auth.System, reqs...)

@@ -276,3 +276,58 @@ func TestAliasesActOnce(t *testing.T) {
 		}
 	}
 }
+
+// A feed is not trusted blindly: a pass that would change more labels at
+// once than the hold share allows changes none and says why, until an
+// authority confirms it.
+func TestIngestHeldPastShare(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Now().UTC()}
+	inst := servertest.StartWith(t, store.SQLite, func(c *server.Config) { c.Clock = clk.now; c.WatchHoldShare = 0.01; c.WatchHoldMin = 2 })
+	ts, err := inst.Store.WatchTargets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Go module most labelled versions carry.
+	uses := map[string]int{}
+	for _, tg := range ts {
+		seen := map[string]bool{}
+		for _, c := range tg.Components {
+			if m, _, ok := strings.Cut(strings.TrimPrefix(c.PURL, "pkg:golang/"), "@"); ok && strings.HasPrefix(c.PURL, "pkg:golang/") && !seen[m] {
+				seen[m] = true
+				uses[m]++
+			}
+		}
+	}
+	module, n := "", 0
+	for m, k := range uses {
+		if k > n || (k == n && m < module) {
+			module, n = m, k
+		}
+	}
+	if n < 2 {
+		t.Fatalf("the demo has no Go module in two labelled versions")
+	}
+	osv := fmt.Sprintf(`{"schema_version": "1.6.0", "id": "HM-TEST-2026-0100", "modified": "2026-11-01T00:00:00Z", "aliases": ["CVE-2099-0100"],
+		"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+		"affected": [{"package": {"ecosystem": "Go", "name": %q}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}`, module)
+	kev := `{"title": "test", "catalogVersion": "2026.12.03", "dateReleased": "2026-12-01T00:00:00.000Z", "count": 1,
+		"vulnerabilities": [{"cveID": "CVE-2099-0100", "vendorProject": "Test", "product": "Test", "vulnerabilityName": "Test flaw",
+		"dateAdded": "2026-11-20", "shortDescription": "A test flaw.", "requiredAction": "Apply updates.", "dueDate": "2026-12-11",
+		"knownRansomwareCampaignUse": "Unknown", "notes": ""}]}`
+	if _, err := inst.Server.Ingest(ctx, auth.System, parseAll(t, osv, kev), server.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(31 * 24 * time.Hour)
+	run, err := inst.Server.RunWatch(ctx, auth.System, server.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !run.Held || run.Suspended != 0 || !strings.Contains(run.Why, "confirm") {
+		t.Fatalf("past the hold share: %+v", run)
+	}
+	run, err = inst.Server.RunWatch(ctx, auth.System, server.IngestOptions{Confirm: true})
+	if err != nil || run.Held || run.Suspended == 0 {
+		t.Fatalf("confirmed: %+v %v", run, err)
+	}
+}
