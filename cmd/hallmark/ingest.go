@@ -13,6 +13,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/feed"
+	"github.com/hallmark-iot/hallmark/internal/peer"
 	"github.com/hallmark-iot/hallmark/internal/sbom"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
@@ -191,7 +192,7 @@ func readDocuments(path string, fn func(name string, doc *advisory.Document) err
 			return fn(fmt.Sprintf("%s#%d", path, i), doc)
 		})
 	}
-	b, err := readFileLimited(path, advisory.MaxDocumentSize)
+	b, err := peer.ReadFileLimited(path, advisory.MaxDocumentSize)
 	if err != nil {
 		return err
 	}
@@ -260,7 +261,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *format != "table" && *format != "json" {
 		return usagef("--format is table or json")
 	}
-	b, err := readFileLimited(fs.Arg(0), 32<<20)
+	b, err := peer.ReadFileLimited(fs.Arg(0), 32<<20)
 	if err != nil {
 		return err
 	}

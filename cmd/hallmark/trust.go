@@ -83,7 +83,7 @@ func runTrust(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *issuer == "" || fs.NArg() != 0 {
 			return usagef("--keys FILE needs --issuer ID and no URL")
 		}
-		b, err := readFileLimited(*keysFile, peer.MaxKeysBytes)
+		b, err := peer.ReadFileLimited(*keysFile, peer.MaxKeysBytes)
 		if err != nil {
 			return err
 		}

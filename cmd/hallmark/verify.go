@@ -206,7 +206,7 @@ func (v *verifier) run(ctx context.Context, arg, keysArg string, stdout io.Write
 	var keysFrom string
 	switch {
 	case keysArg != "" && !isHTTPURL(keysArg):
-		b, err := readFileLimited(keysArg, peer.MaxKeysBytes)
+		b, err := peer.ReadFileLimited(keysArg, peer.MaxKeysBytes)
 		if err != nil {
 			return err
 		}
@@ -406,7 +406,7 @@ func credentialURL(raw string) (*url.URL, error) {
 
 func (v *verifier) readCredential(ctx context.Context, arg string) (jws, credOrigin string, err error) {
 	if !isHTTPURL(arg) {
-		body, err := readFileLimited(arg, peer.MaxCredentialBytes)
+		body, err := peer.ReadFileLimited(arg, peer.MaxCredentialBytes)
 		if err != nil {
 			return "", "", err
 		}
@@ -427,22 +427,6 @@ func (v *verifier) readCredential(ctx context.Context, arg string) (jws, credOri
 		return "", "", err
 	}
 	return jws, c.BaseURL(), nil
-}
-
-func readFileLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return b, nil
 }
 
 // verifyContext is what the report needs besides the result.
