@@ -30,6 +30,9 @@ type IngestOptions struct {
 	// Confirm applies label changes even when they exceed the hold share: an
 	// authority has looked at what the feed would do.
 	Confirm bool
+	// versions, when set, limits the judging to these product versions (a
+	// manufacturer's answer or VEX concerns one version only).
+	versions map[int64]bool
 }
 
 // DefaultHoldShare is the share of all labels one ingest may change on its
@@ -354,6 +357,9 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			continue
 		}
 		byVersion[t.VersionID] = []target{tg}
+		if only != nil && len(only) == 0 {
+			continue // nothing to match this pass: only judging
+		}
 		comps := make([]watch.Component, len(t.Components))
 		for i, c := range t.Components {
 			comps[i] = watch.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE, Ecosystem: c.Ecosystem}
@@ -455,7 +461,7 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 	plans := map[string]*labelPlan{} // by label id
 	for _, f := range findings {
 		ts, ok := byVersion[f.VersionID]
-		if !ok {
+		if !ok || (opts.versions != nil && !opts.versions[f.VersionID]) {
 			continue
 		}
 		a, ids := advs[f.AdvisoryID], flawIDs[f.AdvisoryID]
@@ -878,7 +884,7 @@ func (s *Server) RespondFinding(ctx context.Context, p Principal, id int64, resp
 	if err := s.store.UpdateFinding(ctx, f, s.now()); err != nil {
 		return WatchRun{}, err
 	}
-	return s.runWatch(ctx, []string{}, IngestOptions{})
+	return s.runWatch(ctx, []string{}, IngestOptions{versions: map[int64]bool{f.VersionID: true}})
 }
 
 // UploadVEX takes a manufacturer's VEX document for one of its product
@@ -902,7 +908,7 @@ func (s *Server) UploadVEX(ctx context.Context, p Principal, versionID int64, do
 	if rep.Statements, err = s.putStatements(ctx, doc, versionID); err != nil {
 		return rep, err
 	}
-	rep.WatchRun, err = s.runWatch(ctx, []string{}, IngestOptions{})
+	rep.WatchRun, err = s.runWatch(ctx, []string{}, IngestOptions{versions: map[int64]bool{versionID: true}})
 	return rep, err
 }
 
@@ -928,7 +934,7 @@ func (s *Server) noteFixes(ctx context.Context, productID, versionID int64, comp
 	for i, c := range comps {
 		wc[i] = watch.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE, Ecosystem: c.Ecosystem}
 	}
-	changed := false
+	changed := map[int64]bool{}
 	for _, v := range versions {
 		if v.ID == versionID {
 			continue
@@ -952,13 +958,13 @@ func (s *Server) noteFixes(ctx context.Context, productID, versionID int64, comp
 			if err := s.store.UpdateFinding(ctx, f, s.now()); err != nil {
 				return err
 			}
-			changed = true
+			changed[v.ID] = true
 		}
 	}
-	if !changed {
+	if len(changed) == 0 {
 		return nil
 	}
-	_, err = s.runWatch(ctx, []string{}, IngestOptions{})
+	_, err = s.runWatch(ctx, []string{}, IngestOptions{versions: changed})
 	return err
 }
 
