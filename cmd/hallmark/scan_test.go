@@ -35,7 +35,7 @@ func TestIngestThenScan(t *testing.T) {
 	var doc struct {
 		Results []struct {
 			Packages []struct {
-				Package struct{ Name, Version, Ecosystem string }
+				Package         struct{ Name, Version, Ecosystem string }
 				Vulnerabilities []struct {
 					ID      string
 					Aliases []string
