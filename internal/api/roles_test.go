@@ -25,6 +25,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -146,11 +147,15 @@ type rtFixture struct {
 	labelM1       string // an active label of M1 (to be surrendered)
 	labelS        string // another active label of A's scheme (suspended, restored, revoked)
 	labelSOwner   int64
+	hookM1        int64 // M1's webhook endpoint
 }
 
 func rtSetup(t *testing.T, d store.Dialect) *rtFixture {
 	t.Helper()
-	f := &rtFixture{t: t, ctx: context.Background(), inst: servertest.Start(t, d), tokens: map[string]string{}, who: map[string]auth.Principal{}}
+	// Webhook endpoints on loopback are admitted (they are never called:
+	// no notification is made here).
+	inst := servertest.StartWith(t, d, func(c *server.Config) { c.WebhooksInsecure = true })
+	f := &rtFixture{t: t, ctx: context.Background(), inst: inst, tokens: map[string]string{}, who: map[string]auth.Principal{}}
 	st, srv, ctx := f.inst.Store, f.inst.Server, f.ctx
 
 	// A: an application in assessment; M1 is the manufacturer that made it.
@@ -220,6 +225,11 @@ func rtSetup(t *testing.T, d store.Dialect) *rtFixture {
 		f.who[role], f.tokens[role] = p, tok
 	}
 	f.tokens[rtAdminBearer] = servertest.AdminToken
+	hook, err := srv.CreateWebhook(ctx, f.who[rtM1], "http://127.0.0.1:9/m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hookM1 = hook.ID
 
 	// Some application of M2, to show M1 cannot read it either.
 	m2apps, _, err := st.Applications(ctx, store.AppQuery{ManufacturerID: f.m2, Limit: 1})
@@ -365,6 +375,25 @@ func (f *rtFixture) frameworkExists(id string) func() string {
 	return func() string {
 		_, ok := f.inst.Server.Catalog().Framework(id)
 		return fmt.Sprint(ok)
+	}
+}
+
+func (f *rtFixture) webhookCount() string {
+	n := 0
+	for _, org := range []int64{f.m1, f.m2, f.labA, f.labOther, f.authA, f.authOther} {
+		l, err := f.inst.Store.Webhooks(f.ctx, org)
+		if err != nil {
+			return err.Error()
+		}
+		n += len(l)
+	}
+	return fmt.Sprint(n)
+}
+
+func (f *rtFixture) webhookExists(id int64) func() string {
+	return func() string {
+		_, err := f.inst.Store.Webhook(f.ctx, id)
+		return fmt.Sprint(err)
 	}
 }
 
@@ -586,6 +615,15 @@ func (f *rtFixture) rows() []rtRow {
 			want: rtCells(rtOK, rtAnon, rtUnauth, rtLabA, rtDenied, rtLabOther, rtDenied, rtAdminBearer, rtUnauth)},
 		{route: "GET /api/v1/notifications", name: "notifications: an organisation's own", path: rtPath("/api/v1/notifications?limit=10"),
 			want: rtCells(rtOK, rtAnon, rtUnauth, rtAdminBearer, rtUnauth)},
+		{route: "POST /api/v1/webhooks", name: "manufacturers and authorities register webhooks for themselves; labs have none", ctype: "application/json",
+			body: `{"url": "http://127.0.0.1:9/hallmark"}`,
+			want: rtAccount(rtDenied, rtM1, rtCreated(), rtM2, rtCreated(), rtAuthA, rtCreated(), rtAuthOther, rtCreated()), state: f.webhookCount, changes: true},
+		{route: "GET /api/v1/webhooks", name: "key: each organisation lists its own webhooks only", path: rtPath("/api/v1/webhooks"),
+			want: rtAccount(rtOK, rtLabA, rtDenied, rtLabOther, rtDenied), check: listHas(f.hookM1, rtM1)},
+		{route: "GET /api/v1/webhooks/{id}/deliveries", name: "key: only M1 reads its endpoint's delivery log", path: rtPath("/api/v1/webhooks/" + id(f.hookM1) + "/deliveries"),
+			want: rtAccount(rtHidden, rtM1, rtOK, rtLabA, rtDenied, rtLabOther, rtDenied)},
+		{route: "DELETE /api/v1/webhooks/{id}", name: "key: only M1 deletes its endpoint", path: rtPath("/api/v1/webhooks/" + id(f.hookM1)),
+			want: rtAccount(rtHidden, rtM1, rtOK, rtLabA, rtDenied, rtLabOther, rtDenied), state: f.webhookExists(f.hookM1), changes: true},
 		{route: "POST /api/v1/findings/{id}/response", name: "an unknown finding is no one's to answer", ctype: "application/json",
 			path: rtPath("/api/v1/findings/999999/response"), body: `{"response": "acknowledged"}`,
 			want: rtCells(rtHidden, rtAnon, rtUnauth, rtAdminBearer, rtUnauth)},

@@ -28,6 +28,9 @@ type Object struct {
 	Schemes []string
 	// Published objects are public to read.
 	Published bool
+	// Owner is the organisation an object of its own belongs to (a webhook
+	// endpoint), whatever kind of organisation it is.
+	Owner int64
 }
 
 // Allow is the one permission check: may p perform action on o? The role
@@ -89,6 +92,13 @@ func Allow(p Principal, action string, o Object) error {
 		return fmt.Errorf("%w: your authority does not run %s", ErrDenied, strings.Join(o.Schemes, ", "))
 	case ActionAuditRead, ActionUserManage, ActionAdvisoryIngest:
 		return nil
+	case ActionWebhookManage:
+		// Creating or listing one's own (no owner named), or an endpoint
+		// of one's own organisation; another's is not even there.
+		if o.Owner == 0 || SameOrg(p, o.Owner) {
+			return nil
+		}
+		return ErrHidden
 	}
 	return fmt.Errorf("%w: no rule for %s", ErrDenied, action)
 }

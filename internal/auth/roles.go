@@ -159,6 +159,10 @@ const (
 	ActionUserManage = "user.manage"
 	// ActionAuditRead: read the audit log. Authority.
 	ActionAuditRead = "audit.read"
+	// ActionWebhookManage: register, list and delete webhook endpoints and
+	// read their delivery log. Manufacturers and authorities, the ones
+	// notifications are for, each for its own organisation (Owner).
+	ActionWebhookManage = "webhook.manage"
 )
 
 // permissions is the whole access policy as data: action → roles allowed.
@@ -184,6 +188,7 @@ var permissions = map[string][]Role{
 	ActionSchemeWrite:         {RoleAuthorityAdmin, RoleSystem},
 	ActionUserManage:          {RoleSystem},
 	ActionAuditRead:           {RoleAuthorityAdmin},
+	ActionWebhookManage:       {RoleManufacturer, RoleAuthorityAdmin},
 }
 
 // Can reports whether p's role may perform action. Unknown actions are

@@ -77,6 +77,7 @@ var wantMatrix = map[string]string{
 	"scheme.write":         "AY",
 	"user.manage":          "Y",
 	"audit.read":           "A",
+	"webhook.manage":       "AM",
 }
 
 var principals = map[byte]Principal{
@@ -226,6 +227,13 @@ func TestAllowObjects(t *testing.T) {
 		{"own scheme", auth, ActionSchemeWrite, Object{Schemes: []string{"s1"}}, nil},
 		{"another's scheme", otherAuth, ActionSchemeWrite, Object{Schemes: []string{"s1"}}, ErrDenied},
 		{"system reads nothing private", System, ActionEvidenceRead, app, ErrDenied},
+		{"webhooks: a maker registers its own", mfr, ActionWebhookManage, Object{}, nil},
+		{"webhooks: a maker's endpoint", mfr, ActionWebhookManage, Object{Owner: 30}, nil},
+		{"webhooks: another maker's endpoint", otherMfr, ActionWebhookManage, Object{Owner: 30}, ErrHidden},
+		{"webhooks: an authority's own endpoint", auth, ActionWebhookManage, Object{Owner: 10}, nil},
+		{"webhooks: an authority, a maker's endpoint", auth, ActionWebhookManage, Object{Owner: 30}, ErrHidden},
+		{"webhooks: not for labs", lab, ActionWebhookManage, Object{Owner: 20}, ErrDenied},
+		{"webhooks: anonymous", Anonymous, ActionWebhookManage, Object{}, ErrDenied},
 	} {
 		err := Allow(c.p, c.action, c.o)
 		switch {

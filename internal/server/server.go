@@ -16,6 +16,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/label"
+	"github.com/hallmark-iot/hallmark/internal/notify"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
@@ -57,6 +58,13 @@ type Config struct {
 	// only read, or write nothing that is decided. Decisions they record
 	// stay pending until a server with the log starts.
 	WithoutLog bool
+	// WebhookSchedule overrides the waits between webhook delivery
+	// attempts (notify.DefaultSchedule); tests make it short.
+	WebhookSchedule notify.Schedule
+	// WebhooksInsecure admits http:// webhook URLs and loopback
+	// addresses, for tests that receive on 127.0.0.1. Never in
+	// production: any account could make Hallmark call its own host.
+	WebhooksInsecure bool
 }
 
 // Server holds an open store and the catalogue read from it.
@@ -76,6 +84,7 @@ type Server struct {
 	witness     *tlog.Witness
 	witnessKey  string
 	watchMu     sync.Mutex // one watch pass at a time
+	hooks       *webhookSender
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
@@ -144,6 +153,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	}
 	// Whatever a crash left pending is logged behind, while serving.
 	s.startLogger()
+	if !cfg.WithoutLog { // command-line tools leave deliveries to the server
+		s.startSender()
+	}
 	if err := s.reloadSchemes(ctx); err != nil {
 		return nil, err
 	}

@@ -225,8 +225,9 @@ func (s *Server) Receipts(ctx context.Context, subject string) ([]registry.Decis
 // EntryBytes is the exact log entry of a decision, for receipt checks.
 func (s *Server) EntryBytes(d registry.Decision) []byte { return s.entryFor(d).Marshal() }
 
-// Close shuts the log down cleanly.
+// Close stops the webhook sender and shuts the log down cleanly.
 func (s *Server) Close(ctx context.Context) error {
+	s.stopSender()
 	if s.tlog == nil {
 		return nil
 	}

@@ -495,6 +495,7 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 						return run, err
 					} else if isNew {
 						run.Notified++
+						s.wakeSender()
 					}
 				case scheme.Deadline:
 					if f.Clocks == nil {

@@ -206,15 +206,24 @@ func (s *Store) Finding(ctx context.Context, id int64) (registry.Finding, error)
 }
 
 // Notify stores a notification for an organisation once per finding and
-// rule; it reports whether it was new.
+// rule, queued for the organisation's webhooks; it reports whether it was
+// new.
 func (s *Store) Notify(ctx context.Context, orgID, findingID int64, ruleID, message string, now time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO notifications (org_id, finding_id, rule_id, message, created_at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (finding_id, rule_id) DO NOTHING`, orgID, findingID, ruleID, message, ts(now))
-	if err != nil {
-		return false, err
-	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	isNew := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO notifications (org_id, finding_id, rule_id, message, created_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (finding_id, rule_id) DO NOTHING RETURNING id`, orgID, findingID, ruleID, message, ts(now)).Scan(&id)
+		if err == sql.ErrNoRows {
+			return nil // notified before
+		}
+		if err != nil {
+			return err
+		}
+		isNew = true
+		return queueDeliveries(ctx, tx, id, orgID, now)
+	})
+	return isNew && err == nil, err
 }
 
 // WatchTargets returns every product version with an active or suspended

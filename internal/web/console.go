@@ -10,6 +10,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/notify"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/server"
@@ -426,6 +427,11 @@ func (h *Web) consoleFindings(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	hooks, err := h.webhookViews(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.render(w, r, http.StatusOK, "console_findings", struct {
 		page
 		Findings      []store.FindingRow
@@ -435,9 +441,68 @@ func (h *Web) consoleFindings(w http.ResponseWriter, r *http.Request) {
 		Notifications []registry.Notification
 		Maker         bool
 		Authority     bool
+		CanWebhooks   bool
+		Webhooks      []webhookView
+		MaxWebhooks   int
 	}{h.page(r, "Findings", "console"), list, newPager(r, total), state,
 		[]string{registry.FindingOpen, registry.FindingReview, registry.FindingDisputed, registry.FindingFixed, registry.FindingNotAffected, registry.FindingRetracted},
-		notes, p.Role == auth.RoleManufacturer, p.Role == auth.RoleAuthorityAdmin})
+		notes, p.Role == auth.RoleManufacturer, p.Role == auth.RoleAuthorityAdmin,
+		auth.Can(p, auth.ActionWebhookManage), hooks, notify.MaxEndpoints})
+}
+
+// webhookView is an endpoint with the latest lines of its delivery log.
+type webhookView struct {
+	store.Webhook
+	Log []store.WebhookAttempt
+}
+
+// webhookViews are the user's organisation's endpoints, for those who
+// have webhooks at all.
+func (h *Web) webhookViews(r *http.Request) ([]webhookView, error) {
+	p := principal(r)
+	if !auth.Can(p, auth.ActionWebhookManage) {
+		return nil, nil
+	}
+	list, err := h.App.Webhooks(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]webhookView, len(list))
+	for i, wh := range list {
+		out[i].Webhook = wh
+		if out[i].Log, err = h.App.WebhookDeliveries(r.Context(), p, wh.ID, 5); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// createWebhook registers an endpoint and shows its secret once.
+func (h *Web) createWebhook(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	hook, err := h.App.CreateWebhook(r.Context(), principal(r), r.PostFormValue("url"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.render(w, r, http.StatusOK, "webhook", struct {
+		page
+		Hook server.NewWebhook
+	}{h.page(r, "Webhook", "console"), hook})
+}
+
+func (h *Web) deleteWebhook(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such webhook.")
+		return
+	}
+	if err := h.App.DeleteWebhook(r.Context(), principal(r), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/findings#webhooks-h", http.StatusSeeOther)
 }
 
 func (h *Web) respondFinding(w http.ResponseWriter, r *http.Request) {

@@ -241,6 +241,8 @@ func (h *Web) Register(mux *http.ServeMux) {
 	handle("GET /console/findings", h.signedIn(h.consoleFindings))
 	handle("POST /console/findings/{id}", h.signedIn(h.respondFinding))
 	handle("POST /console/versions/{id}/vex", h.signedIn(h.uploadVEX))
+	handle("POST /console/webhooks", h.signedIn(h.createWebhook))
+	handle("POST /console/webhooks/{id}/delete", h.signedIn(h.deleteWebhook))
 	handle("/", func(w http.ResponseWriter, r *http.Request) {
 		h.NotFound(w, r, "There is no page at this address.")
 	})
