@@ -43,6 +43,7 @@ func (a *API) registerRegistry(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/applications/{id}/evidence", a.withToken(a.signedIn(a.addEvidence)))
 	mux.HandleFunc("GET /api/v1/audit", a.withToken(a.signedIn(a.auditTrail)))
 	mux.HandleFunc("POST /api/v1/advisories", a.withToken(a.signedIn(a.ingestAdvisory)))
+	mux.HandleFunc("POST /api/v1/watch/run", a.withToken(a.signedIn(a.runWatch)))
 	mux.HandleFunc("GET /api/v1/findings", a.withToken(a.signedIn(a.findings)))
 	mux.HandleFunc("POST /api/v1/findings/{id}/response", a.withToken(a.signedIn(a.respondFinding)))
 	mux.HandleFunc("PUT /api/v1/versions/{id}/vex", a.withToken(a.signedIn(a.putVEX)))
@@ -840,4 +841,20 @@ func (a *API) notifications(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Items []registry.Notification `json:"items"`
 	}{ns})
+}
+
+// runWatch re-matches every stored advisory against every labelled
+// version and applies the rules (an authority's full re-match on demand);
+// ?confirm=true applies label changes past the hold threshold.
+func (a *API) runWatch(w http.ResponseWriter, r *http.Request) {
+	run, err := a.App.RunWatch(r.Context(), who(r), server.IngestOptions{Confirm: r.URL.Query().Get("confirm") == "true"})
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if run.Held {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, run)
 }

@@ -611,6 +611,8 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "POST /api/v1/advisories", name: "key: only authorities feed the post-market watch", ctype: "application/json",
 			body: `{"schema_version": "1.6.0", "id": "HM-ROLES-0001", "modified": "2026-11-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Go", "name": "example.test/none"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}`,
 			want: rtAccount(rtDenied, rtAuthA, rtOK, rtAuthOther, rtOK), state: f.advisoryStored("HM-ROLES-0001")}, // the second authority finds it stored already: idempotent
+		{route: "POST /api/v1/watch/run", name: "only authorities run the watch on demand", path: rtPath("/api/v1/watch/run"),
+			want: rtCells(rtDenied, rtAnon, rtUnauth, rtAuthA, rtOK, rtAuthOther, rtOK, rtAdminBearer, rtUnauth)},
 		{route: "GET /api/v1/findings", name: "findings: manufacturers and authorities, each their own", path: rtPath("/api/v1/findings?limit=10"),
 			want: rtCells(rtOK, rtAnon, rtUnauth, rtLabA, rtDenied, rtLabOther, rtDenied, rtAdminBearer, rtUnauth)},
 		{route: "GET /api/v1/notifications", name: "notifications: an organisation's own", path: rtPath("/api/v1/notifications?limit=10"),
