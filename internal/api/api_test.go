@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
+	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 )
 
@@ -272,4 +273,21 @@ func anyProduct(t *testing.T, base string) string {
 		t.Fatal("the demo market has no published products")
 	}
 	return fmt.Sprint(l.Items[0].ID)
+}
+
+// A search text past the bound is refused with a message, never run (it
+// was a 500).
+func TestLongSearchRefused(t *testing.T) {
+	inst := servertest.Start(t, store.SQLite)
+	for _, path := range []string{"/api/v1/labels?q=", "/api/v1/products?q="} {
+		resp, err := http.Get(inst.URL + path + strings.Repeat("a", 50000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), "longer than 200 characters") {
+			t.Errorf("%s with 50,000 characters: %d %s", path, resp.StatusCode, body)
+		}
+	}
 }

@@ -37,6 +37,9 @@ func newLabelID() string {
 	return string(out)
 }
 
+// MaxSearchText bounds a search text: longer ones are refused, not run.
+const MaxSearchText = 200
+
 // LabelURL is a label's public page.
 func (s *Server) LabelURL(id string) string { return s.cfg.PublicURL + "/labels/" + id }
 
@@ -253,6 +256,9 @@ func (s *Server) Label(ctx context.Context, id string) (registry.Label, []regist
 
 // Labels searches the public registry of labels.
 func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]registry.Label, int, error) {
+	if len(q.Text) > MaxSearchText {
+		return nil, 0, fmt.Errorf("%w: the search text is longer than %d characters", ErrInvalid, MaxSearchText)
+	}
 	return s.store.Labels(ctx, q)
 }
 

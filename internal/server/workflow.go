@@ -61,6 +61,9 @@ func (s *Server) Product(ctx context.Context, p Principal, id int64) (registry.P
 
 // Products lists the products the principal may see.
 func (s *Server) Products(ctx context.Context, p Principal, q store.ProductQuery) ([]registry.Product, int, error) {
+	if len(q.Text) > MaxSearchText {
+		return nil, 0, fmt.Errorf("%w: the search text is longer than %d characters", ErrInvalid, MaxSearchText)
+	}
 	if !p.IsAnonymous() {
 		switch p.Role {
 		case auth.RoleManufacturer:
@@ -329,7 +332,7 @@ func (s *Server) AddEvidence(ctx context.Context, p Principal, appID int64, name
 // refusing more than MaxEvidenceSize bytes; a refused upload leaves no file.
 func (s *Server) putBlob(r io.Reader) (string, int64, error) {
 	dir := filepath.Join(s.cfg.DataDir, "evidence")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", 0, err
 	}
 	tmp, err := os.CreateTemp(dir, "upload-*")
@@ -353,7 +356,7 @@ func (s *Server) putBlob(r io.Reader) (string, int64, error) {
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	final := s.blobPath(sum)
-	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return "", 0, err
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {

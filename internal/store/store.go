@@ -73,9 +73,17 @@ func open(dsn string) (*Store, error) {
 	}
 	path := strings.TrimPrefix(dsn, "file:")
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create the database directory: %w", err)
 		}
+	}
+	// The database holds password hashes and unpublished data: create it
+	// 0600 before SQLite does (SQLite gives its WAL and shared-memory
+	// files the database file's mode).
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("create the database file: %w", err)
+	} else {
+		f.Close()
 	}
 	// WAL lets readers run beside the writer; foreign keys are off by
 	// default in SQLite; immediate transactions take the write lock up

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -38,4 +39,30 @@ func openDB(t *testing.T, d store.Dialect) *store.Store {
 		t.Fatalf("dialect = %s, want %s", s.Dialect(), d)
 	}
 	return s
+}
+
+// The SQLite database and its WAL hold password hashes and unpublished
+// data: only the owner may read them.
+func TestSQLiteFilesPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s, err := store.Open(context.Background(), filepath.Join(dir, "hallmark.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Organisations(context.Background(), ""); err != nil { // a read opens the WAL
+		t.Fatal(err)
+	}
+	for _, name := range []string{"hallmark.db", "hallmark.db-wal", "hallmark.db-shm"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is %v; want no access for group or others", name, st.Mode().Perm())
+		}
+	}
+	if st, _ := os.Stat(dir); st.Mode().Perm()&0o077 != 0 {
+		t.Errorf("the data directory is %v", st.Mode().Perm())
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -93,16 +94,41 @@ func (h *Web) signedIn(next http.HandlerFunc) http.HandlerFunc {
 			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		// A console page is one user's: no shared or browser cache keeps it.
+		w.Header().Set("Cache-Control", "no-store")
 		next(w, r)
 	}
 }
 
 // safeNext keeps post-login redirects on this site.
 func safeNext(s string) string {
-	if len(s) == 0 || s[0] != '/' || (len(s) > 1 && (s[1] == '/' || s[1] == '\\')) {
-		return "/console"
+	const home = "/console"
+	if s == "" || len(s) > 2048 || !isPlainPath(s) {
+		return home
 	}
-	return s
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !isPlainPath(u.Path) ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return home
+	}
+	// What the browser is sent is what was checked, re-encoded.
+	out := (&url.URL{Path: u.Path, RawQuery: u.RawQuery}).String()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return home
+	}
+	return out
+}
+
+// isPlainPath refuses what browsers strip or rewrite before they resolve
+// a URL (control characters, backslashes), which turns "/\t/host" into
+// "//host", another site.
+func isPlainPath(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '\\' || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			return false
+		}
+	}
+	return true
 }
 
 func (h *Web) forbidden(w http.ResponseWriter, r *http.Request, msg string) {
