@@ -251,14 +251,14 @@ var demoAdvisoryName = regexp.MustCompile(`^\d+-(\d+)d-[a-z0-9.-]+\.json\.tmpl$`
 
 // demoProduct is a labelled demo product an advisory is written about.
 type demoProduct struct {
-	Vendor, Product, Model, CPE, PURL, Version string
+	Vendor, Product, Model, CPE, PURL, GTIN, Version string
 	FixedIn                                    string // the first version past the flaw: the next major version
 }
 
 // demoPicks chooses, from the market just loaded, the products the demo's
 // advisories are about (the market's names come from its plan, so the
-// advisories are templates): three labelled CLS or ETSI-baseline products
-// with identifiers, and the Go module most SBOMs carry.
+// advisories are templates): labelled CLS or ETSI-baseline products
+// with identifiers (and a fourth with a GTIN), and the Go module most SBOMs carry.
 func (s *Server) demoPicks(ctx context.Context) (map[string]any, error) {
 	ts, err := s.store.WatchTargets(ctx)
 	if err != nil {
@@ -278,14 +278,14 @@ func (s *Server) demoPicks(ctx context.Context) (map[string]any, error) {
 			cands = append(cands, t)
 		}
 	}
-	if len(cands) < 3 || len(goUse) == 0 {
-		return nil, fmt.Errorf("the demo market has %d labelled products with identifiers and %d Go modules; the advisories need 3 and 1", len(cands), len(goUse))
+	if len(cands) < 4 || len(goUse) == 0 {
+		return nil, fmt.Errorf("the demo market has %d labelled products with identifiers and %d Go modules; the advisories need 4 and 1", len(cands), len(goUse))
 	}
 	slices.SortFunc(cands, func(a, b registry.WatchTarget) int { return strings.Compare(a.ModelNumber, b.ModelNumber) })
 	pick := func(t registry.WatchTarget) demoProduct {
 		major, _, _ := strings.Cut(strings.TrimPrefix(t.SoftwareVersion, "v"), ".")
 		n, _ := strconv.Atoi(major)
-		return demoProduct{Vendor: t.Manufacturer, Product: t.ProductName, Model: t.ModelNumber, CPE: t.CPE, PURL: t.PURL,
+		return demoProduct{Vendor: t.Manufacturer, Product: t.ProductName, Model: t.ModelNumber, CPE: t.CPE, PURL: t.PURL, GTIN: t.GTIN,
 			Version: t.SoftwareVersion, FixedIn: fmt.Sprintf("%d.0.0", n+1)}
 	}
 	mods := slices.Sorted(maps.Keys(goUse))
@@ -296,7 +296,17 @@ func (s *Server) demoPicks(ctx context.Context) (map[string]any, error) {
 		minor, _ := strconv.Atoi(parts[1])
 		fixed = fmt.Sprintf("%s.%d.0", parts[0], minor+1)
 	}
-	return map[string]any{"Exact": pick(cands[0]), "Cleared": pick(cands[1]), "Fuzzy": pick(cands[2]),
+	var sku demoProduct
+	for _, c := range cands[3:] {
+		if c.GTIN != "" {
+			sku = pick(c)
+			break
+		}
+	}
+	if sku.GTIN == "" {
+		return nil, fmt.Errorf("the demo market has no fourth labelled product with a GTIN")
+	}
+	return map[string]any{"Exact": pick(cands[0]), "Cleared": pick(cands[1]), "Fuzzy": pick(cands[2]), "Sku": sku,
 		"Go": map[string]string{"Module": mod, "Fixed": fixed}}, nil
 }
 

@@ -41,7 +41,7 @@ func TestDemoAdvisories(t *testing.T) {
 			cleared = &fs[i]
 		}
 	}
-	for _, b := range []string{"cpe-exact", "model-number", "name-fuzzy", "purl-exact"} {
+	for _, b := range []string{"cpe-exact", "model-number", "sku", "name-fuzzy", "purl-exact"} {
 		if bases[b] == 0 {
 			t.Errorf("no %s finding in the demo: %v", b, bases)
 		}
