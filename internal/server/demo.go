@@ -252,7 +252,7 @@ var demoAdvisoryName = regexp.MustCompile(`^\d+-(\d+)d-[a-z0-9.-]+\.json\.tmpl$`
 // demoProduct is a labelled demo product an advisory is written about.
 type demoProduct struct {
 	Vendor, Product, Model, CPE, PURL, GTIN, Version string
-	FixedIn                                    string // the first version past the flaw: the next major version
+	FixedIn                                          string // the first version past the flaw: the next major version
 }
 
 // demoPicks chooses, from the market just loaded, the products the demo's
