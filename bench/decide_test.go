@@ -109,10 +109,16 @@ func (f *decideFixture) issueMany(b *testing.B, n, workers int) []registry.Label
 
 func (f *decideFixture) issueOne(ctx context.Context) (registry.Label, error) {
 	k := f.seq.Add(1)
+	return f.issue(ctx, fmt.Sprintf("3.%d.%d", k/1000, k%1000), nil)
+}
+
+// issue takes one version (with its SBOM, if any) from application to
+// label through the gate, every step as the actor who takes it.
+func (f *decideFixture) issue(ctx context.Context, version string, sb *server.ParsedSBOM) (registry.Label, error) {
 	vid, err := f.srv.CreateVersion(ctx, f.mfr, registry.Version{ProductID: f.product,
-		SoftwareVersion: fmt.Sprintf("3.%d.%d", k/1000, k%1000), HardwareVersion: "B",
+		SoftwareVersion: version, HardwareVersion: "B",
 		Facts: registry.Facts{SupportEnd: "2031-12-31", UpdateMode: "automatic", PasswordType: "unique-per-device",
-			SecurityContact: "security@bench.example", Sensors: []string{"video", "audio"}}}, nil)
+			SecurityContact: "security@bench.example", Sensors: []string{"video", "audio"}}}, sb)
 	if err != nil {
 		return registry.Label{}, err
 	}

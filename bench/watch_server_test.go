@@ -312,37 +312,7 @@ func (f *decideFixture) issueSBOM(ctx context.Context, i int) (registry.Label, e
 	if err != nil {
 		return registry.Label{}, err
 	}
-	vid, err := f.srv.CreateVersion(ctx, f.mfr, registry.Version{ProductID: f.product,
-		SoftwareVersion: fmt.Sprintf("4.%d.%d", i/1000, i%1000), HardwareVersion: "B",
-		Facts: registry.Facts{SupportEnd: "2031-12-31", UpdateMode: "automatic", PasswordType: "unique-per-device",
-			SecurityContact: "security@bench.example", Sensors: []string{"video", "audio"}}}, sb)
-	if err != nil {
-		return registry.Label{}, err
-	}
-	app, err := f.srv.Apply(ctx, f.mfr, vid, benchScheme+"@"+benchLevel)
-	if err != nil {
-		return registry.Label{}, err
-	}
-	if _, err := f.srv.Step(ctx, f.mfr, app, assess.Submit, "", 0); err != nil {
-		return registry.Label{}, err
-	}
-	if _, err := f.srv.Step(ctx, f.authority, app, assess.Assign, "", f.lab.OrgID); err != nil {
-		return registry.Label{}, err
-	}
-	if err := f.st.RecordFindings(ctx, app, f.findings, f.lab.UserID, f.lab.OrgID, time.Now().UTC()); err != nil {
-		return registry.Label{}, err
-	}
-	if _, err := f.srv.Step(ctx, f.lab, app, assess.Complete, "", 0); err != nil {
-		return registry.Label{}, err
-	}
-	o, err := f.srv.Step(ctx, f.authority, app, assess.Approve, "All required requirements met.", 0)
-	if err != nil {
-		return registry.Label{}, err
-	}
-	if o.Label.ID == "" || o.Label.Status != assess.Active {
-		return registry.Label{}, fmt.Errorf("approval issued no active label: %+v", o)
-	}
-	return o.Label, nil
+	return f.issue(ctx, fmt.Sprintf("4.%d.%d", i/1000, i%1000), sb)
 }
 
 // waitPages polls GET /api/v1/labels/{id}/status for every label, with

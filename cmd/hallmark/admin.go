@@ -13,7 +13,6 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/server"
-	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
@@ -45,15 +44,11 @@ func runAccount(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if role == "" {
 		return usagef("--kind must be authority, assessor-lab or manufacturer")
 	}
-	st, err := store.Open(ctx, d.dsn())
+	srv, _, closeServer, err := d.openServer(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
-	if err != nil {
-		return err
-	}
+	defer closeServer()
 	var ids []string
 	for _, s := range strings.Split(*schemes, ",") {
 		if s = strings.TrimSpace(s); s != "" {

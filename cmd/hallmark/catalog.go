@@ -57,13 +57,8 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // openCatalog opens the store, brings the built-in catalogue up to date and
 // loads the whole catalogue, imported frameworks included.
 func openCatalog(ctx context.Context, d dataFlags) (*catalog.Catalog, *store.Store, error) {
-	st, err := store.Open(ctx, d.dsn())
+	srv, st, _, err := d.openServer(ctx)
 	if err != nil {
-		return nil, nil, err
-	}
-	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
-	if err != nil {
-		st.Close()
 		return nil, nil, err
 	}
 	return srv.Catalog(), st, nil
@@ -329,15 +324,11 @@ func catalogImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("%s: not imported:\n%w", fs.Arg(0), err)
 	}
-	st, err := store.Open(ctx, d.dsn())
+	srv, _, closeServer, err := d.openServer(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
-	if err != nil {
-		return err
-	}
+	defer closeServer()
 	if err := srv.ImportFramework(ctx, fw, *replace); err != nil {
 		return err
 	}

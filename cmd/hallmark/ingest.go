@@ -61,15 +61,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fromProvider && kind != "csaf" {
 		return usagef("only csaf is read from a provider, not %s", kind)
 	}
-	st, err := store.Open(ctx, d.dsn())
+	srv, _, closeServer, err := d.openServer(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
-	if err != nil {
-		return err
-	}
+	defer closeServer()
 	if fromProvider {
 		return ingestProvider(ctx, srv, path, server.IngestOptions{Confirm: *confirm}, stdout, stderr)
 	}

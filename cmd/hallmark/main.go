@@ -12,6 +12,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
 )
 
 // command is one subcommand.
@@ -115,6 +118,22 @@ func (d *dataFlags) dsn() string {
 		return d.db
 	}
 	return filepath.Join(d.data, "hallmark.db")
+}
+
+// openServer opens the store and an application without a transparency
+// log, for commands that act on a data directory while no server runs
+// (decisions they record are logged by the next serve). close releases both.
+func (d *dataFlags) openServer(ctx context.Context) (srv *server.Server, st *store.Store, close func(), err error) {
+	st, err = store.Open(ctx, d.dsn())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	srv, err = server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return srv, st, func() { srv.Close(context.Background()); st.Close() }, nil
 }
 
 func envOr(key, def string) string {

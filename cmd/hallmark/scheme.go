@@ -11,7 +11,6 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/server"
-	"github.com/hallmark-iot/hallmark/internal/store"
 )
 
 const schemeHelp = `Usage: hallmark scheme <subcommand> [flags]
@@ -69,15 +68,11 @@ func schemeQuery(ctx context.Context, sub string, args []string, stdout, stderr 
 	if fs.NArg() != want {
 		return usagef("%s takes %d argument(s): hallmark %s", sub, want, syn[0])
 	}
-	st, err := store.Open(ctx, d.dsn())
+	srv, _, closeServer, err := d.openServer(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	srv, err := server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
-	if err != nil {
-		return err
-	}
+	defer closeServer()
 	c, set := srv.Catalog(), srv.Schemes()
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

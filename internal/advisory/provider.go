@@ -60,22 +60,8 @@ type FeedEntry struct {
 // the CSAF 2.0 provider metadata schema.
 func ParseProviderMetadata(b []byte) (*ProviderMetadata, error) {
 	const name = "provider-metadata.json"
-	if err := checkSize(b, MaxDocumentSize, name); err != nil {
-		return nil, named(err, name)
-	}
-	if err := checkJSON(b); err != nil {
-		return nil, named(err, name)
-	}
-	v, err := decodeForSchema(b)
-	if err != nil {
-		return nil, named(err, name)
-	}
-	msgs, err := csaf.ValidateProviderMetadata(v)
-	if err != nil {
-		return nil, &Error{Doc: name, Msg: "schema validation failed", Err: err}
-	}
-	if len(msgs) > 0 {
-		return nil, violations(name, pointerMessages(msgs))
+	if err := checkAgainst(b, MaxDocumentSize, name, csaf.ValidateProviderMetadata); err != nil {
+		return nil, err
 	}
 	var pm struct {
 		CanonicalURL string `json:"canonical_url"`
@@ -123,22 +109,8 @@ func ParseProviderMetadata(b []byte) (*ProviderMetadata, error) {
 // feed schema, into its entries in feed order.
 func ParseROLIEFeed(b []byte) ([]FeedEntry, error) {
 	const name = "ROLIE feed"
-	if err := checkSize(b, MaxFeedSize, name); err != nil {
-		return nil, named(err, name)
-	}
-	if err := checkJSON(b); err != nil {
-		return nil, named(err, name)
-	}
-	v, err := decodeForSchema(b)
-	if err != nil {
-		return nil, named(err, name)
-	}
-	msgs, err := csaf.ValidateROLIE(v)
-	if err != nil {
-		return nil, &Error{Doc: name, Msg: "schema validation failed", Err: err}
-	}
-	if len(msgs) > 0 {
-		return nil, violations(name, pointerMessages(msgs))
+	if err := checkAgainst(b, MaxFeedSize, name, csaf.ValidateROLIE); err != nil {
+		return nil, err
 	}
 	var feed struct {
 		Feed struct {
@@ -163,6 +135,7 @@ func ParseROLIEFeed(b []byte) ([]FeedEntry, error) {
 	out := make([]FeedEntry, 0, len(feed.Feed.Entry))
 	for i, e := range feed.Feed.Entry {
 		fe := FeedEntry{ID: e.ID}
+		var err error
 		if fe.Updated, err = time.Parse(time.RFC3339Nano, e.Updated); err != nil {
 			return nil, errorf(doc, fmt.Sprintf("feed.entry[%d].updated", i), "not an RFC 3339 time: %q", clip(e.Updated))
 		}
@@ -276,4 +249,27 @@ func pointerMessages(msgs []string) []string {
 		}
 	}
 	return out
+}
+
+// checkAgainst bounds a provider document, checks it is well-formed JSON,
+// and validates it with one of the CSAF schemas.
+func checkAgainst(b []byte, limit int, name string, validate func(any) ([]string, error)) error {
+	if err := checkSize(b, limit, name); err != nil {
+		return named(err, name)
+	}
+	if err := checkJSON(b); err != nil {
+		return named(err, name)
+	}
+	v, err := decodeForSchema(b)
+	if err != nil {
+		return named(err, name)
+	}
+	msgs, err := validate(v)
+	if err != nil {
+		return &Error{Doc: name, Msg: "schema validation failed", Err: err}
+	}
+	if len(msgs) > 0 {
+		return violations(name, pointerMessages(msgs))
+	}
+	return nil
 }
