@@ -14,6 +14,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/server"
@@ -106,7 +107,11 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var fe registry.Errors
 	if errors.Is(err, server.ErrInvalid) && errors.As(err, &fe) {
-		writeProblemErrors(w, r, http.StatusUnprocessableEntity, "the input is not valid; nothing was stored", err)
+		status := http.StatusUnprocessableEntity
+		if errors.Is(err, input.ErrText) {
+			status = http.StatusBadRequest // characters Hallmark never accepts, as everywhere else
+		}
+		writeProblemErrors(w, r, status, "the input is not valid; nothing was stored", err)
 		return
 	}
 	status, detail := problemFor(err)
@@ -120,6 +125,10 @@ func problemFor(err error) (int, string) {
 		return http.StatusNotFound, "not found, or your account may not see it"
 	case errors.Is(err, server.ErrDenied):
 		return http.StatusForbidden, err.Error()
+	case errors.Is(err, input.ErrText):
+		// A NUL byte, a control character, invalid UTF-8 or a
+		// bidirectional override: the same refusal on either database.
+		return http.StatusBadRequest, strings.TrimPrefix(err.Error(), server.ErrInvalid.Error()+": ")
 	case errors.Is(err, server.ErrInvalid):
 		return http.StatusUnprocessableEntity, err.Error()
 	case errors.Is(err, assess.ErrIllegal), errors.Is(err, store.ErrConflict):

@@ -25,7 +25,9 @@ func TestValidateProduct(t *testing.T) {
 		{func(p *registry.Product) { p.PURL = "not a purl" }, "purl"},
 		{func(p *registry.Product) { p.CPE = "cpe:acme" }, "cpe"},
 		{func(p *registry.Product) { p.ModelNumber = strings.Repeat("x", 101) }, "model_number: is longer"},
-		{func(p *registry.Product) { p.Name = "a\x00b" }, "name: contains control"},
+		{func(p *registry.Product) { p.Name = "a\x00b" }, "name: contains a NUL byte"},
+		{func(p *registry.Product) { p.Name = "report\u202efdp" }, "name: contains the bidirectional control"},
+		{func(p *registry.Product) { p.Brand = "bad\xff" }, "brand: is not valid UTF-8"},
 	} {
 		p := good
 		tc.mutate(&p)

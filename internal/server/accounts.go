@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -58,6 +59,9 @@ func (s *Server) Register(ctx context.Context, orgName, country, userName, email
 	if len(userName) == 0 || len(userName) > 200 {
 		return Principal{}, fmt.Errorf("%w: give your name (at most 200 characters)", ErrInvalid)
 	}
+	if err := checkText("name", userName, input.Name); err != nil {
+		return Principal{}, err
+	}
 	if err := auth.ValidatePassword(password); err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -92,6 +96,12 @@ func (s *Server) CreateAccount(ctx context.Context, p Principal, org registry.Or
 		return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	u.Email = email
+	if len(u.Name) > 200 {
+		return Principal{}, fmt.Errorf("%w: the user's name is longer than 200 characters", ErrInvalid)
+	}
+	if err := checkText("name", u.Name, input.Name); err != nil {
+		return Principal{}, err
+	}
 	if err := auth.ValidatePassword(password); err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/data"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -88,6 +89,10 @@ func (s *Server) SchemeHistory(ctx context.Context, id string) ([]store.SchemeVe
 // behind the admin token) may write any authority scheme.
 func (s *Server) PutScheme(ctx context.Context, p Principal, sc *scheme.Scheme) (int, bool, error) {
 	if err := s.CheckSchemeWrite(p, sc.ID); err != nil {
+		return 0, false, err
+	}
+	if err := checkFields(input.Field{Name: "id", Value: sc.ID, Kind: input.Line}, input.Field{Name: "version", Value: sc.Version, Kind: input.Line},
+		input.Field{Name: "status", Value: string(sc.Status), Kind: input.Line}); err != nil {
 		return 0, false, err
 	}
 	var owner int64

@@ -176,6 +176,9 @@ func (s *Server) Catalog() *catalog.Catalog { return s.catalog.Load() }
 
 // ImportFramework stores an authority's framework and serves it at once.
 func (s *Server) ImportFramework(ctx context.Context, f catalog.Framework, replace bool) error {
+	if err := checkFramework(f); err != nil {
+		return err
+	}
 	if err := s.store.ImportFramework(ctx, f, replace); err != nil {
 		return err
 	}

@@ -126,6 +126,11 @@ func (s *Server) Ingest(ctx context.Context, p Principal, docs []*advisory.Docum
 
 func (s *Server) ingestAt(ctx context.Context, docs []*advisory.Document, opts IngestOptions, now time.Time) (IngestReport, error) {
 	var rep IngestReport
+	for _, doc := range docs { // all or nothing: refuse before storing any
+		if err := checkDocument(doc); err != nil {
+			return rep, err
+		}
+	}
 	if len(docs) == 1 {
 		rep.Document, rep.Format, rep.SHA256 = docs[0].ID, string(docs[0].Format), docs[0].SHA256
 	}
@@ -900,6 +905,9 @@ func (s *Server) UploadVEX(ctx context.Context, p Principal, versionID int64, do
 		return IngestReport{}, err
 	}
 	if err := allow(p, auth.ActionFindingRespond, auth.Object{Manufacturer: prod.ManufacturerID}); err != nil {
+		return IngestReport{}, err
+	}
+	if err := checkDocument(doc); err != nil {
 		return IngestReport{}, err
 	}
 	if len(doc.Statements) == 0 || len(doc.Advisories) > 0 || len(doc.Exploited) > 0 {

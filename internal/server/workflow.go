@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/sbom"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
@@ -64,6 +65,9 @@ func (s *Server) Products(ctx context.Context, p Principal, q store.ProductQuery
 	if len(q.Text) > MaxSearchText {
 		return nil, 0, fmt.Errorf("%w: the search text is longer than %d characters", ErrInvalid, MaxSearchText)
 	}
+	if err := checkFields(input.Field{Name: "search text", Value: q.Text, Kind: input.Line}, input.Field{Name: "category", Value: q.Category, Kind: input.Line}); err != nil {
+		return nil, 0, err
+	}
 	if !p.IsAnonymous() {
 		switch p.Role {
 		case auth.RoleManufacturer:
@@ -96,6 +100,9 @@ func ParseSBOM(b []byte) (*ParsedSBOM, error) {
 	for _, c := range doc.Components {
 		out.Components = append(out.Components, registry.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE,
 			Ecosystem: c.Ecosystem, Type: c.Type, Supplier: c.Supplier})
+	}
+	if err := checkComponents(out.Format, out.Components); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -284,6 +291,10 @@ func (s *Server) RecordFinding(ctx context.Context, p Principal, appID int64, f 
 	for _, id := range needIDs(needs) {
 		req[id] = true
 	}
+	if err := checkFields(input.Field{Name: "requirement", Value: f.Requirement, Kind: input.Line},
+		input.Field{Name: "rationale", Value: f.Rationale, Kind: input.Text}); err != nil {
+		return err
+	}
 	if err := assess.ValidateFinding(f, req); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -320,6 +331,9 @@ func (s *Server) AddEvidence(ctx context.Context, p Principal, appID int64, name
 	name = filepath.Base(strings.TrimSpace(name))
 	if name == "" || name == "." || len(name) > 200 {
 		return 0, fmt.Errorf("%w: give the file a name of at most 200 characters", ErrInvalid)
+	}
+	if err := checkText("evidence name", name, input.Name); err != nil {
+		return 0, err
 	}
 	sum, size, err := s.putBlob(r)
 	if err != nil {
