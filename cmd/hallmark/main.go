@@ -33,7 +33,8 @@ var commands = []command{
 	{"audit", "audit an authority's transparency log and its registry against it", runAudit},
 	{"ingest", "feed advisories, KEV and VEX to the post-market watch", runIngest},
 	{"scan", "match one SBOM against the stored advisories, offline", runScan},
-	{"account", "create an organisation and its first user (authorities, assessor labs)", runAccount},
+	{"account", "create an organisation and its first user; disable, enable or reset a user", runAccount},
+	{"token", "create, list or revoke a user's API tokens", runToken},
 	{"keys", "list, rotate or mark compromised the label-signing keys; rotate the log key", runKeys},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "hallmark", version)

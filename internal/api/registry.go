@@ -17,6 +17,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -79,10 +80,16 @@ func (a *API) withToken(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := auth.Anonymous
 		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			pp, valid := a.App.TokenPrincipal(r.Context(), tok)
-			if !valid {
+			pp, err := a.App.TokenPrincipal(r.Context(), tok)
+			switch {
+			case errors.Is(err, server.ErrToken):
 				w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark", error="invalid_token"`)
-				WriteProblem(w, r, http.StatusUnauthorized, "the API token is unknown or revoked; create one in the console")
+				WriteProblem(w, r, http.StatusUnauthorized, "the API token is unknown, expired or revoked; create one in the console")
+				return
+			case err != nil:
+				// The token could not be checked: that is our failure,
+				// never the client's token's.
+				fail(w, r, err)
 				return
 			}
 			p = pp
@@ -115,6 +122,12 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	status, detail := problemFor(err)
+	if status >= 500 {
+		reqid.Note(r, err) // logged with the request id, which the answer carries
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
+	}
 	WriteProblem(w, r, status, detail)
 }
 
@@ -133,6 +146,8 @@ func problemFor(err error) (int, string) {
 		return http.StatusUnprocessableEntity, err.Error()
 	case errors.Is(err, assess.ErrIllegal), errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, err.Error()
+	case store.IsUnavailable(err):
+		return http.StatusServiceUnavailable, "the database is unavailable; nothing was changed; try again shortly"
 	}
 	return http.StatusInternalServerError, "the request could not be completed; nothing was changed"
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -61,6 +62,10 @@ type Config struct {
 	// WebhookSchedule overrides the waits between webhook delivery
 	// attempts (notify.DefaultSchedule); tests make it short.
 	WebhookSchedule notify.Schedule
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (serve --trusted-proxy); empty: the header is ignored and
+	// the connection's address is the client's.
+	TrustedProxies []netip.Prefix
 	// WebhooksInsecure admits http:// webhook URLs and loopback
 	// addresses, for tests that receive on 127.0.0.1. Never in
 	// production: any account could make Hallmark call its own host.
@@ -190,3 +195,7 @@ func (s *Server) Config() Config { return s.cfg }
 
 // Ping checks the database answers, for health checks.
 func (s *Server) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Now is the server's time (its clock in tests), for answers that depend
+// on it such as whether a token has expired.
+func (s *Server) Now() time.Time { return s.now() }

@@ -325,12 +325,12 @@ func TestAccounts(t *testing.T) {
 
 		tok, err := s.NewAPIToken(ctx, e.authA, "ci")
 		ok(t, "new token", err)
-		tp, found := s.TokenPrincipal(ctx, tok)
-		if !found || tp.UserID != e.authA.UserID || !slices.Equal(tp.Schemes, []string{schemeA}) {
-			t.Errorf("TokenPrincipal = %+v, %v", tp, found)
+		tp, err := s.TokenPrincipal(ctx, tok)
+		if err != nil || tp.UserID != e.authA.UserID || !slices.Equal(tp.Schemes, []string{schemeA}) {
+			t.Errorf("TokenPrincipal = %+v, %v", tp, err)
 		}
-		if tp, found := s.TokenPrincipal(ctx, tok+"x"); found || !tp.IsAnonymous() {
-			t.Errorf("a wrong token resolved to %+v", tp)
+		if tp, err := s.TokenPrincipal(ctx, tok+"x"); !errors.Is(err, server.ErrToken) || !tp.IsAnonymous() {
+			t.Errorf("a wrong token resolved to %+v, %v", tp, err)
 		}
 		_, err = s.NewAPIToken(ctx, auth.Anonymous, "x")
 		is(t, "anonymous token", err, server.ErrDenied)

@@ -30,6 +30,7 @@ type decisionLog struct {
 	wake      chan struct{} // a decision was committed
 	stop      context.CancelFunc
 	done      chan struct{} // closed when the logger has stopped
+	health    logHealth     // the logger's last rounds, for readiness
 }
 
 // LogOrigin names the log in its checkpoints: the public host and /log.
@@ -184,6 +185,7 @@ func (s *Server) runLogger(ctx context.Context) {
 			}
 		}
 		n, err := s.FlushDecisions(ctx)
+		s.tlog.health.note(err, ctx.Err() != nil)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			failures++

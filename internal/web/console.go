@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
@@ -57,11 +58,22 @@ func (h *Web) console(w http.ResponseWriter, r *http.Request) {
 	}
 	data := struct {
 		page
-		Org      registry.Organisation
-		Work     []registry.Application
-		WorkN    int
-		Products int
-	}{page: h.page(r, "Console", "console"), Org: org}
+		Org             registry.Organisation
+		Work            []registry.Application
+		WorkN           int
+		Products        int
+		Tokens          []consoleToken
+		PasswordChanged bool
+	}{page: h.page(r, "Console", "console"), Org: org, PasswordChanged: r.URL.Query().Get("password") == "changed"}
+	toks, err := h.App.APITokens(r.Context(), p, p.UserID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	now := h.App.Now()
+	for _, t := range toks {
+		data.Tokens = append(data.Tokens, consoleToken{t, t.State(now)})
+	}
 	var states []assess.State
 	switch p.Role {
 	case auth.RoleAuthorityAdmin:
@@ -393,14 +405,22 @@ func userMessage(err error) string {
 	return msg
 }
 
+// consoleToken is a token as the console lists it.
+type consoleToken struct {
+	registry.APIToken
+	State string
+}
+
 // newToken creates an API token and shows it once; only its hash is kept.
 func (h *Web) newToken(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	if name == "" || len(name) > 100 {
-		h.badRequest(w, r, "Name the token (at most 100 characters), for example after the system that will use it.")
+	expires, err := auth.ParseTokenExpiry(r.PostFormValue("expires"), h.App.Now())
+	if err != nil {
+		h.badRequest(w, r, userMessage(err)+".")
 		return
 	}
-	tok, err := h.App.NewAPIToken(r.Context(), principal(r), name)
+	p := principal(r)
+	tok, t, err := h.App.CreateAPIToken(r.Context(), p, p.UserID, name, expires)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -409,7 +429,22 @@ func (h *Web) newToken(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "token", struct {
 		page
 		Name, Token string
-	}{h.page(r, "API token", "console"), name, tok})
+		Expires     time.Time
+	}{h.page(r, "API token", "console"), t.Name, tok, t.Expires})
+}
+
+// revokeToken revokes one of the user's own tokens.
+func (h *Web) revokeToken(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such token.")
+		return
+	}
+	if _, err := h.App.RevokeAPIToken(r.Context(), principal(r), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console#tok-h", http.StatusSeeOther)
 }
 
 // consoleFindings lists the post-market findings the user works on, with

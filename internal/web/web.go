@@ -7,8 +7,8 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
+	"fmt"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,6 +17,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/server"
 )
@@ -225,6 +226,8 @@ func (h *Web) Register(mux *http.ServeMux) {
 	// The console: each role's work.
 	handle("GET /console", h.signedIn(h.console))
 	handle("POST /console/tokens", h.signedIn(h.newToken))
+	handle("POST /console/tokens/{id}/revoke", h.signedIn(h.revokeToken))
+	handle("POST /console/password", h.signedIn(h.changePassword))
 	handle("GET /console/products", h.signedIn(h.products))
 	handle("POST /console/products", h.signedIn(h.createProduct))
 	handle("GET /console/products/{id}", h.signedIn(h.product))
@@ -282,8 +285,8 @@ func originOf(u string) string {
 func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	body, err := h.renderBytes(name, data)
 	if err != nil {
-		slog.Error("render page", "page", name, "path", r.URL.Path, "err", err)
-		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
+		reqid.Note(r, fmt.Errorf("render page %s: %w", name, err))
+		http.Error(w, "The page could not be shown; request id "+reqid.ID(r)+".", http.StatusInternalServerError)
 		return
 	}
 	setPageHeaders(w)
@@ -314,6 +317,9 @@ func (h *Web) NotFound(w http.ResponseWriter, r *http.Request, msg string) {
 		Message string
 	}{h.page(r, "Not found", ""), msg})
 }
+
+// BadRequest answers with the HTML 400 page.
+func (h *Web) BadRequest(w http.ResponseWriter, r *http.Request, msg string) { h.badRequest(w, r, msg) }
 
 func (h *Web) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
 	h.render(w, r, http.StatusBadRequest, "error", struct {
