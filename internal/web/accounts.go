@@ -24,7 +24,9 @@ func (h *Web) loginForm(w http.ResponseWriter, r *http.Request) {
 
 // clientIP is the address sign-ins are throttled by: the connection's, or
 // through the trusted proxies (serve --trusted-proxy) the client's.
-func (h *Web) clientIP(r *http.Request) string { return auth.ClientIP(r, h.App.Config().TrustedProxies) }
+func (h *Web) clientIP(r *http.Request) string {
+	return auth.ClientIP(r, h.App.Config().TrustedProxies)
+}
 
 func (h *Web) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)

@@ -6,8 +6,8 @@ package web
 import (
 	"bytes"
 	"embed"
-	"html/template"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"strings"
