@@ -56,7 +56,7 @@ func (s *Server) Register(ctx context.Context, orgName, country, userName, email
 	}
 	org := registry.Organisation{Name: orgName, Kind: registry.Manufacturer, Country: country}
 	if err := registry.ValidateOrganisation(org); err != nil {
-		return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if len(userName) == 0 || len(userName) > 200 {
 		return Principal{}, fmt.Errorf("%w: give your name (at most 200 characters)", ErrInvalid)
@@ -88,7 +88,7 @@ func (s *Server) CreateAccount(ctx context.Context, p Principal, org registry.Or
 		return Principal{}, err
 	}
 	if err := registry.ValidateOrganisation(org); err != nil {
-		return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if !auth.ValidRole(org.Kind, auth.Role(u.Role)) {
 		return Principal{}, fmt.Errorf("%w: role %q does not belong to a %s", ErrInvalid, u.Role, org.Kind)

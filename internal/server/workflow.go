@@ -34,7 +34,7 @@ func (s *Server) CreateProduct(ctx context.Context, p Principal, prod registry.P
 		return 0, err
 	}
 	if err := registry.ValidateProduct(&prod); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	prod.ManufacturerID = p.OrgID
 	return s.store.CreateProduct(ctx, prod, p.UserID, s.now())
@@ -114,7 +114,7 @@ func (s *Server) CreateVersion(ctx context.Context, p Principal, v registry.Vers
 		return 0, err
 	}
 	if err := registry.ValidateVersion(&v, s.now()); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	// What the SBOM fields say comes only from an SBOM actually received.
 	v.SBOMFormat, v.SBOMDigest, v.Facts.SBOMAvailable = "", "", false
