@@ -32,25 +32,29 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	// The flags may follow the subcommand: token create --email E.
+	// Flags and arguments may come in any order after the subcommand:
+	// token revoke --data D 12.
 	sub := fs.Arg(0)
-	rest := fs.Args()
-	if len(rest) > 0 {
-		rest = rest[1:]
+	var pos []string
+	for rest := fs.Args(); len(rest) > 1; {
+		if err := parse(fs, rest[1:]); err != nil {
+			return err
+		}
+		rest = fs.Args()
+		if len(rest) > 0 {
+			pos = append(pos, rest[0])
+		}
 	}
 	var id int64
-	if sub == "revoke" && len(rest) > 0 {
-		n, err := strconv.ParseInt(rest[0], 10, 64)
+	if sub == "revoke" && len(pos) == 1 {
+		n, err := strconv.ParseInt(pos[0], 10, 64)
 		if err != nil || n <= 0 {
-			return usagef("revoke takes a token id (see 'hallmark token list'), not %q", rest[0])
+			return usagef("revoke takes a token id (see 'hallmark token list'), not %q", pos[0])
 		}
-		id, rest = n, rest[1:]
+		id, pos = n, nil
 	}
-	if err := parse(fs, rest); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
 	}
 	switch {
 	case sub != "create" && sub != "list" && sub != "revoke":

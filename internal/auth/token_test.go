@@ -111,3 +111,21 @@ func TestParseTokenExpiry(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseTokenExpiry: any text gives an expiry within the bounds or a
+// refusal, never a panic.
+func FuzzParseTokenExpiry(f *testing.F) {
+	for _, s := range []string{"", "90d", "720h", "2026-12-31", "-1d", "9999999999d", "1e3h"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		at, err := ParseTokenExpiry(s, now)
+		if err != nil {
+			return
+		}
+		if d := at.Sub(now); d < MinTokenLifetime || d > MaxTokenLifetime {
+			t.Fatalf("%q: expiry %v is %v away", s, at, d)
+		}
+	})
+}
