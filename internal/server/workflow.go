@@ -497,6 +497,13 @@ func (s *Server) Version(ctx context.Context, id int64) (registry.Version, error
 // LabelsFor lists labels the principal manages: a manufacturer's own, or
 // those of the schemes an authority runs.
 func (s *Server) LabelsFor(ctx context.Context, p Principal, q store.LabelQuery) ([]registry.Label, int, error) {
+	if len(q.Text) > MaxSearchText {
+		return nil, 0, fmt.Errorf("%w: the search text is longer than %d characters", ErrInvalid, MaxSearchText)
+	}
+	if err := checkFields(input.Field{Name: "search text", Value: q.Text, Kind: input.Line}, input.Field{Name: "scheme", Value: q.SchemeID, Kind: input.Line},
+		input.Field{Name: "status", Value: string(q.Status), Kind: input.Line}, input.Field{Name: "category", Value: q.Category, Kind: input.Line}); err != nil {
+		return nil, 0, err
+	}
 	switch p.Role {
 	case auth.RoleManufacturer:
 		q.ManufacturerID = p.OrgID
