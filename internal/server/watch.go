@@ -80,6 +80,7 @@ type WatchRun struct {
 	Suspended int    `json:"suspended"`
 	Restored  int    `json:"restored"`
 	Revoked   int    `json:"revoked"`
+	Expired   int    `json:"expired"`
 	Held      bool   `json:"held,omitempty"`
 	Why       string `json:"held_reason,omitempty"`
 }
@@ -109,6 +110,7 @@ func (a WatchRun) add(b WatchRun) WatchRun {
 	a.Suspended += b.Suspended
 	a.Restored += b.Restored
 	a.Revoked += b.Revoked
+	a.Expired += b.Expired
 	if b.Held {
 		a.Held, a.Why = true, b.Why
 	}
@@ -374,6 +376,11 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		if t.GTIN != "" {
 			ids.GTINs = []string{t.GTIN}
 		}
+		for _, h := range t.FirmwareHashes {
+			if alg, hexv, ok := strings.Cut(h, ":"); ok {
+				ids.Hashes = append(ids.Hashes, advisory.Hash{Algorithm: alg, Value: hexv})
+			}
+		}
 		idx.Add(t.VersionID, comps, ids)
 	}
 	stored, err := s.store.Advisories(ctx)
@@ -454,9 +461,9 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 	type labelPlan struct {
 		t         target
 		proposals []watch.Proposal
-		causes    []registry.Finding
-		holding   int                // open findings with a clock of this label's scheme: what a watch suspension stands on
-		cleared   []registry.Finding // findings with such a clock that no longer apply
+		causes    map[string][]registry.Finding // by rule id: the findings each rule acted on
+		holding   int                           // open findings with a clock of this label's scheme: what a watch suspension stands on
+		cleared   []registry.Finding            // findings with such a clock that no longer apply
 	}
 	plans := map[string]*labelPlan{} // by label id
 	for _, f := range findings {
@@ -506,7 +513,14 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 				}
 			}
 			pl.proposals = append(pl.proposals, ps...)
-			pl.causes = append(pl.causes, f)
+			for _, p := range ps {
+				if pl.causes == nil {
+					pl.causes = map[string][]registry.Finding{}
+				}
+				if c := pl.causes[p.RuleID]; len(c) == 0 || c[len(c)-1].ID != f.ID {
+					pl.causes[p.RuleID] = append(c, f)
+				}
+			}
 			if len(schemeClocks(f.Clocks, t.Label.SchemeID)) > 0 {
 				pl.holding++
 			}
@@ -515,6 +529,25 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			if err := s.store.UpdateFinding(ctx, f, now); err != nil {
 				return run, err
 			}
+		}
+	}
+	// Rules about the label rather than a vulnerability (support ended:
+	// expire) hold whether or not the version has findings.
+	for _, ts := range byVersion {
+		for _, t := range ts {
+			if !supportEnded(t, now) {
+				continue
+			}
+			ps := watch.EvaluateLabel(t.rules, scheme.Finding{SupportEnded: true})
+			if len(ps) == 0 {
+				continue
+			}
+			pl := plans[t.Label.ID]
+			if pl == nil {
+				pl = &labelPlan{t: t}
+				plans[t.Label.ID] = pl
+			}
+			pl.proposals = append(pl.proposals, ps...)
 		}
 	}
 	// What the rules ask of each label, through the gate as the system.
@@ -541,6 +574,8 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			la = assess.SuspendLabel
 		case act == scheme.Revoke && (l.Status == assess.Active || l.Status == assess.Suspended):
 			la = assess.RevokeLabel
+		case act == scheme.Expire && (l.Status == assess.Active || l.Status == assess.Suspended):
+			la = assess.ExpireLabel
 		case act == scheme.Restore && l.Status == assess.Suspended:
 			if by, err := s.suspendedByWatch(ctx, l.ID); err != nil || !by {
 				continue // an authority's own suspension is the authority's to lift
@@ -549,9 +584,12 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		default:
 			continue
 		}
-		causes := pl.causes
-		if p.RuleID == "cleared" {
+		causes := pl.causes[p.RuleID]
+		switch {
+		case p.RuleID == "cleared":
 			causes = pl.cleared
+		case act == scheme.Expire:
+			causes = nil // the support period ended: no vulnerability is the cause
 		}
 		reqs = append(reqs, Request{Label: l.ID, Action: la, Reason: watchReason(p, causes), At: now})
 	}
@@ -584,6 +622,8 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			run.Restored++
 		case assess.RevokeLabel:
 			run.Revoked++
+		case assess.ExpireLabel:
+			run.Expired++
 		}
 	}
 	return run, nil
@@ -616,6 +656,9 @@ func watchReason(p watch.Proposal, causes []registry.Finding) string {
 	}
 	if len(ids) > 5 {
 		ids = append(ids[:5], fmt.Sprintf("and %d more", len(ids)-5))
+	}
+	if len(docs) > 5 {
+		docs = append(docs[:5], fmt.Sprintf("and %d more", len(docs)-5))
 	}
 	inputs := []string{"rule " + p.RuleID}
 	if len(ids) > 0 {
@@ -677,8 +720,8 @@ func judgeState(f registry.Finding, withdrawn bool, ids []string, vex []registry
 
 // schemeFinding is a finding as the scheme's rule conditions see it.
 func schemeFinding(f registry.Finding, a advisory.Advisory, ids []string, exploited map[string]time.Time, t target, now time.Time) scheme.Finding {
-	sf := scheme.Finding{Severity: string(a.Severity), CVSS: a.CVSS, FixAvailable: len(f.Fixed) > 0 || f.State == registry.FindingFixed,
-		ManufacturerResponse: f.Response}
+	sf := scheme.Finding{Severity: string(a.Severity), CVSS: a.CVSS, UpstreamFix: len(f.Fixed) > 0,
+		FixAvailable: f.State == registry.FindingFixed || f.Response == "fixed", ManufacturerResponse: f.Response}
 	if sf.Severity == "" && a.CVSS > 0 {
 		sf.Severity = string(advisory.SeverityFromScore(a.CVSS))
 	}
@@ -693,10 +736,15 @@ func schemeFinding(f registry.Finding, a advisory.Advisory, ids []string, exploi
 	if !a.Published.IsZero() {
 		sf.DaysSincePublished = int(now.Sub(a.Published).Hours() / 24)
 	}
-	if end, err := time.Parse(time.DateOnly, t.SupportEnd); err == nil && now.After(end) {
-		sf.SupportEnded = true
-	}
+	sf.SupportEnded = supportEnded(t, now)
 	return sf
+}
+
+// supportEnded says whether the product version's declared support period
+// is over: its support end date has passed.
+func supportEnded(t target, now time.Time) bool {
+	end, err := time.Parse(time.DateOnly, t.SupportEnd)
+	return err == nil && !now.Before(end.AddDate(0, 0, 1))
 }
 
 func plainSeverity(f scheme.Finding) string {

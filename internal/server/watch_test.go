@@ -331,3 +331,40 @@ func TestIngestHeldPastShare(t *testing.T) {
 		t.Fatalf("confirmed: %+v %v", run, err)
 	}
 }
+
+// A scheme's "support ended: expire" rule acts on the label itself: once
+// the version's declared support end date has passed, before the label's
+// own validity ends, the watch's pass ends the label through the gate,
+// naming the rule, though the version has no finding.
+func TestWatchExpiresAtSupportEnd(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.supportEnd = "2026-09-30" // six months after issue; etsi-baseline labels run 24 months
+		l := e.label(t, e.mfr, e.authA, schemeA)
+		if _, err := e.srv.RunWatch(ctx, auth.System, server.IngestOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.status(t, l.ID); got != assess.Active {
+			t.Fatalf("label %s is %s while still supported", l.ID, got)
+		}
+		e.clock.set(time.Date(2026, 9, 30, 23, 0, 0, 0, time.UTC))
+		if _, err := e.srv.RunWatch(ctx, auth.System, server.IngestOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.status(t, l.ID); got != assess.Active {
+			t.Fatalf("label %s is %s on its support end date", l.ID, got)
+		}
+		e.clock.set(time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC))
+		run, err := e.srv.RunWatch(ctx, auth.System, server.IngestOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ev, err := e.srv.Label(ctx, l.ID)
+		if err != nil || got.Status != assess.Expired || run.Expired != 1 {
+			t.Fatalf("label %s after its support ended: %s %v (run %+v)", l.ID, got.Status, err, run)
+		}
+		if last := ev[len(ev)-1]; last.Action != "expire" || last.UserID != 0 || !strings.Contains(last.Reason, "rule support-ended-expire") {
+			t.Fatalf("expiry event %+v", last)
+		}
+	})
+}

@@ -242,6 +242,7 @@ func (s *Store) WatchTargets(ctx context.Context) ([]registry.WatchTarget, error
 		json.Unmarshal([]byte(facts), &fs)
 		t.VersionID, t.ProductID, t.ManufacturerID, t.Manufacturer = l.VersionID, l.ProductID, l.ManufacturerID, l.Manufacturer
 		t.ProductName, t.ModelNumber, t.SoftwareVersion, t.SupportEnd, t.Label = l.ProductName, l.ModelNumber, l.SoftwareVersion, fs.SupportEnd, l
+		t.FirmwareHashes = fs.FirmwareHashes
 		byVersion[t.VersionID] = len(out)
 		out = append(out, t)
 		return nil

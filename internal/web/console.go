@@ -168,6 +168,7 @@ func (h *Web) createVersion(w http.ResponseWriter, r *http.Request) {
 			SecurityContact: r.FormValue("security_contact"), DisclosurePolicyURL: r.FormValue("disclosure_policy_url"),
 			Sensors: r.Form["sensors"], DataDeletion: r.FormValue("data_deletion"), AccountDeactivation: r.FormValue("account_deactivation"),
 			Encryption: r.FormValue("encryption"), HBOMAvailable: r.FormValue("hbom_available") == "on",
+			FirmwareHashes: strings.Fields(r.FormValue("firmware_hashes")),
 		}}
 	var sb *server.ParsedSBOM
 	if f, _, err := r.FormFile("sbom"); err == nil {
