@@ -17,6 +17,8 @@ import (
 	"text/template"
 	"time"
 
+	"golang.org/x/mod/semver"
+
 	"github.com/hallmark-iot/hallmark/data"
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
@@ -272,7 +274,12 @@ func (s *Server) demoPicks(ctx context.Context) (map[string]any, error) {
 		for _, c := range t.Components {
 			if mod, ver, ok := strings.Cut(strings.TrimPrefix(c.PURL, "pkg:golang/"), "@"); ok && strings.HasPrefix(c.PURL, "pkg:golang/") {
 				goUse[mod]++
-				goVer[mod] = ver
+				// The newest version carried, so the advisory's fix is past
+				// every one (label ids are random: "the last seen" is not
+				// the same from one load to the next).
+				if old, ok := goVer[mod]; !ok || semver.Compare(ver, old) > 0 {
+					goVer[mod] = ver
+				}
 			}
 		}
 		if (t.Label.SchemeID == "sg-cls" || t.Label.SchemeID == "etsi-baseline") && t.Label.Status == assess.Active && t.PURL != "" && t.CPE != "" && t.ModelNumber != "" {

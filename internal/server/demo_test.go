@@ -87,6 +87,31 @@ func TestDemoAdvisories(t *testing.T) {
 	if l.Status != assess.Revoked || !strings.Contains(ev[len(ev)-1].Reason, "rule exploited-ignored-revoke") {
 		t.Fatalf("the label %s of the image named by hash is %s: %+v", hashLabel, l.Status, ev[len(ev)-1])
 	}
+	// The Go module advisory's fix is past every version the market
+	// carries: every labelled version with the module has the finding.
+	all, err := st.WatchFindings(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goFound := map[int64]bool{}
+	var module string
+	for _, f := range all {
+		if f.AdvisoryID == "CVE-2099-90004" {
+			goFound[f.VersionID] = true
+			module, _, _ = strings.Cut(f.Component, "@")
+		}
+	}
+	ts, err := st.WatchTargets(ctx)
+	if err != nil || module == "" {
+		t.Fatalf("no finding of the Go module advisory (%v)", err)
+	}
+	for _, tg := range ts {
+		for _, c := range tg.Components {
+			if strings.HasPrefix(c.PURL, module+"@") && !goFound[tg.VersionID] {
+				t.Errorf("version %d carries %s but has no finding of the demo's Go advisory", tg.VersionID, c.PURL)
+			}
+		}
+	}
 	l, ev, err = inst.Server.Label(ctx, cleared.LabelID)
 	if err != nil || l.Status != assess.Active || len(ev) < 3 || ev[len(ev)-1].Action != "restore" || ev[len(ev)-2].Action != "suspend" {
 		t.Fatalf("the VEX-cleared label %s is %s: %+v %v", cleared.LabelID, l.Status, ev, err)
