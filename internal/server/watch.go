@@ -408,8 +408,13 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			return run, fmt.Errorf("stored advisory %s: %w", sa.ID, err)
 		}
 		flaw := sa.Flaw
-		if rep, ok := advs[flaw]; !ok || (a.ID == flaw && rep.ID != flaw) {
+		switch rep, ok := advs[flaw]; {
+		case !ok:
 			advs[flaw] = a
+		case a.ID == flaw && rep.ID != flaw: // the flaw's own record represents it
+			advs[flaw] = mergeFacts(a, rep)
+		default:
+			advs[flaw] = mergeFacts(rep, a)
 		}
 		for _, id := range append([]string{a.ID}, a.Aliases...) {
 			if !slices.Contains(flawIDs[flaw], id) {
@@ -627,6 +632,20 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		}
 	}
 	return run, nil
+}
+
+// mergeFacts gives the flaw's representative record what another source
+// of the same flaw knows better: the earliest publication date (a record
+// with none, like many in the Go database's files, says nothing about age)
+// and the highest rating.
+func mergeFacts(rep, other advisory.Advisory) advisory.Advisory {
+	if !other.Published.IsZero() && (rep.Published.IsZero() || other.Published.Before(rep.Published)) {
+		rep.Published = other.Published
+	}
+	if other.Severity.Rank() > rep.Severity.Rank() || other.Severity == rep.Severity && other.CVSS > rep.CVSS {
+		rep.Severity, rep.CVSS = other.Severity, other.CVSS
+	}
+	return rep
 }
 
 // watchReasonPrefix starts the reason of every decision the watch takes,
