@@ -68,7 +68,7 @@ func schemeQuery(ctx context.Context, sub string, args []string, stdout, stderr 
 	if fs.NArg() != want {
 		return usagef("%s takes %d argument(s): hallmark %s", sub, want, syn[0])
 	}
-	srv, _, closeServer, err := d.openServer(ctx)
+	srv, closeServer, err := d.openReader(ctx)
 	if err != nil {
 		return err
 	}

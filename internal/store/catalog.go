@@ -152,7 +152,7 @@ func (s *Store) ImportFramework(ctx context.Context, f catalog.Framework, replac
 		case source == catalog.SourceBuiltin:
 			return fmt.Errorf("%w: %s is a built-in framework; choose another id", ErrConflict, f.ID)
 		case !replace:
-			return fmt.Errorf("%w: a framework %s was already imported; pass replace to overwrite it", ErrConflict, f.ID)
+			return fmt.Errorf("%w: a framework %s was already imported; to overwrite it, ask for a replacement (--replace on the command line, ?replace=true in the API)", ErrConflict, f.ID)
 		default:
 			if _, err := tx.ExecContext(ctx, `DELETE FROM frameworks WHERE id = $1`, f.ID); err != nil {
 				return err
