@@ -408,14 +408,8 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			return run, fmt.Errorf("stored advisory %s: %w", sa.ID, err)
 		}
 		flaw := sa.Flaw
-		switch rep, ok := advs[flaw]; {
-		case !ok:
-			advs[flaw] = a
-		case a.ID == flaw && rep.ID != flaw: // the flaw's own record represents it
-			advs[flaw] = mergeFacts(a, rep)
-		default:
-			advs[flaw] = mergeFacts(rep, a)
-		}
+		rep, ok := advs[flaw]
+		advs[flaw] = addSource(flaw, rep, ok, a)
 		for _, id := range append([]string{a.ID}, a.Aliases...) {
 			if !slices.Contains(flawIDs[flaw], id) {
 				flawIDs[flaw] = append(flawIDs[flaw], id)
@@ -634,6 +628,29 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 	return run, nil
 }
 
+// addSource adds one record of a flaw to its representative so far (ok
+// says there is one): the flaw's own record represents it, with the best
+// facts of all.
+func addSource(flaw string, rep advisory.Advisory, ok bool, a advisory.Advisory) advisory.Advisory {
+	switch {
+	case !ok:
+		return a
+	case a.ID == flaw && rep.ID != flaw:
+		return mergeFacts(a, rep)
+	}
+	return mergeFacts(rep, a)
+}
+
+// flawFacts is the representative of a flaw's records, as the watch judges
+// it.
+func flawFacts(flaw string, recs []advisory.Advisory) (advisory.Advisory, bool) {
+	var rep advisory.Advisory
+	for i, a := range recs {
+		rep = addSource(flaw, rep, i > 0, a)
+	}
+	return rep, len(recs) > 0
+}
+
 // mergeFacts gives the flaw's representative record what another source
 // of the same flaw knows better: the earliest publication date (a record
 // with none, like many in the Go database's files, says nothing about age)
@@ -843,13 +860,21 @@ func (s *Server) LabelFindings(ctx context.Context, l registry.Label) ([]PublicF
 	if err != nil {
 		return nil, 0, err
 	}
+	var flaws []string
+	for _, f := range fs {
+		flaws = append(flaws, f.AdvisoryID)
+	}
+	recs, err := s.store.AdvisoriesOf(ctx, flaws)
+	if err != nil {
+		return nil, 0, err
+	}
 	var out []PublicFinding
 	for _, f := range fs {
 		if f.State == registry.FindingRetracted {
 			continue
 		}
 		pf := PublicFinding{Advisory: f.AdvisoryID, Fixed: f.Fixed, State: f.State, Since: f.FirstSeen, Basis: f.Basis}
-		if a, err := s.store.Advisory(ctx, f.AdvisoryID); err == nil {
+		if a, ok := flawFacts(f.AdvisoryID, recs[f.AdvisoryID]); ok {
 			pf.Aliases, pf.Summary, pf.Severity = a.Aliases, a.Summary, string(a.Severity)
 			if pf.Severity == "" && a.CVSS > 0 {
 				pf.Severity = string(advisory.SeverityFromScore(a.CVSS))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -286,6 +287,36 @@ func (s *Store) Advisory(ctx context.Context, flaw string) (advisory.Advisory, e
 		return a, err
 	}
 	return a, json.Unmarshal([]byte(body), &a)
+}
+
+// AdvisoriesOf returns every stored record of each flaw named, by flaw, in
+// one query per 500 flaws (a label page lists up to hundreds).
+func (s *Store) AdvisoriesOf(ctx context.Context, flaws []string) (map[string][]advisory.Advisory, error) {
+	out := map[string][]advisory.Advisory{}
+	for start := 0; start < len(flaws); start += 500 {
+		chunk := flaws[start:min(start+500, len(flaws))]
+		marks := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, f := range chunk {
+			marks[i], args[i] = "$"+strconv.Itoa(i+1), f
+		}
+		err := s.each(ctx, `SELECT flaw, body FROM advisories WHERE flaw IN (`+strings.Join(marks, ", ")+`) ORDER BY flaw, id`, func(r *sql.Rows) error {
+			var flaw, body string
+			if err := r.Scan(&flaw, &body); err != nil {
+				return err
+			}
+			var a advisory.Advisory
+			if err := json.Unmarshal([]byte(body), &a); err != nil {
+				return fmt.Errorf("stored advisory of %s: %w", flaw, err)
+			}
+			out[flaw] = append(out[flaw], a)
+			return nil
+		}, args...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // FindingQuery filters findings for the console: a manufacturer's own, or
