@@ -18,6 +18,10 @@ type Agreement struct {
 	Ended       string  `yaml:"ended,omitempty" json:"ended,omitempty"`
 	Description string  `yaml:"description" json:"description"`
 	Notes       string  `yaml:"notes,omitempty" json:"notes,omitempty"`
+	// Sources and Unverified as for a scheme: where the dates and terms
+	// were checked, and what could not be confirmed.
+	Sources    []catalog.Source     `yaml:"sources,omitempty" json:"sources,omitempty"`
+	Unverified []catalog.Unverified `yaml:"unverified,omitempty" json:"unverified,omitempty"`
 }
 
 // Party is one side of an agreement: a scheme at a level.
@@ -49,6 +53,9 @@ func ParseAgreements(name string, b []byte, schemes []*Scheme) ([]Agreement, err
 		a := &f.Agreements[i]
 		a.Description = strings.TrimSpace(a.Description)
 		a.Notes = strings.TrimSpace(a.Notes)
+		for j := range a.Unverified {
+			a.Unverified[j].Note = strings.TrimSpace(a.Unverified[j].Note)
+		}
 		line := lineOf(root, "agreements", i)
 		bad := func(format string, args ...any) {
 			errs = append(errs, catalog.Error{File: name, Line: line, Msg: fmt.Sprintf(format, args...)})
@@ -62,6 +69,9 @@ func ParseAgreements(name string, b []byte, schemes []*Scheme) ([]Agreement, err
 		}
 		if len(a.Parties) != 2 {
 			bad("agreement %s must name exactly two parties", a.ID)
+		}
+		for _, msg := range catalog.ValidateProvenance("agreement "+a.ID, a.Sources, a.Unverified) {
+			bad("%s", msg)
 		}
 		for _, p := range a.Parties {
 			sc, ok := set[p.Scheme]

@@ -37,8 +37,8 @@ func TestBuiltinSchemes(t *testing.T) {
 	if set["fi-traficom"].Status != scheme.Closed {
 		t.Error("Finland's label is closed to new applications")
 	}
-	if set["uk-psti"].Kind != scheme.KindCompliance {
-		t.Error("PSTI is a compliance regime without a label")
+	if set["uk-psti"].Kind != scheme.KindConformity {
+		t.Error("PSTI is a legal duty: its records are conformity records, not labels")
 	}
 	if len(agreements) < 3 {
 		t.Errorf("%d agreements recorded, want Singapore's three", len(agreements))

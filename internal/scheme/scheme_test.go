@@ -89,7 +89,7 @@ func TestValidationErrors(t *testing.T) {
 		{"adds nothing", "    method: lab-test\n    requirements:\n      - HM-VULN-1", "    method: self-declaration\n    requirements:\n      - HM-AUTH-1", `level "2" adds nothing to level "1"`, [2]string{}},
 		{"method for a requirement not needed", "    method: lab-test\n", "    method: lab-test\n    methods: {HM-SBOM-1: lab-test}\n", "sets a method for HM-SBOM-1, which the level does not require", [2]string{}},
 		{"bad method", "method: lab-test", "method: telepathy", `method "telepathy" is not one of`, [2]string{}},
-		{"bad status", "status: draft", "status: maybe", `status "maybe" is not draft, active or closed`, [2]string{}},
+		{"bad status", "status: draft", "status: maybe", `status "maybe" is not draft, active, paused or closed`, [2]string{}},
 		{"validity both", "  until_support_end: true\n  cap_months: 36", "  until_support_end: true\n  months: 12", "choose months or until_support_end", [2]string{}},
 		{"unknown public field", "[product_name, support_end_date]", "[product_name, colour]", `public field "colour"`, [2]string{}},
 		{"unknown key", "kind: label", "kind: label\nflavour: mint", "field flavour is not a known key", [2]string{}},
