@@ -173,6 +173,10 @@ type Item struct {
 	// Unverified says what about this item (its existence, number, status
 	// or wording) could not be confirmed against a source.
 	Unverified string `yaml:"unverified,omitempty" json:"unverified,omitempty"`
+	// DeemedBy lists items of another framework that, by law, count as
+	// meeting this one when all are met (UK PSTI Schedule 2 names EN 303 645
+	// provisions): a legal route, whatever the contents compare to.
+	DeemedBy []string `yaml:"deemed_by,omitempty" json:"deemed_by,omitempty"`
 	// Gap is the reason no Hallmark requirement captures this item (none
 	// maps to it, or only ones that overlap it).
 	Gap    string `yaml:"-" json:"gap,omitempty"`
@@ -348,6 +352,16 @@ func (c *Catalog) Unmapped(framework string) []Item {
 	return out
 }
 
+// DeemedFramework is the framework whose items, by law, count as meeting
+// this item, or "" when there is no such route.
+func (it Item) DeemedFramework() string {
+	if len(it.DeemedBy) == 0 {
+		return ""
+	}
+	fw, _, _ := strings.Cut(it.DeemedBy[0], "#")
+	return fw
+}
+
 // Clauses returns a framework's items grouped by clause, in document order.
 func (f Framework) Clauses() []Clause {
 	var out []Clause
@@ -425,6 +439,9 @@ func New(topics []Topic, reqs []Requirement, fws []Framework, glossary []Term) (
 			if _, dup := idx[it.ID]; dup {
 				bad(it.pos, "framework %q item %q is listed twice", f.ID, it.ID)
 			}
+			if len(it.DeemedBy) > 8 {
+				bad(it.pos, "framework %q item %q: at most 8 deemed-compliance items", f.ID, it.ID)
+			}
 			switch it.Status {
 			case "", Mandatory, Recommended, Conditional:
 			default:
@@ -478,6 +495,23 @@ func New(topics []Topic, reqs []Requirement, fws []Framework, glossary []Term) (
 			}
 			seen[m.Ref()] = true
 			c.itemReqs[m.Ref()] = append(c.itemReqs[m.Ref()], Link{Requirement: r.ID, Rel: m.Rel})
+		}
+	}
+	// A deemed-compliance route must name items of one other framework.
+	for _, f := range fws {
+		for _, it := range f.Items {
+			var route string
+			for _, ref := range it.DeemedBy {
+				fw, item, _ := strings.Cut(ref, "#")
+				if _, ok := c.itemIndex[fw][item]; !ok || fw == f.ID {
+					bad(it.pos, "%s#%s is deemed met by %q, which is not an item of another known framework", f.ID, it.ID, ref)
+					continue
+				}
+				if route != "" && fw != route {
+					bad(it.pos, "%s#%s: its deemed-compliance items must all belong to one framework", f.ID, it.ID)
+				}
+				route = fw
+			}
 		}
 	}
 	// A gap explains why no requirement captures an item; one on an item a

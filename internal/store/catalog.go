@@ -142,9 +142,9 @@ func insertFramework(ctx context.Context, tx *sql.Tx, f catalog.Framework, posit
 	}
 	for j, it := range f.Items {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO framework_items
-			(framework_id, item_id, position, clause, clause_title, status, condition, title, gap, unverified)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			f.ID, it.ID, j, it.Clause, it.ClauseTitle, string(it.Status), it.Condition, it.Title, it.Gap, it.Unverified); err != nil {
+			(framework_id, item_id, position, clause, clause_title, status, condition, title, gap, unverified, deemed_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			f.ID, it.ID, j, it.Clause, it.ClauseTitle, string(it.Status), it.Condition, it.Title, it.Gap, it.Unverified, strings.Join(it.DeemedBy, "\n")); err != nil {
 			return fmt.Errorf("framework %s item %s: %w", f.ID, it.ID, err)
 		}
 	}
@@ -219,12 +219,15 @@ func (s *Store) LoadCatalog(ctx context.Context) (*catalog.Catalog, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.each(ctx, `SELECT framework_id, item_id, clause, clause_title, status, condition, title, gap, unverified
+	if err := s.each(ctx, `SELECT framework_id, item_id, clause, clause_title, status, condition, title, gap, unverified, deemed_by
 		FROM framework_items ORDER BY framework_id, position`, func(r *sql.Rows) error {
-		var fid, status string
+		var fid, status, deemed string
 		var it catalog.Item
-		if err := r.Scan(&fid, &it.ID, &it.Clause, &it.ClauseTitle, &status, &it.Condition, &it.Title, &it.Gap, &it.Unverified); err != nil {
+		if err := r.Scan(&fid, &it.ID, &it.Clause, &it.ClauseTitle, &status, &it.Condition, &it.Title, &it.Gap, &it.Unverified, &deemed); err != nil {
 			return err
+		}
+		if deemed != "" {
+			it.DeemedBy = strings.Split(deemed, "\n")
 		}
 		it.Status = catalog.Status(status)
 		i, ok := fwIdx[fid]

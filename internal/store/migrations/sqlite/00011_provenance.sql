@@ -1,11 +1,13 @@
 -- +goose Up
 -- The common language as of December 2026: where each framework's facts were
--- checked (sources, unverified facts) and which items could not be confirmed;
+-- checked (sources, unverified facts), which items could not be confirmed and
+-- which other framework's items the law deems to meet an item;
 -- and a scheme may be paused (no new applications for now) besides draft,
 -- active and closed. SQLite cannot change a CHECK constraint in place, so
 -- scheme_versions is rebuilt with its rows.
 ALTER TABLE frameworks ADD COLUMN provenance TEXT NOT NULL DEFAULT '';
 ALTER TABLE framework_items ADD COLUMN unverified TEXT NOT NULL DEFAULT '';
+ALTER TABLE framework_items ADD COLUMN deemed_by TEXT NOT NULL DEFAULT '';
 
 CREATE TABLE scheme_versions_new (
     scheme_id  TEXT NOT NULL REFERENCES schemes (id) ON DELETE CASCADE,
@@ -37,5 +39,6 @@ INSERT INTO scheme_versions_old (scheme_id, version, label, status, document, di
     SELECT scheme_id, version, label, CASE status WHEN 'paused' THEN 'active' ELSE status END, document, digest, created_at FROM scheme_versions;
 DROP TABLE scheme_versions;
 ALTER TABLE scheme_versions_old RENAME TO scheme_versions;
+ALTER TABLE framework_items DROP COLUMN deemed_by;
 ALTER TABLE framework_items DROP COLUMN unverified;
 ALTER TABLE frameworks DROP COLUMN provenance;
