@@ -9,15 +9,17 @@ import (
 
 // Agreement is a recorded mutual-recognition agreement between schemes.
 type Agreement struct {
-	ID          string  `yaml:"id" json:"id"`
-	Title       string  `yaml:"title" json:"title"`
-	Parties     []Party `yaml:"parties" json:"parties"`
-	Mutual      bool    `yaml:"mutual" json:"mutual"`
-	Signed      string  `yaml:"signed" json:"signed"`
-	Effective   string  `yaml:"effective,omitempty" json:"effective,omitempty"`
-	Ended       string  `yaml:"ended,omitempty" json:"ended,omitempty"`
-	Description string  `yaml:"description" json:"description"`
-	Notes       string  `yaml:"notes,omitempty" json:"notes,omitempty"`
+	ID        string  `yaml:"id" json:"id"`
+	Title     string  `yaml:"title" json:"title"`
+	Parties   []Party `yaml:"parties" json:"parties"`
+	Mutual    bool    `yaml:"mutual" json:"mutual"`
+	Signed    string  `yaml:"signed,omitempty" json:"signed,omitempty"`
+	Effective string  `yaml:"effective,omitempty" json:"effective,omitempty"`
+	// Renewed is when the parties last renewed or widened it.
+	Renewed     string `yaml:"renewed,omitempty" json:"renewed,omitempty"`
+	Ended       string `yaml:"ended,omitempty" json:"ended,omitempty"`
+	Description string `yaml:"description" json:"description"`
+	Notes       string `yaml:"notes,omitempty" json:"notes,omitempty"`
 	// Sources and Unverified as for a scheme: where the dates and terms
 	// were checked, and what could not be confirmed.
 	Sources    []catalog.Source     `yaml:"sources,omitempty" json:"sources,omitempty"`
@@ -64,8 +66,9 @@ func ParseAgreements(name string, b []byte, schemes []*Scheme) ([]Agreement, err
 			bad("agreement id %q must be unique, lowercase letters, digits and dashes", a.ID)
 		}
 		seen[a.ID] = true
-		if a.Title == "" || a.Signed == "" {
-			bad("agreement %s needs a title and a signed date", a.ID)
+		// The signing day is not always published; the date it took effect then stands.
+		if a.Title == "" || a.Signed == "" && a.Effective == "" {
+			bad("agreement %s needs a title and a signed or effective date", a.ID)
 		}
 		if len(a.Parties) != 2 {
 			bad("agreement %s must name exactly two parties", a.ID)
