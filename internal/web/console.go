@@ -149,7 +149,7 @@ func (h *Web) product(w http.ResponseWriter, r *http.Request) {
 	}
 	var levels []scheme.Resolved
 	for _, l := range mustLevels(h) {
-		if l.Scheme.Status != scheme.Closed {
+		if l.Scheme.Status.TakesApplications() {
 			levels = append(levels, l)
 		}
 	}
