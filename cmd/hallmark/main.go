@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
+	"github.com/hallmark-iot/hallmark/internal/datadir"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -120,20 +122,55 @@ func (d *dataFlags) dsn() string {
 	return filepath.Join(d.data, "hallmark.db")
 }
 
+// lock takes the data directory for this command (and an SQLite file kept
+// outside it), refusing when another hallmark process has it: a server and
+// a second server, or a command writing behind a server's back, would
+// disagree. The kernel drops the lock when the process ends.
+func (d *dataFlags) lock(what string) (release func(), err error) {
+	dl, err := datadir.Acquire(d.data, what)
+	if err != nil {
+		return nil, err
+	}
+	if db := d.dsn(); !isPostgres(db) {
+		abs, _ := filepath.Abs(strings.TrimPrefix(db, "file:"))
+		data, _ := filepath.Abs(d.data)
+		if filepath.Dir(abs) != data {
+			fl, err := datadir.AcquireFile(abs+".lock", what)
+			if err != nil {
+				dl.Release()
+				return nil, err
+			}
+			return func() { fl.Release(); dl.Release() }, nil
+		}
+	}
+	return func() { dl.Release() }, nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
 // openServer opens the store and an application without a transparency
 // log, for commands that act on a data directory while no server runs
-// (decisions they record are logged by the next serve). close releases both.
+// (decisions they record are logged by the next serve). close releases
+// both and the data directory's lock.
 func (d *dataFlags) openServer(ctx context.Context) (srv *server.Server, st *store.Store, close func(), err error) {
+	unlock, err := d.lock("hallmark " + strings.Join(os.Args[1:min(len(os.Args), 3)], " "))
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	st, err = store.Open(ctx, d.dsn())
 	if err != nil {
+		unlock()
 		return nil, nil, nil, err
 	}
 	srv, err = server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
 	if err != nil {
 		st.Close()
+		unlock()
 		return nil, nil, nil, err
 	}
-	return srv, st, func() { srv.Close(context.Background()); st.Close() }, nil
+	return srv, st, func() { srv.Close(context.Background()); st.Close(); unlock() }, nil
 }
 
 func envOr(key, def string) string {

@@ -64,6 +64,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 
+	unlock, err := d.lock("hallmark serve")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := store.Open(ctx, d.dsn())
 	if err != nil {
 		return err
