@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,7 +126,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	defer srv.Close(context.Background())
-	if n, err := srv.ExpireDue(ctx); err != nil {
+	if n, err := srv.ExpireDue(ctx); err != nil && !errors.Is(err, server.ErrDecisionsHeld) {
 		return err
 	} else if n > 0 {
 		slog.Info("labels expired", "count", n)

@@ -124,6 +124,8 @@ func problemFor(err error) (int, string) {
 		return http.StatusUnprocessableEntity, err.Error()
 	case errors.Is(err, assess.ErrIllegal), errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, err.Error()
+	case errors.Is(err, server.ErrDecisionsHeld):
+		return http.StatusServiceUnavailable, server.HeldNotice
 	}
 	return http.StatusInternalServerError, "the request could not be completed; nothing was changed"
 }

@@ -63,6 +63,9 @@ const maxReason = 2000
 // request says why in its Outcome and leaves the others unaffected.
 func (s *Server) Decide(ctx context.Context, p Principal, reqs ...Request) ([]Outcome, error) {
 	out := make([]Outcome, len(reqs))
+	if err := s.DecisionsHeld(); err != nil {
+		return out, err
+	}
 	var labelReqs []int
 	for i, r := range reqs {
 		switch {

@@ -90,6 +90,9 @@ func (s *Server) PutScheme(ctx context.Context, p Principal, sc *scheme.Scheme) 
 	if err := s.CheckSchemeWrite(p, sc.ID); err != nil {
 		return 0, false, err
 	}
+	if err := s.DecisionsHeld(); err != nil { // a published version is a decision
+		return 0, false, err
+	}
 	var owner int64
 	if !p.IsSystem() {
 		owner = p.OrgID

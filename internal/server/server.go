@@ -14,6 +14,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/data"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/backup"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/notify"
@@ -83,6 +84,7 @@ type Server struct {
 	tlog        *decisionLog
 	witness     *tlog.Witness
 	witnessKey  string
+	held        atomic.Pointer[backup.Gap] // non-nil: the database is behind the log
 	watchMu     sync.Mutex // one watch pass at a time
 	hooks       *webhookSender
 }
@@ -145,14 +147,21 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	if err := s.logKeys(ctx); err != nil {
+	// Before anything is decided (the keys and built-in schemes below are
+	// decisions too): a database behind its log must not decide.
+	if err := s.checkLog(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.syncBuiltinSchemes(ctx); err != nil {
-		return nil, err
+	if s.DecisionsHeld() == nil {
+		if err := s.logKeys(ctx); err != nil {
+			return nil, err
+		}
+		if err := s.syncBuiltinSchemes(ctx); err != nil {
+			return nil, err
+		}
+		// Whatever a crash left pending is logged behind, while serving.
+		s.startLogger()
 	}
-	// Whatever a crash left pending is logged behind, while serving.
-	s.startLogger()
 	if !cfg.WithoutLog { // command-line tools leave deliveries to the server
 		s.startSender()
 	}
