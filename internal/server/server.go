@@ -85,7 +85,7 @@ type Server struct {
 	witness     *tlog.Witness
 	witnessKey  string
 	held        atomic.Pointer[backup.Gap] // non-nil: the database is behind the log
-	watchMu     sync.Mutex // one watch pass at a time
+	watchMu     sync.Mutex                 // one watch pass at a time
 	hooks       *webhookSender
 }
 
