@@ -84,9 +84,11 @@ type Server struct {
 	tlog        *decisionLog
 	witness     *tlog.Witness
 	witnessKey  string
-	held        atomic.Pointer[backup.Gap] // non-nil: the database is behind the log
-	watchMu     sync.Mutex                 // one watch pass at a time
+	watchMu     sync.Mutex // one watch pass at a time
 	hooks       *webhookSender
+
+	// held is non-nil while the database is behind the log (checkLog).
+	held atomic.Pointer[backup.Gap]
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
