@@ -37,6 +37,8 @@ var commands = []command{
 	{"scan", "match one SBOM against the stored advisories, offline", runScan},
 	{"account", "create an organisation and its first user (authorities, assessor labs)", runAccount},
 	{"keys", "list, rotate or mark compromised the label-signing keys; rotate the log key", runKeys},
+	{"backup", "write a consistent backup of the database, log, keys and evidence", runBackup},
+	{"restore", "restore a backup into a new data directory and database, or check one", runRestore},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "hallmark", version)
 		return nil

@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/hallmark-iot/hallmark/internal/backup"
+	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
 
@@ -42,23 +43,44 @@ func (e heldError) Unwrap() error { return ErrDecisionsHeld }
 // says is revoked would be served as valid — and the server then holds
 // every decision until the database is replaced, serving reads only.
 func (s *Server) checkLog(ctx context.Context) error {
-	last, hasLast, err := s.store.LastLogged(ctx)
+	gap, err := CompareWithLog(ctx, s.store, s.cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	vs, _, err := tlog.Verifiers(filepath.Join(s.cfg.DataDir, "logkeys"))
+	if gap.OK() {
+		s.held.Store(nil)
+		return nil
+	}
+	s.held.Store(&gap)
+	slog.Error("new decisions are refused", "why", gap.Error())
+	return nil
+}
+
+// CompareWithLog compares the database with the transparency log kept in
+// the data directory dataDir: every entry past the database's last receipt
+// must be a decision the database holds.
+func CompareWithLog(ctx context.Context, st *store.Store, dataDir string) (backup.Gap, error) {
+	fail := func(err error) (backup.Gap, error) {
+		return backup.Gap{}, fmt.Errorf("compare the database with the transparency log: %w", err)
+	}
+	last, hasLast, err := st.LastLogged(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	logDir := tlog.DirFetcher(filepath.Join(dataDir, "log"))
+	vs, _, err := tlog.Verifiers(filepath.Join(dataDir, "logkeys"))
 	var size uint64
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// No log was ever kept in this data directory.
 	case err != nil:
-		return err
+		return fail(err)
 	default:
-		cp, err := tlog.ReadCheckpoint(ctx, tlog.DirFetcher(filepath.Join(s.cfg.DataDir, "log")), vs)
+		cp, err := tlog.ReadCheckpoint(ctx, logDir, vs)
 		switch {
 		case errors.Is(err, tlog.ErrNoCheckpoint):
 		case err != nil:
-			return fmt.Errorf("compare the database with the transparency log: %w", err)
+			return fail(err)
 		default:
 			size = cp.Size
 		}
@@ -71,9 +93,9 @@ func (s *Server) checkLog(ctx context.Context) error {
 	if hasLast && uint64(last.LogIndex) >= size {
 		to = from
 	}
-	tail, err := tlog.ReadEntries(ctx, tlog.DirFetcher(filepath.Join(s.cfg.DataDir, "log")), size, from, to)
+	tail, err := tlog.ReadEntries(ctx, logDir, size, from, to)
 	if err != nil {
-		return fmt.Errorf("compare the database with the transparency log: %w", err)
+		return fail(err)
 	}
 	ids := make([]int64, 0, len(tail))
 	for _, e := range tail {
@@ -81,18 +103,11 @@ func (s *Server) checkLog(ctx context.Context) error {
 			ids = append(ids, id)
 		}
 	}
-	db, err := s.store.DecisionsByID(ctx, ids)
+	db, err := st.DecisionsByID(ctx, ids)
 	if err != nil {
-		return err
+		return fail(err)
 	}
-	gap := backup.Compare(size, from, tail, size-to, last, hasLast, db)
-	if gap.OK() {
-		s.held.Store(nil)
-		return nil
-	}
-	s.held.Store(&gap)
-	slog.Error("new decisions are refused", "why", gap.Error())
-	return nil
+	return backup.Compare(size, from, tail, size-to, last, hasLast, db), nil
 }
 
 // DecisionsHeld is nil while the server may decide, or why it may not

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -61,18 +62,28 @@ func (s *Store) ReopenLoggedFrom(ctx context.Context, from int64) (int, error) {
 	return int(n), err
 }
 
-// SnapshotTo writes a consistent copy of an SQLite database to path (which
-// must not exist), while others go on reading and writing it: VACUUM INTO
-// reads in one transaction. PostgreSQL databases are copied with pg_dump.
-func (s *Store) SnapshotTo(ctx context.Context, path string) error {
-	if s.dialect != SQLite {
-		return errors.New("a PostgreSQL database is copied with pg_dump, not by hallmark")
+// SnapshotSQLite writes a consistent copy of the SQLite database at path
+// to dst (which must not exist) while others go on using it: VACUUM INTO
+// reads in one transaction. The database is opened as it is, never
+// migrated. PostgreSQL databases are copied with DumpPostgres.
+func SnapshotSQLite(ctx context.Context, path, dst string) error {
+	path = strings.TrimPrefix(path, "file:")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("the SQLite database: %w", err)
 	}
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("%s exists already", path)
+	if _, err := os.Stat(dst); err == nil {
+		return fmt.Errorf("%s exists already", dst)
 	}
-	if _, err := s.db.ExecContext(ctx, `VACUUM INTO $1`, path); err != nil {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO $1`, dst); err != nil {
+		os.Remove(dst)
 		return fmt.Errorf("snapshot the database: %w", err)
 	}
-	return os.Chmod(path, 0o600)
+	return os.Chmod(dst, 0o600)
 }
