@@ -98,10 +98,14 @@ func TestManifestRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, edit := range map[string]func(*Manifest){
-		"format":      func(m *Manifest) { m.Format = "other/v9" },
-		"kind":        func(m *Manifest) { m.Database.Kind = "mysql" },
-		"escape":      func(m *Manifest) { m.Files = append(m.Files, File{Path: "data/../../etc/passwd", SHA256: strings.Repeat("0", 64)}) },
-		"absolute":    func(m *Manifest) { m.Files = append(m.Files, File{Path: "/etc/passwd", SHA256: strings.Repeat("0", 64)}) },
+		"format": func(m *Manifest) { m.Format = "other/v9" },
+		"kind":   func(m *Manifest) { m.Database.Kind = "mysql" },
+		"escape": func(m *Manifest) {
+			m.Files = append(m.Files, File{Path: "data/../../etc/passwd", SHA256: strings.Repeat("0", 64)})
+		},
+		"absolute": func(m *Manifest) {
+			m.Files = append(m.Files, File{Path: "/etc/passwd", SHA256: strings.Repeat("0", 64)})
+		},
 		"outside":     func(m *Manifest) { m.Files = append(m.Files, File{Path: "other/x", SHA256: strings.Repeat("0", 64)}) },
 		"backslash":   func(m *Manifest) { m.Files = append(m.Files, File{Path: `data/..\x`, SHA256: strings.Repeat("0", 64)}) },
 		"twice":       func(m *Manifest) { m.Files = append(m.Files, m.Files[0]) },
@@ -109,7 +113,9 @@ func TestManifestRefusals(t *testing.T) {
 		"mode":        func(m *Manifest) { m.Files[0].Mode = 0o4755 },
 		"no database": func(m *Manifest) { m.Database.File = "database/other.db" },
 		"log root":    func(m *Manifest) { m.Log = LogState{Size: 3, Origin: "x/log"} },
-		"lock":        func(m *Manifest) { m.Files = append(m.Files, File{Path: "data/hallmark.lock", SHA256: strings.Repeat("0", 64)}) },
+		"lock": func(m *Manifest) {
+			m.Files = append(m.Files, File{Path: "data/hallmark.lock", SHA256: strings.Repeat("0", 64)})
+		},
 	} {
 		m := good
 		m.Files = append([]File(nil), good.Files...)
