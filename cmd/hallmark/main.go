@@ -124,8 +124,8 @@ func (d *dataFlags) dsn() string {
 	return filepath.Join(d.data, "hallmark.db")
 }
 
-// lock takes the data directory for this command (and an SQLite file kept
-// outside it), refusing when another hallmark process has it: a server and
+// lock takes the data directory for this command (and an SQLite database
+// file), refusing when another hallmark process has it: a server and
 // a second server, or a command writing behind a server's back, would
 // disagree. The kernel drops the lock when the process ends.
 func (d *dataFlags) lock(what string) (release func(), err error) {
@@ -134,16 +134,13 @@ func (d *dataFlags) lock(what string) (release func(), err error) {
 		return nil, err
 	}
 	if db := d.dsn(); !isPostgres(db) {
-		abs, _ := filepath.Abs(strings.TrimPrefix(db, "file:"))
-		data, _ := filepath.Abs(d.data)
-		if filepath.Dir(abs) != data {
-			fl, err := datadir.AcquireFile(abs+".lock", what)
-			if err != nil {
-				dl.Release()
-				return nil, err
-			}
-			return func() { fl.Release(); dl.Release() }, nil
+		// Beside the file too: another data directory may name it.
+		fl, err := datadir.AcquireFile(strings.TrimPrefix(db, "file:"), what)
+		if err != nil {
+			dl.Release()
+			return nil, err
 		}
+		return func() { fl.Release(); dl.Release() }, nil
 	}
 	return func() { dl.Release() }, nil
 }

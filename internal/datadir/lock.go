@@ -37,10 +37,13 @@ func Acquire(dir, what string) (*Lock, error) {
 	return acquireFile(filepath.Join(dir, LockFile), "the data directory "+dir, what)
 }
 
-// AcquireFile is Acquire for a lock at path (for a database file kept
-// outside the data directory).
+// AcquireFile is Acquire for a file, such as an SQLite database another
+// data directory might name too: the lock is path + ".lock".
 func AcquireFile(path, what string) (*Lock, error) {
-	return acquireFile(path, path, what)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create the directory of %s: %w", path, err)
+	}
+	return acquireFile(path+".lock", path, what)
 }
 
 func acquireFile(path, name, what string) (*Lock, error) {
@@ -56,7 +59,7 @@ func acquireFile(path, name, what string) (*Lock, error) {
 	if held {
 		who := holder(path)
 		f.Close()
-		return nil, fmt.Errorf("%s is %w%s: two processes on one data directory would disagree "+
+		return nil, fmt.Errorf("%s is %w%s: two processes on the same data would disagree "+
 			"(one serving a label as suspended, the other as active). Stop that process first, or do this through the running server",
 			name, ErrInUse, who)
 	}

@@ -123,8 +123,8 @@ func skipInDataDir(dataDir, dsn string) func(string) bool {
 		switch {
 		case p == datadir.LockFile, p == "log":
 			return true
-		case dbName != "" && strings.HasPrefix(p, dbName) && (p == dbName || strings.HasPrefix(p, dbName+"-")):
-			return true // the database, its -wal, -shm, -journal
+		case dbName != "" && (p == dbName || strings.HasPrefix(p, dbName+"-") || p == dbName+".lock"):
+			return true // the database, its -wal, -shm, -journal, its lock
 		}
 		return false
 	}
