@@ -229,9 +229,9 @@ func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// newDir makes dir (0700) if needed and insists it is empty (but for a
-// lock its caller holds): a backup or a restore never mixes with files
-// already there.
+// newDir makes dir (0700) if needed and insists it is empty (but for the
+// locks its caller holds: the data directory's, an SQLite file's): a
+// backup or a restore never mixes with files already there.
 func newDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -241,18 +241,22 @@ func newDir(dir string) error {
 		return err
 	}
 	for _, e := range ents {
-		if e.Name() != datadir.LockFile {
+		if !isLock(e) {
 			return fmt.Errorf("%s is not empty (it holds %s): give a new directory", dir, e.Name())
 		}
 	}
 	return nil
 }
 
-// removeContents empties a directory newDir accepted, keeping its lock.
+func isLock(e fs.DirEntry) bool {
+	return e.Type().IsRegular() && (e.Name() == datadir.LockFile || strings.HasSuffix(e.Name(), ".db.lock"))
+}
+
+// removeContents empties a directory newDir accepted, keeping the locks.
 func removeContents(dir string) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if e.Name() != datadir.LockFile {
+		if !isLock(e) {
 			os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
 	}
