@@ -35,8 +35,10 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"Audits an authority's transparency log. LOG is the instance's URL (https://host) or a\n"+
 			"log directory. The audit checks the checkpoint's signature, its consistency with the\n"+
 			"last checkpoint this auditor saw (kept in --state), recomputes the whole tree from the\n"+
-			"entries and compares every tile; with a registry (the instance's URL, or --registry),\n"+
-			"it checks that every label's current credential and status has a matching log entry.\n"+
+			"entries and compares every tile, and finds decision ids, label issues and status-list\n"+
+			"indices logged twice. With a registry (the instance's URL, or --registry), it checks that\n"+
+			"every label's current credential and status has a matching log entry, and that each\n"+
+			"event of its public history is a logged decision with the reason whose hash was logged.\n"+
 			"Exit status: 0 clean, 3 problems found, 1 the audit could not run.", stderr)
 	verifiersFile := fs.String("verifiers", "", "file of the log's note verifier keys, one per line (default: from the instance's /.well-known/hallmark/log.json, or DIR/../logkeys/verifiers)")
 	origin := fs.String("origin", "", "the log's origin (default: from the instance, or the verifier keys' name)")

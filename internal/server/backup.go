@@ -53,7 +53,11 @@ func Backup(ctx context.Context, c BackupConfig) (m backup.Manifest, err error) 
 
 	vs, _, verr := tlog.Verifiers(filepath.Join(c.DataDir, "logkeys"))
 	switch {
-	case errors.Is(verr, fs.ErrNotExist): // no log kept here yet
+	case errors.Is(verr, fs.ErrNotExist):
+		if _, err := os.Stat(filepath.Join(c.DataDir, "log", "checkpoint")); err == nil {
+			return m, fmt.Errorf("%s has a log but no log keys (logkeys/%s): the log cannot be checked or copied", c.DataDir, tlog.VerifiersFile)
+		}
+		// No log kept here yet.
 	case verr != nil:
 		return m, verr
 	default:
