@@ -48,7 +48,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else {
 		fmt.Fprintln(stdout, "Log          none yet")
 	}
-	fmt.Fprintf(stdout, "Files        %d, %s\nResult       OK: restore with 'hallmark restore --data NEW-DIR %s'\n", len(m.Files), size(total), dir)
+	fmt.Fprintf(stdout, "Files        %d, %s\nResult       OK: restore with 'hallmark restore --data NEW-DIR %s'\n", len(m.Files), byteSize(total), dir)
 	return nil
 }
 
@@ -130,7 +130,7 @@ func inside(dir, parent string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-func size(n int64) string {
+func byteSize(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))

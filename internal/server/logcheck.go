@@ -15,7 +15,7 @@ import (
 )
 
 // ErrDecisionsHeld is the cause of every decision refused while the
-// database is behind the transparency log (see checkLog); its message
+// database is behind the transparency log (see holdIfBehindLog); its message
 // says what is missing and what to do.
 var ErrDecisionsHeld = errors.New("decisions are held: the database is behind the transparency log")
 
@@ -35,14 +35,14 @@ type heldError struct{ gap backup.Gap }
 func (e heldError) Error() string { return e.gap.Error() }
 func (e heldError) Unwrap() error { return ErrDecisionsHeld }
 
-// checkLog compares the database with the transparency log on disk before
+// holdIfBehindLog compares the database with the transparency log on disk before
 // anything is decided: every entry past the database's last receipt must
 // be a decision the database holds (pending, or receipted). A database
 // restored from an older backup fails this — its decision ids and
 // status-list positions would be given out again, and a label the log
 // says is revoked would be served as valid — and the server then holds
 // every decision until the database is replaced, serving reads only.
-func (s *Server) checkLog(ctx context.Context) error {
+func (s *Server) holdIfBehindLog(ctx context.Context) error {
 	gap, err := CompareWithLog(ctx, s.store, s.cfg.DataDir)
 	if err != nil {
 		return err

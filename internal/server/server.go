@@ -87,7 +87,7 @@ type Server struct {
 	watchMu     sync.Mutex // one watch pass at a time
 	hooks       *webhookSender
 
-	// held is non-nil while the database is behind the log (checkLog).
+	// held is non-nil while the database is behind the log (holdIfBehindLog).
 	held atomic.Pointer[backup.Gap]
 }
 
@@ -151,7 +151,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	}
 	// Before anything is decided (the keys and built-in schemes below are
 	// decisions too): a database behind its log must not decide.
-	if err := s.checkLog(ctx); err != nil {
+	if err := s.holdIfBehindLog(ctx); err != nil {
 		return nil, err
 	}
 	if s.DecisionsHeld() == nil {
