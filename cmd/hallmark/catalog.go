@@ -53,14 +53,15 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return usagef("unknown subcommand %q", sub)
 }
 
-// openCatalog opens the store, brings the built-in catalogue up to date and
-// loads the whole catalogue, imported frameworks included.
+// openCatalog loads the whole catalogue, imported frameworks included, from
+// the data directory, or the built-in one when there is none yet (see
+// openReader). close releases what it opened.
 func openCatalog(ctx context.Context, d dataFlags) (*catalog.Catalog, func(), error) {
-	srv, _, closeServer, err := d.openServer(ctx)
+	srv, close, err := d.openReader(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return srv.Catalog(), closeServer, nil
+	return srv.Catalog(), close, nil
 }
 
 func catalogList(ctx context.Context, args []string, stdout, stderr io.Writer) error {

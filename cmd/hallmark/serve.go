@@ -26,7 +26,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"the log and evidence live in --data.", stderr)
 	var d dataFlags
 	d.register(fs)
-	addr := fs.String("addr", envOr("HALLMARK_ADDR", ":8080"), "address to listen on")
+	addr := fs.String("addr", envOr("HALLMARK_ADDR", ":8080"), "address to listen on (with --demo, default 127.0.0.1:8080: the demo's passwords are public)")
 	withDemo := fs.Bool("demo", false, "load the demo dataset (100 manufacturers, 2,000 products) on first start")
 	checkpointEvery := fs.Duration("log-checkpoint-interval", time.Second, "how often the transparency log may publish a checkpoint (bounds how long a decision waits for its receipt)")
 	var witnessFor, witnesses multiFlag
@@ -47,6 +47,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *withDemo && os.Getenv("HALLMARK_ADDR") == "" && !flagSet(fs, "addr") {
+		// The demo's passwords are public: it listens on this machine
+		// only, unless --addr says otherwise.
+		*addr = "127.0.0.1:8080"
 	}
 	if *holdShare <= 0 || *holdShare > 1 {
 		return usagef("--watch-hold-share is a share above 0 and at most 1, not %v", *holdShare)

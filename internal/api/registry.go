@@ -168,7 +168,11 @@ func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 // Public label data.
 
 type labelJSON struct {
-	ID            string            `json:"id"`
+	ID string `json:"id"`
+	// Kind is "label" or "conformity-record": a record of a legal duty (a
+	// statement of compliance, an EU declaration of conformity) is not a
+	// label, and its status means "declared compliant", not "certified".
+	Kind          string            `json:"kind"`
 	Status        string            `json:"status"`
 	Scheme        string            `json:"scheme"`
 	SchemeVersion int               `json:"scheme_version"`
@@ -194,7 +198,7 @@ type labelEventJSON struct {
 }
 
 func (a *API) toLabelJSON(l registry.Label, events []registry.LabelEvent) labelJSON {
-	out := labelJSON{ID: l.ID, Status: string(l.Status), Scheme: l.SchemeID, SchemeVersion: l.SchemeVersion, Level: l.LevelID,
+	out := labelJSON{ID: l.ID, Kind: string(a.App.RecordKind(l.SchemeID)), Status: string(l.Status), Scheme: l.SchemeID, SchemeVersion: l.SchemeVersion, Level: l.LevelID,
 		Product: l.ProductName, ModelNumber: l.ModelNumber, Version: l.SoftwareVersion, Manufacturer: l.Manufacturer,
 		Issued: l.Issued, PageURL: a.App.LabelURL(l.ID), CredentialSHA: l.CredentialHash,
 		Links: map[string]string{"credential": "/api/v1/labels/" + l.ID + "/credential", "status": "/api/v1/labels/" + l.ID + "/status",

@@ -180,6 +180,7 @@ type WatchTarget struct {
 	PURL            string // the product's registered purl, without version
 	SoftwareVersion string
 	SupportEnd      string
+	FirmwareHashes  []string // "alg:hex", from the version's facts
 	Label           Label
 	Components      []Component
 }

@@ -96,6 +96,32 @@ type Facts struct {
 	SBOMAvailable        bool     `json:"sbom_available"`
 	HBOMAvailable        bool     `json:"hbom_available"`
 	UniqueCredentialsCap *bool    `json:"unique_credentials_capable,omitempty"`
+	// FirmwareHashes are the digests of the firmware images of this
+	// version, "sha256:<hex>" or "sha512:<hex>": an advisory naming an
+	// image by its hash (CSAF's product identification helper) matches it
+	// exactly.
+	FirmwareHashes []string `json:"firmware_hashes,omitempty"`
+}
+
+// MaxFirmwareHashes bounds the images one version declares.
+const MaxFirmwareHashes = 16
+
+// normalizeFirmwareHash checks one "alg:hex" digest and lower-cases it.
+func normalizeFirmwareHash(h string) (string, bool) {
+	alg, hexv, ok := strings.Cut(strings.ToLower(strings.TrimSpace(h)), ":")
+	if !ok {
+		return "", false
+	}
+	want := map[string]int{"sha256": 64, "sha512": 128}[alg]
+	if want == 0 || len(hexv) != want {
+		return "", false
+	}
+	for _, c := range hexv {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return "", false
+		}
+	}
+	return alg + ":" + hexv, true
 }
 
 // Sensors a product may declare.
@@ -297,6 +323,18 @@ func ValidateVersion(v *Version, now time.Time) error {
 			}
 		}
 	}
+	if len(f.FirmwareHashes) > MaxFirmwareHashes {
+		es.add("firmware_hashes", "give at most %d image digests", MaxFirmwareHashes)
+	} else {
+		for i, h := range f.FirmwareHashes {
+			n, ok := normalizeFirmwareHash(h)
+			if !ok {
+				es.add("firmware_hashes", "%q: write each digest as sha256:<64 hex digits> or sha512:<128 hex digits>", truncate(h, 40))
+				continue
+			}
+			f.FirmwareHashes[i] = n
+		}
+	}
 	if f.DisclosurePolicyURL != "" {
 		if err := httpURL(f.DisclosurePolicyURL); err != nil {
 			es.add("disclosure_policy_url", "%v", err)
@@ -315,4 +353,12 @@ func httpURL(s string) error {
 		return fmt.Errorf("%q is not an http(s) URL", s)
 	}
 	return nil
+}
+
+// truncate shortens s for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -63,6 +63,7 @@ type env struct {
 	authA, authB server.Principal
 	lab, lab2    server.Principal
 	mfr, mfr2    server.Principal
+	supportEnd   string // of the versions product registers; default 2031-12-31
 }
 
 func newServer(t *testing.T, d store.Dialect) (*server.Server, *store.Store, *clock) {
@@ -156,8 +157,12 @@ func (e *env) product(t *testing.T, p server.Principal) (int64, int64) {
 	modelSeq++
 	pid, err := e.srv.CreateProduct(ctx, p, registry.Product{Name: "Camera", Category: "camera", ModelNumber: fmt.Sprintf("C-%d", modelSeq)})
 	ok(t, "create product", err)
+	end := e.supportEnd
+	if end == "" {
+		end = "2031-12-31"
+	}
 	vid, err := e.srv.CreateVersion(ctx, p, registry.Version{ProductID: pid, SoftwareVersion: "1.0",
-		Facts: registry.Facts{SupportEnd: "2031-12-31", UpdateMode: "automatic", SecurityContact: "security@acme.example"}}, nil)
+		Facts: registry.Facts{SupportEnd: end, UpdateMode: "automatic", SecurityContact: "security@acme.example"}}, nil)
 	ok(t, "create version", err)
 	return pid, vid
 }

@@ -360,8 +360,8 @@ func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 				switch {
 				case err != nil:
 					slog.Warn("post-market watch", "err", err)
-				case run.Suspended+run.Restored+run.Revoked > 0 || run.Held:
-					slog.Info("post-market watch", "suspended", run.Suspended, "restored", run.Restored, "revoked", run.Revoked, "held", run.Why)
+				case run.Suspended+run.Restored+run.Revoked+run.Expired > 0 || run.Held:
+					slog.Info("post-market watch", "suspended", run.Suspended, "restored", run.Restored, "revoked", run.Revoked, "expired", run.Expired, "held", run.Why)
 				}
 			}
 		}

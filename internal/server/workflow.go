@@ -184,8 +184,8 @@ func (s *Server) Apply(ctx context.Context, p Principal, versionID int64, scheme
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if res.Scheme.Status == scheme.Closed {
-		return 0, fmt.Errorf("%w: %s is closed to new applications", ErrInvalid, res.Scheme.Name)
+	if !res.Scheme.Status.TakesApplications() {
+		return 0, fmt.Errorf("%w: %s is %s: it takes no new applications", ErrInvalid, res.Scheme.Name, res.Scheme.Status)
 	}
 	_, version := s.SchemeInfo(res.Scheme.ID)
 	return s.store.CreateApplication(ctx, versionID, res.Scheme.ID, version, res.Level.ID, p.UserID, p.OrgID, s.now())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -20,19 +21,38 @@ import (
 // pageSize is how many rows a console list shows per page.
 const pageSize = 50
 
-// pager reads ?page= and says where a list stands.
+// pager reads ?page= and says where a list stands. Its links keep every
+// other query parameter (the list's filters).
 type pager struct {
 	Page, Pages, Total int
-	Query              string // the other query parameters, to keep in links
+	// Beyond: the page asked for is past the last one (the list is empty
+	// there; the page says so and links to the last).
+	Beyond bool
+	query  url.Values // the other query parameters
 }
 
 func newPager(r *http.Request, total int) pager {
 	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	pages := max(1, (total+pageSize-1)/pageSize)
-	p = min(max(p, 1), pages)
+	p = max(p, 1)
 	q := r.URL.Query()
 	q.Del("page")
-	return pager{Page: p, Pages: pages, Total: total, Query: q.Encode()}
+	return pager{Page: p, Pages: pages, Total: total, Beyond: p > pages, query: q}
+}
+
+// URL is the link to page n of the same list.
+func (pg pager) URL(n int) string {
+	q := url.Values{}
+	for k, v := range pg.query {
+		q[k] = v
+	}
+	if n > 1 {
+		q.Set("page", strconv.Itoa(n))
+	}
+	if len(q) == 0 {
+		return "?"
+	}
+	return "?" + q.Encode()
 }
 
 func pageOffset(r *http.Request) int {
@@ -40,7 +60,7 @@ func pageOffset(r *http.Request) int {
 	return max(p-1, 0) * pageSize
 }
 
-func (pg pager) Prev() int { return pg.Page - 1 }
+func (pg pager) Prev() int { return min(pg.Page-1, pg.Pages) }
 func (pg pager) Next() int {
 	if pg.Page < pg.Pages {
 		return pg.Page + 1
@@ -129,7 +149,7 @@ func (h *Web) product(w http.ResponseWriter, r *http.Request) {
 	}
 	var levels []scheme.Resolved
 	for _, l := range mustLevels(h) {
-		if l.Scheme.Status != scheme.Closed {
+		if l.Scheme.Status.TakesApplications() {
 			levels = append(levels, l)
 		}
 	}
@@ -168,6 +188,7 @@ func (h *Web) createVersion(w http.ResponseWriter, r *http.Request) {
 			SecurityContact: r.FormValue("security_contact"), DisclosurePolicyURL: r.FormValue("disclosure_policy_url"),
 			Sensors: r.Form["sensors"], DataDeletion: r.FormValue("data_deletion"), AccountDeactivation: r.FormValue("account_deactivation"),
 			Encryption: r.FormValue("encryption"), HBOMAvailable: r.FormValue("hbom_available") == "on",
+			FirmwareHashes: strings.Fields(r.FormValue("firmware_hashes")),
 		}}
 	var sb *server.ParsedSBOM
 	if f, _, err := r.FormFile("sbom"); err == nil {

@@ -133,20 +133,12 @@ var funcs = template.FuncMap{
 	"labelStatuses": func() []assess.LabelStatus {
 		return []assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired}
 	},
-	"statusText": func(s assess.LabelStatus) string {
-		switch s {
-		case assess.Active:
-			return "Valid: this label is in good standing."
-		case assess.Suspended:
-			return "Suspended: the authority has put this label on hold."
-		case assess.Revoked:
-			return "Revoked: this label has been withdrawn."
-		case assess.Surrendered:
-			return "Surrendered: the manufacturer gave this label up."
-		case assess.Expired:
-			return "Expired: this label's validity has ended."
+	"statusText": recordStatus,
+	"kindName": func(k scheme.Kind) string {
+		if k == scheme.KindConformity {
+			return "Conformity record"
 		}
-		return string(s)
+		return "Label"
 	},
 	"anchor": func(s string) string {
 		return "term-" + strings.Map(func(r rune) rune {
@@ -320,4 +312,39 @@ func (h *Web) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
 		page
 		Message string
 	}{h.page(r, "Bad request", ""), msg})
+}
+
+// recordStatus says a record's status in words. A conformity record (a
+// statement of compliance, an EU declaration of conformity) is a
+// manufacturer's declaration under a legal duty, not a label: it is never
+// called a label in good standing.
+func recordStatus(k scheme.Kind, name string, s assess.LabelStatus) string {
+	if k == scheme.KindConformity {
+		switch s {
+		case assess.Active:
+			return "Declared compliant with " + name + ": the manufacturer's declaration is on record. This is not a label or a certificate."
+		case assess.Suspended:
+			return "Under review: the authority has put this declaration of compliance with " + name + " on hold."
+		case assess.Revoked:
+			return "Withdrawn: the authority no longer accepts this declaration of compliance with " + name + "."
+		case assess.Surrendered:
+			return "Withdrawn by the manufacturer: this declaration of compliance with " + name + " no longer stands."
+		case assess.Expired:
+			return "Past its support period: the declaration of compliance with " + name + " no longer covers this product."
+		}
+		return string(s)
+	}
+	switch s {
+	case assess.Active:
+		return "Valid: this label is in good standing."
+	case assess.Suspended:
+		return "Suspended: the authority has put this label on hold."
+	case assess.Revoked:
+		return "Revoked: this label has been withdrawn."
+	case assess.Surrendered:
+		return "Surrendered: the manufacturer gave this label up."
+	case assess.Expired:
+		return "Expired: this label's validity has ended."
+	}
+	return string(s)
 }
