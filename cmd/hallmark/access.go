@@ -71,7 +71,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usagef("--expires: %s", strings.TrimPrefix(err.Error(), auth.ErrTokenLifetime.Error()+": "))
 		}
 	}
-	srv, _, closeServer, err := d.openServer(ctx)
+	srv, closeServer, err := d.openBeside(ctx)
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func runAccountChange(ctx context.Context, sub string, args []string, stdout, st
 	if sub == "password" && password == "" {
 		return usagef("set HALLMARK_PASSWORD to the new password")
 	}
-	srv, _, closeServer, err := d.openServer(ctx)
+	srv, closeServer, err := d.openBeside(ctx)
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,8 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			"dated then or later stops verifying (exit 10), wherever the published key set is read.\n"+
 			"The mark is kept in the key's file, published in the JWKS (\"compromised\") and recorded\n"+
 			"in the transparency log (key.compromised). An active key is first replaced by a new one.\n"+
-			"Restart hallmark serve after rotate or compromise.", stderr)
+			"Stop hallmark serve first (these commands are refused while a server runs on the data\n"+
+			"directory); the change takes effect when it starts again.", stderr)
 	publicURL := fs.String("public-url", "http://localhost:8080", "the instance's public URL (names the log for rotate-log)")
 	since := fs.String("since", "", "compromise: the time (RFC 3339) from which the key's signatures are void")
 	var d dataFlags
@@ -108,6 +109,13 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else if fs.NArg() != 1 || (fs.Arg(0) != "list" && fs.Arg(0) != "rotate" && fs.Arg(0) != "rotate-log") {
 		return usagef("say list, rotate, rotate-log or compromise KID --since RFC3339")
 	}
+	// Keys are read once by a server at start: changing them under a
+	// running one is refused, and takes effect at its restart.
+	unlock, err := d.lock("hallmark keys " + fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if fs.Arg(0) == "rotate-log" {
 		dir := filepath.Join(d.data, "logkeys")
 		_, v, err := tlog.RotateSigner(dir, server.LogOrigin(*publicURL))
@@ -118,7 +126,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new log key for %s; restart hallmark serve to sign checkpoints with it\n", v.Name())
+		fmt.Fprintf(stdout, "new log key for %s; start hallmark serve to sign checkpoints with it\n", v.Name())
 		for _, k := range all {
 			fmt.Fprintln(stdout, k)
 		}
@@ -143,7 +151,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if next != nil {
 			fmt.Fprintf(stdout, "key %s was active; new signing key %s replaces it\n", kid, next.KID)
 		}
-		fmt.Fprintf(stdout, "key %s is compromised since %s: whatever it signed dated then or later no longer verifies; restart hallmark serve to publish this\n",
+		fmt.Fprintf(stdout, "key %s is compromised since %s: whatever it signed dated then or later no longer verifies; start hallmark serve to publish this\n",
 			kid, at.UTC().Format(time.RFC3339))
 	}
 	if fs.Arg(0) == "rotate" {
@@ -151,7 +159,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new signing key %s; restart hallmark serve to sign with it\n", k.KID)
+		fmt.Fprintf(stdout, "new signing key %s; start hallmark serve to sign with it\n", k.KID)
 	}
 	for _, k := range ring.Keys() {
 		state := "active"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,9 +10,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -32,8 +35,10 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"Audits an authority's transparency log. LOG is the instance's URL (https://host) or a\n"+
 			"log directory. The audit checks the checkpoint's signature, its consistency with the\n"+
 			"last checkpoint this auditor saw (kept in --state), recomputes the whole tree from the\n"+
-			"entries and compares every tile; with a registry (the instance's URL, or --registry),\n"+
-			"it checks that every label's current credential and status has a matching log entry.\n"+
+			"entries and compares every tile, and finds decision ids, label issues and status-list\n"+
+			"indices logged twice. With a registry (the instance's URL, or --registry), it checks that\n"+
+			"every label's current credential and status has a matching log entry, and that each\n"+
+			"event of its public history is a logged decision with the reason whose hash was logged.\n"+
 			"Exit status: 0 clean, 3 problems found, 1 the audit could not run.", stderr)
 	verifiersFile := fs.String("verifiers", "", "file of the log's note verifier keys, one per line (default: from the instance's /.well-known/hallmark/log.json, or DIR/../logkeys/verifiers)")
 	origin := fs.String("origin", "", "the log's origin (default: from the instance, or the verifier keys' name)")
@@ -157,11 +162,12 @@ func checkRegistry(ctx context.Context, client *peer.Client, entries []tlog.Entr
 	// log in any order.
 	latest := map[string]tlog.Entry{}
 	issued := map[string]tlog.Entry{}
-	refOf := func(e tlog.Entry) int64 { n, _ := strconv.ParseInt(e.Ref, 10, 64); return n }
+	bySubject := map[string][]tlog.Entry{}
 	for _, e := range entries {
 		if !strings.HasPrefix(e.Kind, "label.") {
 			continue
 		}
+		bySubject[e.Subject] = append(bySubject[e.Subject], e)
 		if cur, ok := latest[e.Subject]; !ok || refOf(e) > refOf(cur) {
 			latest[e.Subject] = e
 		}
@@ -172,6 +178,8 @@ func checkRegistry(ctx context.Context, client *peer.Client, entries []tlog.Entr
 	var problems []string
 	n, pendingCount := 0, 0
 	seen := map[string]bool{}
+	pending := map[string]bool{}
+	var ids []string
 	for offset := 0; ; offset += 1000 {
 		page, err := client.Labels(ctx, offset, 1000)
 		if err != nil {
@@ -179,6 +187,9 @@ func checkRegistry(ctx context.Context, client *peer.Client, entries []tlog.Entr
 		}
 		for _, l := range page.Items {
 			n++
+			if !seen[l.ID] {
+				ids = append(ids, l.ID)
+			}
 			seen[l.ID] = true
 			e, ok := latest[l.ID]
 			if (!ok || e.Status != l.Status) && pendingCount < maxPendingLookups {
@@ -188,6 +199,7 @@ func checkRegistry(ctx context.Context, client *peer.Client, entries []tlog.Entr
 				}
 				if young {
 					pendingCount++
+					pending[l.ID] = true
 					// What verifiers read must already show it.
 					e = tlog.Entry{Kind: "pending", Subject: l.ID, Status: l.Status, StatusIndex: e.StatusIndex}
 					if !ok {
@@ -219,12 +231,103 @@ func checkRegistry(ctx context.Context, client *peer.Client, entries []tlog.Entr
 			problems = append(problems, fmt.Sprintf("label %s is in the log but missing from the registry: it was deleted behind the log's back", id))
 		}
 	}
+	history, err := checkHistories(ctx, client, ids, bySubject, pending, pendingSince)
+	if err != nil {
+		return n, 0, nil, err
+	}
+	problems = append(problems, history...)
 	sort.Strings(problems)
 	more, err := checkStatusLists(ctx, client, latest)
 	if err != nil {
 		return n, 0, nil, err
 	}
 	return n, pendingCount, append(problems, more...), nil
+}
+
+func refOf(e tlog.Entry) int64 { n, _ := strconv.ParseInt(e.Ref, 10, 64); return n }
+
+// historyWorkers bounds the label pages one audit reads at once.
+const historyWorkers = 8
+
+// checkHistories compares each label's public history with the log: every
+// event is one logged decision, in the same order, and the log holds the
+// SHA-256 of the reason the event shows, so an edited, added or deleted
+// reason or event is found. A label whose newest decision is still
+// pending may show events the log does not hold yet.
+func checkHistories(ctx context.Context, client *peer.Client, ids []string, logged map[string][]tlog.Entry, pending map[string]bool, pendingSince time.Time) ([]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		problems []string
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	work := make(chan string)
+	for range historyWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				d, err := client.Label(ctx, id)
+				young := pending[id]
+				if err == nil && !young && len(d.History) > len(logged[id]) {
+					// Decisions not yet logged (say a suspension and its
+					// restoration, which leave the status as logged).
+					young, err = youngDecisions(ctx, client, id, len(d.History)-len(logged[id]), pendingSince)
+				}
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = fmt.Errorf("read label %s: %w", id, err)
+						cancel()
+					}
+				} else {
+					problems = append(problems, compareHistory(id, d.History, logged[id], young)...)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, id := range ids {
+		select {
+		case work <- id:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	return problems, firstErr
+}
+
+// compareHistory pairs a label's events with its logged decisions, both
+// oldest first (decisions by their id: the log may sequence a batch in any
+// order).
+func compareHistory(id string, events []peer.LabelEvent, entries []tlog.Entry, pending bool) []string {
+	entries = slices.Clone(entries)
+	slices.SortFunc(entries, func(a, b tlog.Entry) int { return cmp.Compare(refOf(a), refOf(b)) })
+	var problems []string
+	for i := range min(len(events), len(entries)) {
+		ev, e := events[i], entries[i]
+		when := ev.At.UTC().Format(time.RFC3339)
+		if tlog.ReasonHash(ev.Reason) != e.Reason {
+			problems = append(problems, fmt.Sprintf("label %s: the reason its page shows for the %s of %s is not the reason logged (entry ref %s holds another reason's hash): the public reason was edited behind the log's back",
+				id, ev.Action, when, e.Ref))
+		}
+		if ev.To != e.Status {
+			problems = append(problems, fmt.Sprintf("label %s: its history says the %s of %s left it %s, but the log (entry ref %s, %s) says %s: the history was edited behind the log's back",
+				id, ev.Action, when, ev.To, e.Ref, e.Kind, e.Status))
+		}
+	}
+	switch {
+	case len(events) < len(entries):
+		problems = append(problems, fmt.Sprintf("label %s: its history shows %d event(s) but the log holds %d decision(s) about it: events were deleted behind the log's back",
+			id, len(events), len(entries)))
+	case len(events) > len(entries) && !pending:
+		problems = append(problems, fmt.Sprintf("label %s: its history shows %d event(s) but the log holds only %d decision(s) about it: events were added behind the log's back",
+			id, len(events), len(entries)))
+	}
+	return problems
 }
 
 // maxPendingLookups bounds the receipt look-ups one audit makes for
@@ -243,6 +346,22 @@ func youngPending(ctx context.Context, client *peer.Client, id, status string, s
 	}
 	last := doc.Receipts[len(doc.Receipts)-1]
 	return !last.Logged && last.Status == status && last.At.After(since), nil
+}
+
+// youngDecisions reports whether a label's newest n decisions, as its
+// receipts list shows, were all made after since: too young to be in the
+// log this audit read (pending, or logged since).
+func youngDecisions(ctx context.Context, client *peer.Client, id string, n int, since time.Time) (bool, error) {
+	doc, err := client.Receipts(ctx, id)
+	if err != nil || len(doc.Receipts) < n {
+		return false, err
+	}
+	for _, r := range doc.Receipts[len(doc.Receipts)-n:] {
+		if !r.At.After(since) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // checkStatusLists compares what verifiers actually consult, the signed

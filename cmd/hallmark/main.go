@@ -14,8 +14,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
+	"github.com/hallmark-iot/hallmark/internal/datadir"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -39,6 +41,8 @@ var commands = []command{
 	{"account", "create an organisation and its first user; disable, enable or reset a user", runAccount},
 	{"token", "create, list or revoke a user's API tokens", runToken},
 	{"keys", "list, rotate or mark compromised the label-signing keys; rotate the log key", runKeys},
+	{"backup", "write a consistent backup of the database, log, keys and evidence", runBackup},
+	{"restore", "restore a backup into a new data directory and database, or check one", runRestore},
 	{"version", "print the version", runVersion},
 }
 
@@ -138,20 +142,69 @@ func (d *dataFlags) dsn() string {
 	return filepath.Join(d.data, "hallmark.db")
 }
 
+// lock takes the data directory for this command (and an SQLite database
+// file), refusing when another hallmark process has it: a server and
+// a second server, or a command writing behind a server's back, would
+// disagree. The kernel drops the lock when the process ends.
+func (d *dataFlags) lock(what string) (release func(), err error) {
+	dl, err := datadir.Acquire(d.data, what)
+	if err != nil {
+		return nil, err
+	}
+	if db := d.dsn(); !isPostgres(db) {
+		// Beside the file too: another data directory may name it.
+		fl, err := datadir.AcquireFile(strings.TrimPrefix(db, "file:"), what)
+		if err != nil {
+			dl.Release()
+			return nil, err
+		}
+		return func() { fl.Release(); dl.Release() }, nil
+	}
+	return func() { dl.Release() }, nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
 // openServer opens the store and an application without a transparency
 // log, for commands that act on a data directory while no server runs
-// (decisions they record are logged by the next serve). close releases both.
+// (decisions they record are logged by the next serve). close releases
+// both and the data directory's lock.
 func (d *dataFlags) openServer(ctx context.Context) (srv *server.Server, st *store.Store, close func(), err error) {
+	unlock, err := d.lock("hallmark " + strings.Join(os.Args[1:min(len(os.Args), 3)], " "))
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	st, err = store.Open(ctx, d.dsn())
 	if err != nil {
+		unlock()
 		return nil, nil, nil, err
 	}
 	srv, err = server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
 	if err != nil {
 		st.Close()
+		unlock()
 		return nil, nil, nil, err
 	}
-	return srv, st, func() { srv.Close(context.Background()); st.Close() }, nil
+	return srv, st, func() { srv.Close(context.Background()); st.Close(); unlock() }, nil
+}
+
+// openBeside is openServer without the data directory's lock, for the
+// operator's hold on access (tokens, disabling users, passwords), which must
+// work while the server runs: those commands write only account rows, which
+// the database serialises, and the server reads them at every request.
+func (d *dataFlags) openBeside(ctx context.Context) (srv *server.Server, close func(), err error) {
+	st, err := store.Open(ctx, d.dsn())
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err = server.New(ctx, st, server.Config{DataDir: d.data, WithoutLog: true})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return srv, func() { srv.Close(context.Background()); st.Close() }, nil
 }
 
 // openReader is openServer for commands that only read: when no data

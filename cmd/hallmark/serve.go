@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -75,6 +76,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 
+	unlock, err := d.lock("hallmark serve")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := store.Open(ctx, d.dsn())
 	if err != nil {
 		return err
@@ -131,7 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	defer srv.Close(context.Background())
-	if n, err := srv.ExpireDue(ctx); err != nil {
+	if n, err := srv.ExpireDue(ctx); err != nil && !errors.Is(err, server.ErrDecisionsHeld) {
 		return err
 	} else if n > 0 {
 		slog.Info("labels expired", "count", n)

@@ -261,6 +261,33 @@ func (c *Client) Labels(ctx context.Context, offset, limit int) (LabelPage, erro
 	return p, err
 }
 
+// LabelEvent is one step of a label's public history.
+type LabelEvent struct {
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
+}
+
+// LabelDetail is a label's public record with its history, oldest first.
+type LabelDetail struct {
+	ID      string       `json:"id"`
+	Status  string       `json:"status"`
+	History []LabelEvent `json:"history"`
+}
+
+// Label reads one label's public record (never cached: an auditor
+// compares it with the log as it is now).
+func (c *Client) Label(ctx context.Context, id string) (LabelDetail, error) {
+	var l LabelDetail
+	b, err := c.get(ctx, c.base+"/api/v1/labels/"+url.PathEscape(id), "application/json", MaxJSONBytes)
+	if err == nil {
+		err = json.Unmarshal(b, &l)
+	}
+	return l, err
+}
+
 // Credential fetches a label credential from rawURL, which need not be on
 // this authority's origin: a credential vouches for itself by its
 // signature. Never cached.

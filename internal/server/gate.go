@@ -64,6 +64,12 @@ const maxReason = 2000
 // request says why in its Outcome and leaves the others unaffected.
 func (s *Server) Decide(ctx context.Context, p Principal, reqs ...Request) ([]Outcome, error) {
 	out := make([]Outcome, len(reqs))
+	if err := s.DecisionsHeld(); err != nil {
+		for i := range out {
+			out[i].Err = err // each refused, for callers reading outcomes
+		}
+		return out, err
+	}
 	var labelReqs []int
 	for i, r := range reqs {
 		switch {

@@ -112,6 +112,9 @@ func (s *Server) PutScheme(ctx context.Context, p Principal, sc *scheme.Scheme) 
 	if err := s.CheckSchemeWrite(p, sc.ID); err != nil {
 		return 0, false, err
 	}
+	if err := s.DecisionsHeld(); err != nil { // a published version is a decision
+		return 0, false, err
+	}
 	if err := checkFields(input.Field{Name: "id", Value: sc.ID, Kind: input.Line}, input.Field{Name: "version", Value: sc.Version, Kind: input.Line},
 		input.Field{Name: "status", Value: string(sc.Status), Kind: input.Line}); err != nil {
 		return 0, false, err

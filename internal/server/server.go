@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/data"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/backup"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/notify"
@@ -90,6 +91,9 @@ type Server struct {
 	witnessKey  string
 	watchMu     sync.Mutex // one watch pass at a time
 	hooks       *webhookSender
+
+	// held is non-nil while the database is behind the log (holdIfBehindLog).
+	held atomic.Pointer[backup.Gap]
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
@@ -150,14 +154,21 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	if err := s.logKeys(ctx); err != nil {
+	// Before anything is decided (the keys and built-in schemes below are
+	// decisions too): a database behind its log must not decide.
+	if err := s.holdIfBehindLog(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.syncBuiltinSchemes(ctx); err != nil {
-		return nil, err
+	if s.DecisionsHeld() == nil {
+		if err := s.logKeys(ctx); err != nil {
+			return nil, err
+		}
+		if err := s.syncBuiltinSchemes(ctx); err != nil {
+			return nil, err
+		}
+		// Whatever a crash left pending is logged behind, while serving.
+		s.startLogger()
 	}
-	// Whatever a crash left pending is logged behind, while serving.
-	s.startLogger()
 	if !cfg.WithoutLog { // command-line tools leave deliveries to the server
 		s.startSender()
 	}

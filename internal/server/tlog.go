@@ -348,6 +348,9 @@ func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if s.DecisionsHeld() != nil {
+				continue // said at start-up; nothing here may decide
+			}
 			if n, err := s.ExpireDue(ctx); err != nil {
 				slog.Warn("expiring labels", "err", err)
 			} else if n > 0 {

@@ -240,6 +240,7 @@ func Audit(ctx context.Context, f Fetcher, verifiers note.Verifiers, origin stri
 			rep.Entries = append(rep.Entries, e)
 		}
 	}
+	rep.Problems = append(rep.Problems, CheckReferences(rep.Entries)...)
 	if unreadable > 0 {
 		problem("cannot recompute the tree: %d of %d entries could not be read, so the checkpoint's root and the tiles are unchecked", unreadable, cp.Size)
 		return rep, nil
@@ -342,4 +343,46 @@ func tileFetcher(f Fetcher) client.TileFetcherFunc {
 		b, _, err := fetchPartialOrFull(ctx, f, layout.TilePath(level, index, p), layout.TilePath(level, index, 0))
 		return b, err
 	}
+}
+
+// CheckReferences finds what must be unique in a log and is not: a
+// decision id (Ref) logged for two different decisions, a label issued
+// twice, a status-list index given to two labels. Each is what a database
+// restored from an older backup produces once it decides again: its ids
+// and indices start again from where the backup stood. Unparsed entries
+// (the zero Entry) are skipped.
+func CheckReferences(entries []Entry) []string {
+	var problems []string
+	refs := map[string]int{}
+	issued := map[string]int{}
+	indices := map[int]int{}
+	for i, e := range entries {
+		if e.Kind == "" {
+			continue
+		}
+		if j, ok := refs[e.Ref]; ok {
+			problems = append(problems, fmt.Sprintf("decision id %s is logged for two decisions (entries %d and %d, %s %s and %s %s): decision ids were reused, as when a database restored from an older backup decides again",
+				e.Ref, j, i, entries[j].Kind, entries[j].Subject, e.Kind, e.Subject))
+		} else {
+			refs[e.Ref] = i
+		}
+		if e.Kind != KindLabelIssued {
+			continue
+		}
+		if j, ok := issued[e.Subject]; ok {
+			problems = append(problems, fmt.Sprintf("label %s is issued twice (entries %d and %d)", e.Subject, j, i))
+		} else {
+			issued[e.Subject] = i
+		}
+		if e.StatusIndex < 0 {
+			continue
+		}
+		if j, ok := indices[e.StatusIndex]; ok && entries[j].Subject != e.Subject {
+			problems = append(problems, fmt.Sprintf("status-list index %d is given to two labels, %s (entry %d) and %s (entry %d): a change to one would show on the other",
+				e.StatusIndex, entries[j].Subject, j, e.Subject, i))
+		} else if !ok {
+			indices[e.StatusIndex] = i
+		}
+	}
+	return problems
 }

@@ -303,3 +303,37 @@ func TestFetchers(t *testing.T) {
 		})
 	}
 }
+
+// A database restored from an older backup decides again with the ids,
+// labels and status indices it had then: the audit names each reuse.
+func TestAuditFindsReusedReferences(t *testing.T) {
+	s, v, _ := newSigner(t)
+	dir := t.TempDir()
+	l := openLog(t, dir, s, fastOptions())
+	ctx := ctxT(t, 60*time.Second)
+	appendAll(t, l, 0, 3)
+	reused := decision(1) // the same decision id, a different decision
+	reused.Kind, reused.Status, reused.Reason = KindLabelRevoked, "revoked", sha("a reason")
+	again := decision(2) // label 2 issued twice
+	again.Ref, again.Digest = "decision-900", sha("another credential")
+	shared := decision(7) // label 7 given label 0's status index
+	shared.StatusIndex = 0
+	for _, e := range []Entry{reused, again, shared} {
+		if _, err := l.Append(ctx, e.Marshal()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Audit(ctx, DirFetcher(dir), note.VerifierList(v), testOrigin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, rep, "decision id decision-1 is logged for two decisions",
+		"label lbl-00002 is issued twice",
+		"status-list index 0 is given to two labels, lbl-00000 (entry ", ") and lbl-00007 (entry ")
+	if len(rep.Problems) != 3 {
+		t.Errorf("want exactly three problems (the tree itself is sound), got %q", rep.Problems)
+	}
+}

@@ -155,6 +155,11 @@ func (h *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.forbidden(w, r, userMessage(err))
 	case errors.Is(err, server.ErrInvalid), isIllegal(err), isConflict(err):
 		h.badRequest(w, r, userMessage(err))
+	case errors.Is(err, server.ErrDecisionsHeld):
+		h.render(w, r, http.StatusServiceUnavailable, "error", struct {
+			page
+			Message string
+		}{h.page(r, "Decisions paused", ""), server.HeldNotice})
 	default:
 		h.serverError(w, r, err)
 	}

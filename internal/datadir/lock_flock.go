@@ -1,0 +1,25 @@
+//go:build linux || darwin || freebsd || openbsd || netbsd || dragonfly
+
+package datadir
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// tryLock takes an exclusive flock without waiting. flock, unlike fcntl
+// locks, belongs to the open file, so it also excludes a second open in
+// the same process, and is dropped by the kernel when the process dies.
+func tryLock(f *os.File) (held bool, err error) {
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return true, nil
+	}
+	return false, err
+}
