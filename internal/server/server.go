@@ -17,6 +17,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/notify"
+	"github.com/hallmark-iot/hallmark/internal/quota"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
@@ -65,6 +66,12 @@ type Config struct {
 	// addresses, for tests that receive on 127.0.0.1. Never in
 	// production: any account could make Hallmark call its own host.
 	WebhooksInsecure bool
+	// Uploads are the per-organisation upload limits; zero fields take
+	// quota.Default's.
+	Uploads quota.Limits
+	// RegistrationsPerHour is how many registrations one address may
+	// attempt in an hour (default DefaultRegistrationsPerHour).
+	RegistrationsPerHour int
 }
 
 // Server holds an open store and the catalogue read from it.
@@ -85,6 +92,9 @@ type Server struct {
 	witnessKey  string
 	watchMu     sync.Mutex // one watch pass at a time
 	hooks       *webhookSender
+	// slots and registrations bound uploads and registrations (uploads.go).
+	slots         *quota.Slots
+	registrations *quota.Rate
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
@@ -121,6 +131,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 		cfg.IssuerName = "Hallmark demonstration authority"
 	}
 	s := &Server{store: st, cfg: cfg, clock: cfg.Clock, limiter: auth.NewLoginLimiter()}
+	s.initUploads()
 	params := auth.DefaultParams
 	if cfg.PasswordParams != nil {
 		params = *cfg.PasswordParams
@@ -155,6 +166,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	s.startLogger()
 	if !cfg.WithoutLog { // command-line tools leave deliveries to the server
 		s.startSender()
+		go s.purgeUploads() // what a crash left staging, behind serving
 	}
 	if err := s.reloadSchemes(ctx); err != nil {
 		return nil, err

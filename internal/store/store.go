@@ -35,6 +35,7 @@ const (
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
+	hooks
 }
 
 // ErrNotFound is returned when a row asked for does not exist.
