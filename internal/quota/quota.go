@@ -90,6 +90,17 @@ func retry(u Usage, now time.Time) time.Duration {
 	return max(d.Round(time.Minute), time.Minute)
 }
 
+// bytesText writes a byte count for people.
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", (n+1023)>>10)
+}
+
 // Upload checks whether an upload of size bytes may start now.
 func (l Limits) Upload(u Usage, size int64, now time.Time) error {
 	l = l.WithDefaults()
@@ -99,8 +110,8 @@ func (l Limits) Upload(u Usage, size int64, now time.Time) error {
 	}
 	if u.Bytes+size > l.DailyBytes {
 		wait := retry(u, now)
-		return &Exceeded{RetryAfter: wait, Msg: fmt.Sprintf("this upload would take your organisation past %d MiB sent in 24 hours (%d MiB so far); try again in %s",
-			l.DailyBytes>>20, u.Bytes>>20, wait)}
+		return &Exceeded{RetryAfter: wait, Msg: fmt.Sprintf("this upload would take your organisation past the %s it may send in 24 hours (%s so far); try again in %s",
+			bytesText(l.DailyBytes), bytesText(u.Bytes), wait)}
 	}
 	return nil
 }
@@ -118,17 +129,22 @@ func (l Limits) Components(u Usage, current, incoming int) error {
 
 // Slots bounds the uploads read and parsed at once: in all (so memory
 // stays bounded whatever the traffic) and per organisation (so one cannot
-// take every slot).
+// take every slot). An upload over either bound waits its turn.
 type Slots struct {
 	all    chan struct{}
-	mu     sync.Mutex
 	perKey int
-	held   map[int64]int
+	mu     sync.Mutex
+	keys   map[int64]*keySlots
+}
+
+type keySlots struct {
+	ch    chan struct{}
+	users int // holding or waiting
 }
 
 // NewSlots admits total uploads at once, at most perKey of one key.
 func NewSlots(total, perKey int) *Slots {
-	return &Slots{all: make(chan struct{}, total), perKey: perKey, held: map[int64]int{}}
+	return &Slots{all: make(chan struct{}, total), perKey: perKey, keys: map[int64]*keySlots{}}
 }
 
 // ErrBusy is wrapped by the refusal when no slot frees in time.
@@ -138,32 +154,51 @@ var ErrBusy = errors.New("too many uploads at once")
 // release function must be called once the upload is parsed.
 func (s *Slots) Acquire(ctx context.Context, key int64, wait time.Duration) (release func(), err error) {
 	s.mu.Lock()
-	if s.held[key] >= s.perKey {
-		s.mu.Unlock()
-		return nil, &Exceeded{RetryAfter: time.Minute, Msg: fmt.Sprintf("your organisation already has %d uploads in progress; send the next when one has finished", s.perKey)}
+	ks := s.keys[key]
+	if ks == nil {
+		ks = &keySlots{ch: make(chan struct{}, s.perKey)}
+		s.keys[key] = ks
 	}
-	s.held[key]++
+	ks.users++
 	s.mu.Unlock()
-	give := func() {
+	leave := func() {
 		s.mu.Lock()
-		if s.held[key]--; s.held[key] == 0 {
-			delete(s.held, key)
+		if ks.users--; ks.users == 0 {
+			delete(s.keys, key)
 		}
 		s.mu.Unlock()
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
+	busy := fmt.Errorf("%w: the server is busy reading other uploads; try again in a minute", ErrBusy)
 	select {
-	case s.all <- struct{}{}:
-		var once sync.Once
-		return func() { once.Do(func() { <-s.all; give() }) }, nil
+	case ks.ch <- struct{}{}:
 	case <-t.C:
-		give()
-		return nil, fmt.Errorf("%w: the server is busy reading other uploads; try again in a minute", ErrBusy)
+		leave()
+		return nil, busy
 	case <-ctx.Done():
-		give()
+		leave()
 		return nil, ctx.Err()
 	}
+	select {
+	case s.all <- struct{}{}:
+	case <-t.C:
+		<-ks.ch
+		leave()
+		return nil, busy
+	case <-ctx.Done():
+		<-ks.ch
+		leave()
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			<-s.all
+			<-ks.ch
+			leave()
+		})
+	}, nil
 }
 
 // Rate admits at most N events per key in each period (a window per key

@@ -123,13 +123,20 @@ func (s *Server) parseSBOM(b []byte) (*ParsedSBOM, error) {
 }
 
 // checkComponents refuses an SBOM that would take the organisation over
-// its stored-components quota; current is what it replaces.
+// its stored-components quota; current is what it replaces. A refused
+// SBOM counts as an upload, as one refused by the parser does.
 func (s *Server) checkComponents(ctx context.Context, p Principal, current int, sb *ParsedSBOM) error {
 	u, err := s.usage(ctx, p)
 	if err != nil {
 		return err
 	}
-	return s.cfg.Uploads.Components(u, current, len(sb.Components))
+	if qerr := s.cfg.Uploads.Components(u, current, len(sb.Components)); qerr != nil {
+		if err := s.store.RecordRefusedUpload(ctx, p.OrgID, sb.Bytes, s.now()); err != nil {
+			return err
+		}
+		return qerr
+	}
+	return nil
 }
 
 func (sb *ParsedSBOM) store() store.SBOM {

@@ -89,11 +89,16 @@ func open(dsn string) (*Store, error) {
 	// WAL lets readers run beside the writer; foreign keys are off by
 	// default in SQLite; immediate transactions take the write lock up
 	// front so two writers queue on busy_timeout instead of failing.
+	// synchronous(FULL) fsyncs the WAL at every commit: a decision is
+	// acknowledged once committed, so it must survive a power loss, which
+	// NORMAL does not promise (in WAL mode it keeps the database
+	// consistent but may lose the last commits). The cost is one fsync per
+	// transaction, which the chunked writes keep few.
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous(FULL)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
