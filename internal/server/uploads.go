@@ -169,5 +169,15 @@ func syncDir(dir string) error {
 		return err
 	}
 	defer d.Close()
-	return d.Sync()
+	return syncFile(d)
 }
+
+// syncFile fsyncs f; syncObserved, when set (tests only), sees each one.
+func syncFile(f *os.File) error {
+	if syncObserved != nil {
+		syncObserved(f.Name())
+	}
+	return f.Sync()
+}
+
+var syncObserved func(path string)

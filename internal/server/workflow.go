@@ -375,7 +375,7 @@ func (s *Server) putBlob(r io.Reader, limit int64) (string, int64, error) {
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, limit+1))
 	if err == nil && n <= limit {
-		err = tmp.Sync()
+		err = syncFile(tmp)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
