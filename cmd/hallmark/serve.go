@@ -12,6 +12,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/feed"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
+	"github.com/hallmark-iot/hallmark/internal/quota"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
@@ -41,8 +42,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	feedEvery := fs.Duration("feed-interval", time.Hour, "how often each --csaf-provider is polled")
 	holdShare := fs.Float64("watch-hold-share", server.DefaultHoldShare, "the share of all labels one ingest may change before it is held for an authority to confirm (0 to 1)")
 	issuer := fs.String("issuer-name", envOr("HALLMARK_ISSUER_NAME", "Hallmark demonstration authority"), "name of the issuing authority in label credentials")
+	maxComponents := fs.Int("sbom-max-components", quota.Default.SBOMComponents, "the most component entries one SBOM may list (nested and repeated ones count)")
+	storedComponents := fs.Int("org-stored-components", quota.Default.StoredComponents, "the most SBOM components one organisation keeps stored over all its versions")
+	dailyUploads := fs.Int("org-daily-uploads", quota.Default.DailyUploads, "the most SBOM and evidence uploads one organisation may send in 24 hours")
+	dailyMiB := fs.Int64("org-daily-upload-mib", quota.Default.DailyBytes>>20, "the most MiB of uploads one organisation may send in 24 hours")
+	registrations := fs.Int("registrations-per-hour", server.DefaultRegistrationsPerHour, "the most registrations one address may attempt in an hour")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	for name, v := range map[string]int64{"--sbom-max-components": int64(*maxComponents), "--org-stored-components": int64(*storedComponents),
+		"--org-daily-uploads": int64(*dailyUploads), "--org-daily-upload-mib": *dailyMiB, "--registrations-per-hour": int64(*registrations)} {
+		if v < 1 {
+			return usagef("%s is at least 1, not %d", name, v)
+		}
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
@@ -102,7 +114,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Witnesses = pol
 	}
 	srv, err := server.New(ctx, st, server.Config{WatchHoldShare: *holdShare, WitnessFor: cfg.WitnessFor, Witnesses: cfg.Witnesses, AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
-		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery})
+		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery,
+		Uploads:              quota.Limits{SBOMComponents: *maxComponents, StoredComponents: *storedComponents, DailyUploads: *dailyUploads, DailyBytes: *dailyMiB << 20},
+		RegistrationsPerHour: *registrations})
 	if err != nil {
 		return err
 	}
