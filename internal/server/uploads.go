@@ -86,27 +86,28 @@ func (s *Server) ReceiveSBOM(ctx context.Context, p Principal, body io.Reader, d
 	if err := s.cfg.Uploads.Upload(u, max(declared, 0), s.now()); err != nil {
 		return nil, err
 	}
+	tooLarge := fmt.Errorf("%w: an SBOM is at most %d MiB", ErrTooLarge, sbom.MaxSize>>20)
+	if declared > sbom.MaxSize {
+		return nil, tooLarge // refused before a byte of it is read
+	}
 	release, err := s.slots.Acquire(ctx, p.OrgID, slotWait)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	var buf bytes.Buffer
-	if declared > 0 && declared <= sbom.MaxSize {
-		buf.Grow(int(declared) + 1) // one allocation, not a doubling series
-	}
-	n, err := buf.ReadFrom(io.LimitReader(body, sbom.MaxSize+1))
+	b, err := readLimited(body, sbom.MaxSize, declared)
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) || n > sbom.MaxSize {
-		return nil, fmt.Errorf("%w: an SBOM is at most %d MiB", ErrTooLarge, sbom.MaxSize>>20)
+	if errors.Is(err, errOverLimit) || errors.As(err, &mbe) {
+		return nil, tooLarge
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: the SBOM could not be read: %v", ErrInvalid, err)
 	}
+	n := int64(len(b))
 	if err := s.cfg.Uploads.Upload(u, n, s.now()); err != nil {
 		return nil, err
 	}
-	sb, err := s.parseSBOM(buf.Bytes())
+	sb, err := s.parseSBOM(b)
 	if err != nil {
 		// A refused upload counts too: parsing it cost as much.
 		if rerr := s.store.RecordRefusedUpload(ctx, p.OrgID, n, s.now()); rerr != nil {
@@ -115,6 +116,60 @@ func (s *Server) ReceiveSBOM(ctx context.Context, p Principal, body io.Reader, d
 		return nil, err
 	}
 	return sb, nil
+}
+
+// readLimited reads r whole, refusing more than limit bytes with
+// errOverLimit. With the size known (declared) it reads into one buffer of
+// that size; otherwise into 1 MiB blocks joined at the end, so the memory
+// it takes is at most twice what it read, never a doubling series's
+// leftovers.
+func readLimited(r io.Reader, limit, declared int64) ([]byte, error) {
+	r = io.LimitReader(r, limit+1)
+	if declared > 0 && declared <= limit {
+		b := make([]byte, 0, declared+1)
+		for {
+			n, err := r.Read(b[len(b):cap(b)])
+			b = b[:len(b)+n]
+			if errors.Is(err, io.EOF) {
+				return b, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			if len(b) == cap(b) {
+				// More than declared: read on, bounded, the slow way.
+				rest, err := readLimited(r, limit-int64(len(b)), 0)
+				if err != nil {
+					return nil, err
+				}
+				return append(b, rest...), nil
+			}
+		}
+	}
+	const block = 1 << 20
+	var blocks [][]byte
+	total := int64(0)
+	for {
+		buf := make([]byte, block)
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			blocks = append(blocks, buf[:n])
+			total += int64(n)
+		}
+		if total > limit {
+			return nil, errOverLimit
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(blocks) == 1 {
+		return blocks[0], nil
+	}
+	return bytes.Join(blocks, nil), nil
 }
 
 // parseSBOM is ParseSBOM with the server's component cap.

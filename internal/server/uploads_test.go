@@ -64,3 +64,28 @@ func TestEvidenceSyncedBeforeItsRow(t *testing.T) {
 		t.Errorf("fsyncs %q: want the file's, then its directory's last", synced)
 	}
 }
+
+// An upload is read whole up to its limit, whatever size it announced,
+// and refused past it.
+func TestReadLimited(t *testing.T) {
+	body := strings.Repeat("x", 3<<20+5)
+	for _, tc := range []struct {
+		name            string
+		limit, declared int64
+		ok              bool
+	}{
+		{"size known", 4 << 20, int64(len(body)), true},
+		{"size unknown", 4 << 20, 0, true},
+		{"announced smaller than sent", 4 << 20, 100, true},
+		{"over the limit, size unknown", 3 << 20, 0, false},
+		{"over the limit, announced smaller", 3 << 20, 100, false},
+	} {
+		b, err := server.ReadLimited(strings.NewReader(body), tc.limit, tc.declared)
+		if tc.ok && (err != nil || string(b) != body) {
+			t.Errorf("%s: %d bytes, %v", tc.name, len(b), err)
+		}
+		if !tc.ok && err == nil {
+			t.Errorf("%s: accepted %d bytes over a limit of %d", tc.name, len(b), tc.limit)
+		}
+	}
+}
