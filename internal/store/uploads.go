@@ -14,9 +14,9 @@ import (
 
 // componentChunk is how many components one transaction writes or
 // deletes. It bounds how long storing an SBOM holds the database: a
-// decision or a login waits at most one chunk (tens of milliseconds),
-// whatever the SBOM's size.
-const componentChunk = 1000
+// decision or a login waits at most one chunk (tens of milliseconds, a
+// few hundred on a loaded machine), whatever the SBOM's size.
+const componentChunk = 500
 
 // rowsPerInsert is how many rows one INSERT statement carries (9
 // parameters each, far below both engines' limits): one round trip per

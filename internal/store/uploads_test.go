@@ -79,8 +79,8 @@ func TestSBOMStoredInChunks(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.SetChunkHook(nil)
-		if chunks != 4 {
-			t.Errorf("%d chunks for 3,100 components, want 4", chunks)
+		if chunks != 7 {
+			t.Errorf("%d chunks for 3,100 components, want 7", chunks)
 		}
 		v, _ := s.Version(ctx, vid)
 		got, _ = s.Components(ctx, vid, 5000, 0)
