@@ -161,6 +161,43 @@ func TestSuspendWhileLargestSBOMStored(t *testing.T) {
 			if got, _ := inst.Server.Version(context.Background(), vid); got.Components != sbom.DefaultMaxComponents {
 				t.Errorf("after the upload: %d components", got.Components)
 			}
+
+			// The same free-running: replace it while decisions keep
+			// coming. Each waits for at most one chunk of the upload
+			// (tens of milliseconds, a few hundred on a loaded machine);
+			// the bound is generous so that only a transaction held for
+			// the whole upload (seconds) fails it.
+			inst.Store.SetChunkHook(nil)
+			go func() {
+				var r result
+				r.status = call(t, "PUT", inst.URL+"/api/v1/versions/"+itoa(vid)+"/sbom", mfr, "application/vnd.cyclonedx+json", body, &r.out)
+				done <- r
+			}()
+			var worst time.Duration
+			n := 0
+			for waiting := true; waiting; n++ {
+				select {
+				case r := <-done:
+					if r.status != 200 {
+						t.Errorf("the free-running upload: %d", r.status)
+					}
+					waiting = false
+					continue
+				case <-time.After(100 * time.Millisecond):
+				}
+				action := [2]string{"suspend", "restore"}[n%2]
+				t0 := time.Now()
+				s := call(t, "POST", inst.URL+"/api/v1/labels/"+labelID+"/actions", authority, "application/json",
+					fmt.Sprintf(`{"action": %q, "reason": "during a free-running upload"}`, action), nil)
+				worst = max(worst, time.Since(t0))
+				if s != 200 {
+					t.Errorf("%s during a free-running upload: %d", action, s)
+				}
+			}
+			t.Logf("%d decisions during a free-running upload of the largest SBOM: the slowest took %v", n, worst.Round(time.Millisecond))
+			if worst > 3*time.Second {
+				t.Errorf("a decision during an upload took %v", worst)
+			}
 		})
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 )
 
 //go:embed migrations
@@ -70,7 +70,7 @@ func open(dsn string) (*Store, error) {
 			return nil, fmt.Errorf("open PostgreSQL: %w", err)
 		}
 		db.SetMaxOpenConns(16)
-		return &Store{db: db, dialect: Postgres}, nil
+		return &Store{db: db, dialect: Postgres, hooks: newHooks()}, nil
 	}
 	path := strings.TrimPrefix(dsn, "file:")
 	if dir := filepath.Dir(path); dir != "" {
@@ -100,11 +100,9 @@ func open(dsn string) (*Store, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open SQLite: %w", err)
-	}
-	return &Store{db: db, dialect: SQLite}, nil
+	// Writers queue fairly at the gate (sqlitegate.go) before SQLite's lock.
+	db := sql.OpenDB(&gatedConnector{dsn: "file:" + path + "?" + q.Encode(), drv: &sqlite.Driver{}, gate: newWriteGate()})
+	return &Store{db: db, dialect: SQLite, hooks: newHooks()}, nil
 }
 
 // Dialect reports which engine the store runs on.

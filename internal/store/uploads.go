@@ -80,11 +80,15 @@ func (s *Store) afterChunk(done, total int) {
 	}
 }
 
-// hooks is the Store's test hook, kept apart from its database fields.
+// hooks is the Store's test hook and its staging turn, kept apart from
+// its database fields.
 type hooks struct {
 	hookMu    sync.Mutex
 	chunkHook func(done, total int)
+	staging   chan struct{} // one large SBOM staged at a time
 }
+
+func newHooks() hooks { return hooks{staging: make(chan struct{}, 1)} }
 
 // putSBOM writes an SBOM's components under a new upload and returns its
 // id. A small SBOM is written by fn's transaction together with the
@@ -103,6 +107,15 @@ func (s *Store) putSBOM(ctx context.Context, org int64, sb SBOM, now time.Time, 
 			}
 			return fn(tx, id)
 		})
+	}
+	// One large SBOM is staged at a time: the database has one writer
+	// anyway, and this way another write waits for at most one chunk, not
+	// one chunk of every upload in progress.
+	select {
+	case s.staging <- struct{}{}:
+		defer func() { <-s.staging }()
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
