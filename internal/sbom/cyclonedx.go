@@ -426,29 +426,6 @@ func withFormat(err error, f Format) error {
 	return err
 }
 
-// jsonError turns encoding/json's errors into messages about the document,
-// with line and column, instead of Go type names.
-func jsonError(b []byte, err error, f Format) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		line, col := position(b, int(se.Offset))
-		return &Error{Format: f, Line: line, Column: col, Msg: "invalid JSON: " + se.Error(), Err: err}
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		line, col := position(b, int(te.Offset))
-		field := te.Field
-		if field == "" {
-			field = "the document"
-		} else {
-			field = fmt.Sprintf("%q", field)
-		}
-		return &Error{Format: f, Line: line, Column: col,
-			Msg: fmt.Sprintf("%s is a JSON %s but must be %s", field, te.Value, jsonKind(te.Type)), Err: err}
-	}
-	return &Error{Format: f, Msg: "invalid document: " + strings.TrimPrefix(err.Error(), "json: "), Err: err}
-}
-
 // jsonKind names a Go type the way a JSON author thinks of it.
 func jsonKind(t reflect.Type) string {
 	if t == nil {
