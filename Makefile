@@ -25,6 +25,10 @@ fuzz:
 	$(GO) test ./internal/tlog -run '^$$' -fuzz '^FuzzParseEntry$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/tlog -run '^$$' -fuzz '^FuzzParseReceipt$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/auth -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/auth -run '^$$' -fuzz '^FuzzClientIP$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/auth -run '^$$' -fuzz '^FuzzCheckDevice$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/auth -run '^$$' -fuzz '^FuzzParseTokenExpiry$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/input -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/notify -run '^$$' -fuzz '^FuzzCheckURL$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/advisory -run '^$$' -fuzz '^FuzzParseOSV$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/advisory -run '^$$' -fuzz '^FuzzParseCSAF$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s

@@ -19,9 +19,15 @@ import (
 // runAccount creates organisations and accounts: how an operator sets up
 // authorities and assessor labs (manufacturers register themselves).
 func runAccount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("account", "account [flags]",
+	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable" || args[0] == "password") {
+		return runAccountChange(ctx, args[0], args[1:], stdout, stderr)
+	}
+	fs := newFlagSet("account", "account [flags] | account disable|enable|password --email E",
 		"Creates an organisation (authority, assessor lab or manufacturer) with its first user.\n"+
-			"The password is read from HALLMARK_PASSWORD, so it stays out of the shell history.", stderr)
+			"The password is read from HALLMARK_PASSWORD, so it stays out of the shell history.\n\n"+
+			"account disable --email E ends the user's sessions and revokes its API tokens at once;\n"+
+			"account enable undoes the disabling; account password sets the user's password from\n"+
+			"HALLMARK_PASSWORD and ends every session of the user.", stderr)
 	var d dataFlags
 	d.register(fs)
 	org := fs.String("org", "", "organisation name (required)")

@@ -11,7 +11,6 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/server"
-	"github.com/hallmark-iot/hallmark/internal/store"
 )
 
 const catalogHelp = `Usage: hallmark catalog <subcommand> [flags]
@@ -54,14 +53,15 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return usagef("unknown subcommand %q", sub)
 }
 
-// openCatalog opens the store, brings the built-in catalogue up to date and
-// loads the whole catalogue, imported frameworks included.
-func openCatalog(ctx context.Context, d dataFlags) (*catalog.Catalog, *store.Store, error) {
-	srv, st, _, err := d.openServer(ctx)
+// openCatalog loads the whole catalogue, imported frameworks included, from
+// the data directory, or the built-in one when there is none yet (see
+// openReader). close releases what it opened.
+func openCatalog(ctx context.Context, d dataFlags) (*catalog.Catalog, func(), error) {
+	srv, close, err := d.openReader(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return srv.Catalog(), st, nil
+	return srv.Catalog(), close, nil
 }
 
 func catalogList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -74,11 +74,11 @@ func catalogList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	c, st, err := openCatalog(ctx, d)
+	c, closeCatalog, err := openCatalog(ctx, d)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeCatalog()
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if *frameworks {
 		fmt.Fprintln(tw, "ID\tITEMS\tUNMAPPED\tSOURCE\tTITLE")
@@ -109,11 +109,11 @@ func catalogShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() != 1 {
 		return usagef("name one requirement or framework id")
 	}
-	c, st, err := openCatalog(ctx, d)
+	c, closeCatalog, err := openCatalog(ctx, d)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeCatalog()
 	id := fs.Arg(0)
 	if r, ok := c.Requirement(strings.ToUpper(id)); ok {
 		topic, _ := c.Topic(r.Topic)
@@ -196,11 +196,11 @@ func catalogExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *framework != "" && *mappings && *format == "csv" {
 		return usagef("--framework and --mappings do not combine for csv")
 	}
-	c, st, err := openCatalog(ctx, d)
+	c, closeCatalog, err := openCatalog(ctx, d)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeCatalog()
 	if *framework != "" {
 		if _, ok := c.Framework(*framework); !ok {
 			return fmt.Errorf("no framework %q (see 'hallmark catalog list --frameworks')", *framework)
@@ -272,11 +272,11 @@ func catalogCrosswalk(ctx context.Context, args []string, stdout, stderr io.Writ
 	if fs.NArg() != 2 {
 		return usagef("name two frameworks: FROM TO (see 'hallmark catalog list --frameworks')")
 	}
-	c, st, err := openCatalog(ctx, d)
+	c, closeCatalog, err := openCatalog(ctx, d)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeCatalog()
 	x, err := c.Crosswalk(fs.Arg(0), fs.Arg(1))
 	if err != nil {
 		return err

@@ -145,8 +145,8 @@ func ingestProvider(ctx context.Context, srv *server.Server, provider string, op
 func printIngest(stdout io.Writer, total server.IngestReport) {
 	fmt.Fprintf(stdout, "Advisories   %d stored, %d unchanged, %d older revisions ignored\nExploited    %d CVEs\nVEX          %d statements on registered versions\n",
 		total.Advisories, total.Unchanged, total.Older, total.Exploited, total.Statements)
-	fmt.Fprintf(stdout, "Findings     %d (%d waiting for a person)\nNotified     %d\nDeadlines    %d\nLabels       %d suspended, %d restored, %d revoked\n",
-		total.Findings, total.Review, total.Notified, total.Deadlines, total.Suspended, total.Restored, total.Revoked)
+	fmt.Fprintf(stdout, "Findings     %d (%d waiting for a person)\nNotified     %d\nDeadlines    %d\nLabels       %d suspended, %d restored, %d revoked, %d expired\n",
+		total.Findings, total.Review, total.Notified, total.Deadlines, total.Suspended, total.Restored, total.Revoked, total.Expired)
 	if total.Held {
 		fmt.Fprintf(stdout, "HELD         %s\n", total.Why)
 	}

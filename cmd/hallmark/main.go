@@ -8,9 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"github.com/hallmark-iot/hallmark/internal/server"
@@ -33,15 +36,25 @@ var commands = []command{
 	{"audit", "audit an authority's transparency log and its registry against it", runAudit},
 	{"ingest", "feed advisories, KEV and VEX to the post-market watch", runIngest},
 	{"scan", "match one SBOM against the stored advisories, offline", runScan},
-	{"account", "create an organisation and its first user (authorities, assessor labs)", runAccount},
+	{"account", "create an organisation and its first user; disable, enable or reset a user", runAccount},
+	{"token", "create, list or revoke a user's API tokens", runToken},
 	{"keys", "list, rotate or mark compromised the label-signing keys; rotate the log key", runKeys},
-	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
-		fmt.Fprintln(stdout, "hallmark", version)
-		return nil
-	}},
+	{"version", "print the version", runVersion},
 }
 
 var version = "dev"
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("version", "version", "Prints the version of this hallmark binary and of the Go toolchain that built it.", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("takes no arguments")
+	}
+	fmt.Fprintln(stdout, "hallmark", version, runtime.Version())
+	return nil
+}
 
 // usageError is an error the user fixes by changing the command line; it
 // exits with status 2.
@@ -67,6 +80,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
+			if c.name != "serve" {
+				// A command's answer is its output; the store's progress
+				// lines are for a server's log.
+				slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+			}
 			err := c.run(ctx, args[1:], stdout, stderr)
 			var ue usageError
 			var coded interface{ ExitCode() int }
@@ -136,6 +154,31 @@ func (d *dataFlags) openServer(ctx context.Context) (srv *server.Server, st *sto
 	return srv, st, func() { srv.Close(context.Background()); st.Close() }, nil
 }
 
+// openReader is openServer for commands that only read: when no data
+// directory exists yet (and no --db names a database), they read the
+// built-in catalogue and schemes from a scratch store that is removed on
+// close, so that `hallmark scheme list` in an empty directory creates
+// nothing there.
+func (d *dataFlags) openReader(ctx context.Context) (srv *server.Server, close func(), err error) {
+	if d.db == "" {
+		if _, err := os.Stat(d.dsn()); errors.Is(err, fs.ErrNotExist) {
+			tmp, err := os.MkdirTemp("", "hallmark-read-*")
+			if err != nil {
+				return nil, nil, err
+			}
+			scratch := dataFlags{data: tmp}
+			srv, _, closeServer, err := scratch.openServer(ctx)
+			if err != nil {
+				os.RemoveAll(tmp)
+				return nil, nil, err
+			}
+			return srv, func() { closeServer(); os.RemoveAll(tmp) }, nil
+		}
+	}
+	srv, _, closeServer, err := d.openServer(ctx)
+	return srv, closeServer, err
+}
+
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
@@ -160,13 +203,37 @@ func newFlagSet(name, synopsis, description string, stderr io.Writer) *flag.Flag
 	return fs
 }
 
-// parse parses flags, turning errors into usage errors.
+// flagSet reports whether the command line set the named flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// parse parses flags wherever they stand among the arguments (the README
+// writes `hallmark catalog crosswalk A B --csv`), turning errors into usage
+// errors. After "--" everything is an argument; fs.Args() is then every
+// argument in order.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError(err.Error())
 		}
-		return usageError(err.Error())
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...) // the flag package stopped at "--"
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	// Parsing "--" alone sets no flag and leaves exactly pos as fs.Args().
+	return fs.Parse(append([]string{"--"}, pos...))
 }

@@ -136,19 +136,19 @@ func TestSchemeCommands(t *testing.T) {
 		code := run(context.Background(), full, &out, &errb)
 		return code, out.String(), errb.String()
 	}
-	if code, out, errs := run("list"); code != 0 || strings.Count(out, "\n") != 9 || !strings.Contains(out, "fi-traficom") {
+	if code, out, errs := run("list"); code != 0 || strings.Count(out, "\n") != 14 || !strings.Contains(out, "fi-traficom") || !strings.Contains(out, "conformity-record") {
 		t.Fatalf("list: %d %s %s", code, out, errs)
 	}
 	if code, out, _ := run("show", "sg-cls"); code != 0 || !strings.Contains(out, "Level 4") || !strings.Contains(out, "Post-market rules") {
 		t.Errorf("show: %d %s", code, out)
 	}
-	if code, out, _ := run("compare", "de-bsi-label", "sg-cls@2"); code != 0 || !strings.Contains(out, "Recognisable with conditions") {
+	if code, out, _ := run("compare", "sg-cls@2", "de-bsi-label"); code != 0 || !strings.Contains(out, "Recognisable with conditions") {
 		t.Errorf("compare: %d %s", code, out)
 	}
 	if code, _, errs := run("compare", "sg-cls", "uk-psti"); code != 1 || !strings.Contains(errs, "name one, as sg-cls@1") {
 		t.Errorf("compare without a level: %d %s", code, errs)
 	}
-	if code, out, _ := run("agreements"); code != 0 || !strings.Contains(out, "sg-fi-2021") || !strings.Contains(out, "cannot-check") {
+	if code, out, _ := run("agreements"); code != 0 || !strings.Contains(out, "sg-fi-2021") || !strings.Contains(out, "uk-sg-2025") || !strings.Contains(out, "sg-kr-2024") {
 		t.Errorf("agreements: %d %s", code, out)
 	}
 	if code, out, _ := run("matrix"); code != 0 || !strings.Contains(out, "sg-cls@4") {

@@ -68,7 +68,7 @@ func schemeQuery(ctx context.Context, sub string, args []string, stdout, stderr 
 	if fs.NArg() != want {
 		return usagef("%s takes %d argument(s): hallmark %s", sub, want, syn[0])
 	}
-	srv, _, closeServer, err := d.openServer(ctx)
+	srv, closeServer, err := d.openReader(ctx)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,14 @@ func schemeQuery(ctx context.Context, sub string, args []string, stdout, stderr 
 		if *asJSON {
 			return enc.Encode(s)
 		}
-		fmt.Fprintf(stdout, "%s (%s)\n%s · %s · %s · version %s\n\n%s\n\nLabels last %s.\n", s.Name, s.ID, s.Owner, s.Jurisdiction, s.Status, s.Version, wrap(s.Description), s.Validity.Describe())
+		fmt.Fprintf(stdout, "%s (%s)\n%s · %s · %s · keeps %ss · version %s\n\n%s\n\n%ss last %s.\n", s.Name, s.ID, s.Owner, s.Jurisdiction, s.Status, s.Kind.Record(), s.Version,
+			wrap(s.Description), strings.ToUpper(s.Kind.Record()[:1])+s.Kind.Record()[1:], s.Validity.Describe())
+		for _, u := range s.Unverified {
+			fmt.Fprintf(stdout, "Unverified: %s: %s\n", u.Fact, wrap(u.Note))
+		}
+		for _, src := range s.Sources {
+			fmt.Fprintf(stdout, "Source: %s (checked %s)\n", src.Ref, src.Checked)
+		}
 		for _, l := range s.Levels {
 			r, err := scheme.Resolve(c, s, l.ID)
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/feed"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
@@ -26,7 +27,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"the log and evidence live in --data.", stderr)
 	var d dataFlags
 	d.register(fs)
-	addr := fs.String("addr", envOr("HALLMARK_ADDR", ":8080"), "address to listen on")
+	addr := fs.String("addr", envOr("HALLMARK_ADDR", ":8080"), "address to listen on (with --demo, default 127.0.0.1:8080: the demo's passwords are public)")
 	withDemo := fs.Bool("demo", false, "load the demo dataset (100 manufacturers, 2,000 products) on first start")
 	checkpointEvery := fs.Duration("log-checkpoint-interval", time.Second, "how often the transparency log may publish a checkpoint (bounds how long a decision waits for its receipt)")
 	var witnessFor, witnesses multiFlag
@@ -41,6 +42,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(&csafProviders, "csaf-provider", "poll this CSAF provider (domain or provider-metadata.json URL) for the watch, state in --data/feeds (repeatable)")
 	feedEvery := fs.Duration("feed-interval", time.Hour, "how often each --csaf-provider is polled")
 	holdShare := fs.Float64("watch-hold-share", server.DefaultHoldShare, "the share of all labels one ingest may change before it is held for an authority to confirm (0 to 1)")
+	trusted := fs.String("trusted-proxy", os.Getenv("HALLMARK_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-For names the client, as addresses or CIDR prefixes, comma-separated (e.g. 10.0.0.0/8,192.0.2.7); empty: the header is ignored")
 	issuer := fs.String("issuer-name", envOr("HALLMARK_ISSUER_NAME", "Hallmark demonstration authority"), "name of the issuing authority in label credentials")
 	maxComponents := fs.Int("sbom-max-components", quota.Default.SBOMComponents, "the most component entries one SBOM may list (nested and repeated ones count)")
 	storedComponents := fs.Int("org-stored-components", quota.Default.StoredComponents, "the most SBOM components one organisation keeps stored over all its versions")
@@ -59,8 +61,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
+	if *withDemo && os.Getenv("HALLMARK_ADDR") == "" && !flagSet(fs, "addr") {
+		// The demo's passwords are public: it listens on this machine
+		// only, unless --addr says otherwise.
+		*addr = "127.0.0.1:8080"
+	}
 	if *holdShare <= 0 || *holdShare > 1 {
 		return usagef("--watch-hold-share is a share above 0 and at most 1, not %v", *holdShare)
+	}
+	proxies, err := auth.ParseTrustedProxies(*trusted)
+	if err != nil {
+		return usagef("--trusted-proxy: %v", err)
 	}
 	if *feedEvery < time.Minute {
 		return usagef("--feed-interval is at least a minute, not %s", *feedEvery)
@@ -114,7 +125,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Witnesses = pol
 	}
 	srv, err := server.New(ctx, st, server.Config{WatchHoldShare: *holdShare, WitnessFor: cfg.WitnessFor, Witnesses: cfg.Witnesses, AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
-		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery,
+		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery, TrustedProxies: proxies,
 		Uploads:              quota.Limits{SBOMComponents: *maxComponents, StoredComponents: *storedComponents, DailyUploads: *dailyUploads, DailyBytes: *dailyMiB << 20},
 		RegistrationsPerHour: *registrations})
 	if err != nil {

@@ -502,6 +502,11 @@ func (r *csafReader) readVulnerability(i int, vex bool) error {
 		}
 	}
 	adv.Published, _ = time.Parse(time.RFC3339Nano, v.ReleaseDate)
+	if adv.Published.IsZero() {
+		// release_date is optional: the flaw was public at the latest when
+		// the document first was.
+		adv.Published, _ = time.Parse(time.RFC3339Nano, r.doc.Document.Tracking.InitialReleaseDate)
+	}
 	adv.Modified, _ = time.Parse(time.RFC3339Nano, r.doc.Document.Tracking.CurrentReleaseDate)
 	for _, ref := range v.References {
 		adv.References = append(adv.References, ref.URL)

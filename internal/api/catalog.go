@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hallmark-iot/hallmark/internal/catalog"
-	"github.com/hallmark-iot/hallmark/internal/store"
 )
 
 func (a *API) topics(w http.ResponseWriter, r *http.Request) {
@@ -119,11 +118,7 @@ func (a *API) importFramework(w http.ResponseWriter, r *http.Request) {
 	}
 	replace := r.URL.Query().Get("replace") == "true"
 	if err := a.App.ImportFramework(r.Context(), f, replace); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			WriteProblem(w, r, http.StatusConflict, err.Error())
-			return
-		}
-		WriteProblem(w, r, http.StatusInternalServerError, "the framework could not be stored")
+		fail(w, r, err) // a conflict is 409, refused text 400, the rest logged
 		return
 	}
 	w.Header().Set("Location", "/api/v1/frameworks/"+f.ID)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/reqid"
 )
 
 // Problem is an RFC 9457 problem details object.
@@ -18,6 +19,9 @@ type Problem struct {
 	Status   int    `json:"status"`
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
+	// RequestID, on server errors, is the id the failure is logged under:
+	// quote it to the operator.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // WriteProblem answers with application/problem+json. The type is a stable
@@ -29,6 +33,9 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 		Status:   status,
 		Detail:   detail,
 		Instance: r.URL.Path,
+	}
+	if status >= 500 {
+		p.RequestID = reqid.ID(r)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -14,8 +14,10 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
+	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/sbom"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
@@ -79,10 +81,16 @@ func (a *API) withToken(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := auth.Anonymous
 		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			pp, valid := a.App.TokenPrincipal(r.Context(), tok)
-			if !valid {
+			pp, err := a.App.TokenPrincipal(r.Context(), tok)
+			switch {
+			case errors.Is(err, server.ErrToken):
 				w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark", error="invalid_token"`)
-				WriteProblem(w, r, http.StatusUnauthorized, "the API token is unknown or revoked; create one in the console")
+				WriteProblem(w, r, http.StatusUnauthorized, "the API token is unknown, expired or revoked; create one in the console")
+				return
+			case err != nil:
+				// The token could not be checked: that is our failure,
+				// never the client's token's.
+				fail(w, r, err)
 				return
 			}
 			p = pp
@@ -110,10 +118,20 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var fe registry.Errors
 	if errors.Is(err, server.ErrInvalid) && errors.As(err, &fe) {
-		writeProblemErrors(w, r, http.StatusUnprocessableEntity, "the input is not valid; nothing was stored", err)
+		status := http.StatusUnprocessableEntity
+		if errors.Is(err, input.ErrText) {
+			status = http.StatusBadRequest // characters Hallmark never accepts, as everywhere else
+		}
+		writeProblemErrors(w, r, status, "the input is not valid; nothing was stored", err)
 		return
 	}
 	status, detail := problemFor(err)
+	if status >= 500 {
+		reqid.Note(r, err) // logged with the request id, which the answer carries
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
+	}
 	WriteProblem(w, r, status, detail)
 }
 
@@ -124,10 +142,16 @@ func problemFor(err error) (int, string) {
 		return http.StatusNotFound, "not found, or your account may not see it"
 	case errors.Is(err, server.ErrDenied):
 		return http.StatusForbidden, err.Error()
+	case errors.Is(err, input.ErrText):
+		// A NUL byte, a control character, invalid UTF-8 or a
+		// bidirectional override: the same refusal on either database.
+		return http.StatusBadRequest, strings.TrimPrefix(err.Error(), server.ErrInvalid.Error()+": ")
 	case errors.Is(err, server.ErrInvalid):
 		return http.StatusUnprocessableEntity, err.Error()
 	case errors.Is(err, assess.ErrIllegal), errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, err.Error()
+	case store.IsUnavailable(err):
+		return http.StatusServiceUnavailable, "the database is unavailable; nothing was changed; try again shortly"
 	}
 	return http.StatusInternalServerError, "the request could not be completed; nothing was changed"
 }
@@ -170,7 +194,11 @@ func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 // Public label data.
 
 type labelJSON struct {
-	ID            string            `json:"id"`
+	ID string `json:"id"`
+	// Kind is "label" or "conformity-record": a record of a legal duty (a
+	// statement of compliance, an EU declaration of conformity) is not a
+	// label, and its status means "declared compliant", not "certified".
+	Kind          string            `json:"kind"`
 	Status        string            `json:"status"`
 	Scheme        string            `json:"scheme"`
 	SchemeVersion int               `json:"scheme_version"`
@@ -196,7 +224,7 @@ type labelEventJSON struct {
 }
 
 func (a *API) toLabelJSON(l registry.Label, events []registry.LabelEvent) labelJSON {
-	out := labelJSON{ID: l.ID, Status: string(l.Status), Scheme: l.SchemeID, SchemeVersion: l.SchemeVersion, Level: l.LevelID,
+	out := labelJSON{ID: l.ID, Kind: string(a.App.RecordKind(l.SchemeID)), Status: string(l.Status), Scheme: l.SchemeID, SchemeVersion: l.SchemeVersion, Level: l.LevelID,
 		Product: l.ProductName, ModelNumber: l.ModelNumber, Version: l.SoftwareVersion, Manufacturer: l.Manufacturer,
 		Issued: l.Issued, PageURL: a.App.LabelURL(l.ID), CredentialSHA: l.CredentialHash,
 		Links: map[string]string{"credential": "/api/v1/labels/" + l.ID + "/credential", "status": "/api/v1/labels/" + l.ID + "/status",

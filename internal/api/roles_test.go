@@ -11,6 +11,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
@@ -148,6 +150,7 @@ type rtFixture struct {
 	labelS        string // another active label of A's scheme (suspended, restored, revoked)
 	labelSOwner   int64
 	hookM1        int64 // M1's webhook endpoint
+	tokenM1       int64 // a second API token of M1's (to be revoked)
 }
 
 func rtSetup(t *testing.T, d store.Dialect) *rtFixture {
@@ -225,6 +228,11 @@ func rtSetup(t *testing.T, d store.Dialect) *rtFixture {
 		f.who[role], f.tokens[role] = p, tok
 	}
 	f.tokens[rtAdminBearer] = servertest.AdminToken
+	_, spare, err := srv.CreateAPIToken(ctx, f.who[rtM1], f.who[rtM1].UserID, "spare", srv.Now().Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tokenM1 = spare.ID
 	hook, err := srv.CreateWebhook(ctx, f.who[rtM1], "http://127.0.0.1:9/m1")
 	if err != nil {
 		t.Fatal(err)
@@ -397,6 +405,43 @@ func (f *rtFixture) webhookExists(id int64) func() string {
 	}
 }
 
+// ownSignIns: an authority's audit trail shows sign-ins of its own
+// organisation only.
+func (f *rtFixture) ownSignIns(role string, status int, body []byte) error {
+	if status != http.StatusOK {
+		return nil
+	}
+	var l struct {
+		Items []struct {
+			Action string `json:"action"`
+			OrgID  int64  `json:"org_id"`
+		}
+	}
+	if err := json.Unmarshal(body, &l); err != nil {
+		return err
+	}
+	own := 0
+	for _, e := range l.Items {
+		if e.Action == "user.login" && e.OrgID != f.who[role].OrgID {
+			return fmt.Errorf("sees a sign-in of organisation %d", e.OrgID)
+		}
+		if e.Action == "user.login" {
+			own++
+		}
+	}
+	if own == 0 {
+		return errors.New("does not see its own sign-in")
+	}
+	return nil
+}
+
+func (f *rtFixture) tokenState(id int64) func() string {
+	return func() string {
+		t, err := f.inst.Store.APIToken(f.ctx, id)
+		return fmt.Sprint(t.Revoked, err)
+	}
+}
+
 func (f *rtFixture) advisoryStored(id string) func() string {
 	return func() string {
 		revs, err := f.inst.Store.AdvisoryRevisions(f.ctx)
@@ -506,8 +551,8 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "GET /api/v1/products/{id}", name: "key: M1's unpublished product is never shown to another manufacturer",
 			path: rtPath("/api/v1/products/" + id(f.hiddenProduct)),
 			want: rtCells(rtOK, rtAnon, rtHidden, rtM2, rtHidden, rtLabA, rtHidden, rtLabOther, rtHidden, rtAuthOther, rtHidden, rtAdminBearer, rtUnauth)},
-		{route: "GET /api/v1/audit", name: "the audit trail is for authorities only",
-			path: rtPath("/api/v1/audit?limit=10"), want: rtAccount(rtDenied, rtAuthA, rtOK, rtAuthOther, rtOK)},
+		{route: "GET /api/v1/audit", name: "key: the audit trail is for authorities, each only what it oversees (no one else's sign-ins)",
+			path: rtPath("/api/v1/audit?limit=1000"), want: rtAccount(rtDenied, rtAuthA, rtOK, rtAuthOther, rtOK), check: f.ownSignIns},
 		{route: "GET /api/v1/applications", name: "list: A only for its maker, its lab and its authority",
 			path: rtPath("/api/v1/applications?limit=1000"), want: rtAccount(rtOK),
 			check: listHas(f.appA, rtM1, rtLabA, rtAuthA)},
@@ -626,6 +671,10 @@ func (f *rtFixture) rows() []rtRow {
 			want: rtAccount(rtHidden, rtM1, rtOK, rtLabA, rtDenied, rtLabOther, rtDenied)},
 		{route: "DELETE /api/v1/webhooks/{id}", name: "key: only M1 deletes its endpoint", path: rtPath("/api/v1/webhooks/" + id(f.hookM1)),
 			want: rtAccount(rtHidden, rtM1, rtOK, rtLabA, rtDenied, rtLabOther, rtDenied), state: f.webhookExists(f.hookM1), changes: true},
+		{route: "GET /api/v1/tokens", name: "key: every account lists its own API tokens only", path: rtPath("/api/v1/tokens"),
+			want: rtAccount(rtOK), check: listHas(f.tokenM1, rtM1)},
+		{route: "DELETE /api/v1/tokens/{id}", name: "key: only M1 revokes its token", path: rtPath("/api/v1/tokens/" + id(f.tokenM1)),
+			want: rtAccount(rtHidden, rtM1, rtOK), state: f.tokenState(f.tokenM1), changes: true},
 		{route: "POST /api/v1/findings/{id}/response", name: "an unknown finding is no one's to answer", ctype: "application/json",
 			path: rtPath("/api/v1/findings/999999/response"), body: `{"response": "acknowledged"}`,
 			want: rtCells(rtHidden, rtAnon, rtUnauth, rtAdminBearer, rtUnauth)},

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -84,7 +85,7 @@ func (a *API) scheme(w http.ResponseWriter, r *http.Request) {
 		}
 		hist, err := a.App.SchemeHistory(r.Context(), s.ID)
 		if err != nil {
-			WriteProblem(w, r, http.StatusInternalServerError, "the scheme history could not be read")
+			fail(w, r, err)
 			return
 		}
 		found := false
@@ -113,7 +114,7 @@ func (a *API) schemeVersions(w http.ResponseWriter, r *http.Request) {
 	}
 	hist, err := a.App.SchemeHistory(r.Context(), s.ID)
 	if err != nil {
-		WriteProblem(w, r, http.StatusInternalServerError, "the scheme history could not be read")
+		fail(w, r, err)
 		return
 	}
 	type version struct {
@@ -198,6 +199,7 @@ func (a *API) whatIf(w http.ResponseWriter, r *http.Request) {
 	c := a.App.Catalog()
 	all, err := a.App.Schemes().AllLevels(c)
 	if err != nil {
+		reqid.Note(r, err)
 		WriteProblem(w, r, http.StatusInternalServerError, "the schemes could not be resolved")
 		return
 	}
@@ -389,6 +391,7 @@ func (a *API) agreements(w http.ResponseWriter, r *http.Request) {
 func (a *API) matrix(w http.ResponseWriter, r *http.Request) {
 	levels, err := a.App.Schemes().AllLevels(a.App.Catalog())
 	if err != nil {
+		reqid.Note(r, err)
 		WriteProblem(w, r, http.StatusInternalServerError, "the schemes could not be resolved")
 		return
 	}

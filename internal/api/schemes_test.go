@@ -17,8 +17,27 @@ func TestSchemesAPI(t *testing.T) {
 			base := servertest.Start(t, d).URL
 			var l list
 			getJSON(t, base+"/api/v1/schemes", &l)
-			if l.Total != 8 {
-				t.Fatalf("%d schemes, want the eight real ones", l.Total)
+			if l.Total != 13 {
+				t.Fatalf("%d schemes, want the thirteen built in", l.Total)
+			}
+			// A legal duty's scheme says its records are conformity records,
+			// and every built-in scheme carries its sources.
+			for id, kind := range map[string]string{"uk-psti": "conformity-record", "eu-cra-default": "conformity-record",
+				"au-smart-devices": "conformity-record", "eu-red-da": "conformity-record", "jp-jc-star": "label"} {
+				var sc struct {
+					Kind    string
+					Status  string
+					Sources []struct{ Ref, Checked string }
+				}
+				getJSON(t, base+"/api/v1/schemes/"+id, &sc)
+				if sc.Kind != kind || len(sc.Sources) == 0 || sc.Sources[0].Checked == "" {
+					t.Errorf("%s: kind %q, %d sources", id, sc.Kind, len(sc.Sources))
+				}
+			}
+			var ctm struct{ Status string }
+			getJSON(t, base+"/api/v1/schemes/us-cyber-trust-mark", &ctm)
+			if ctm.Status != "paused" {
+				t.Errorf("the Cyber Trust Mark is %q, want paused", ctm.Status)
 			}
 			var cls struct {
 				ID, Status    string
@@ -41,7 +60,8 @@ func TestSchemesAPI(t *testing.T) {
 
 			for _, tc := range []struct{ q, outcome string }{
 				{"a=sg-cls@3&b=fi-traficom", ""},
-				{"a=de-bsi-label&b=sg-cls@2", "recognisable-with-conditions"},
+				// The Germany agreement holds: security by design is CLS Level 3 (issue 11).
+				{"a=de-bsi-label&b=sg-cls@2", "recognisable"},
 				{"a=sg-cls@4&b=sg-cls@1", "recognisable"},
 			} {
 				var x struct {
@@ -68,8 +88,8 @@ func TestSchemesAPI(t *testing.T) {
 				}
 			}
 			getJSON(t, base+"/api/v1/agreements", &ags)
-			if len(ags.Items) < 3 {
-				t.Fatalf("%d agreements", len(ags.Items))
+			if len(ags.Items) < 7 {
+				t.Fatalf("%d agreements, want the seven recorded", len(ags.Items))
 			}
 			for _, a := range ags.Items {
 				if a.Check == "" || len(a.Directions) == 0 {
@@ -237,5 +257,39 @@ func TestAuthorityScheme(t *testing.T) {
 				t.Error("the authority's scheme does not compare")
 			}
 		})
+	}
+}
+
+// A record under a legal duty is served as kind "conformity-record", a
+// scheme's mark as "label", in the list and on its own.
+func TestRecordKindInLabelsAPI(t *testing.T) {
+	base := servertest.Start(t, "sqlite").URL
+	kindOf := func(scheme string) (string, string) {
+		var l struct{ Items []struct{ ID, Kind string } }
+		getJSON(t, base+"/api/v1/labels?limit=1&scheme="+scheme, &l)
+		if len(l.Items) == 0 {
+			return "", ""
+		}
+		var one struct{ Kind string }
+		getJSON(t, base+"/api/v1/labels/"+l.Items[0].ID, &one)
+		if one.Kind != l.Items[0].Kind {
+			t.Errorf("%s: kind %q in the list, %q on its own", l.Items[0].ID, l.Items[0].Kind, one.Kind)
+		}
+		return l.Items[0].ID, one.Kind
+	}
+	found := false
+	for _, sc := range []string{"uk-psti", "eu-cra-default", "eu-cra-important-1"} {
+		if id, kind := kindOf(sc); id != "" {
+			found = true
+			if kind != "conformity-record" {
+				t.Errorf("%s (%s) is served as %q, want conformity-record", id, sc, kind)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the demo market has no PSTI or CRA record")
+	}
+	if id, kind := kindOf("sg-cls"); id == "" || kind != "label" {
+		t.Errorf("a CLS label %q is served as %q, want label", id, kind)
 	}
 }

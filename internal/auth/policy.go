@@ -31,6 +31,9 @@ type Object struct {
 	// Owner is the organisation an object of its own belongs to (a webhook
 	// endpoint), whatever kind of organisation it is.
 	Owner int64
+	// User is the user an object of one's own belongs to (an API token, a
+	// password).
+	User int64
 }
 
 // Allow is the one permission check: may p perform action on o? The role
@@ -92,6 +95,18 @@ func Allow(p Principal, action string, o Object) error {
 		return fmt.Errorf("%w: your authority does not run %s", ErrDenied, strings.Join(o.Schemes, ", "))
 	case ActionAuditRead, ActionUserManage, ActionAdvisoryIngest:
 		return nil
+	case ActionTokenManage:
+		// Creating or listing one's own (no user named), or one's own
+		// token; another user's is not even there.
+		if o.User == 0 || (!p.IsAnonymous() && o.User == p.UserID) {
+			return nil
+		}
+		return ErrHidden
+	case ActionPasswordChange:
+		if !p.IsAnonymous() && o.User == p.UserID {
+			return nil
+		}
+		return fmt.Errorf("%w: you may change only your own password", ErrDenied)
 	case ActionWebhookManage:
 		// Creating or listing one's own (no owner named), or an endpoint
 		// of one's own organisation; another's is not even there.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"container/list"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -10,33 +11,50 @@ import (
 	"time"
 )
 
-// A Limit says how many failures a key may have before it is locked out.
+// A Limit says how a key's failures slow its next attempts. There is no
+// hard lock: a lock is a weapon, since whoever can fail for a key (an
+// account name anyone can type, an address a whole office shares) could
+// keep its owner out. Instead each failure past Free makes the next attempt
+// wait longer, up to MaxDelay, which holds a guessing script to a trickle
+// while a person who mistypes twice never notices.
 type Limit struct {
-	// Failures within Window lock the key for Window after the last one.
-	Failures int
-	Window   time.Duration
 	// Free failures carry no delay; after that each failure makes the next
-	// attempt wait BaseDelay, doubling per failure up to MaxDelay. The
-	// backoff slows a guessing script long before the hard lock, while a
-	// person who mistypes twice never notices it.
+	// attempt wait BaseDelay, doubling per failure up to MaxDelay.
 	Free      int
 	BaseDelay time.Duration
 	MaxDelay  time.Duration
+	// Forget is how long a key's failures are kept after its last one
+	// (at least MaxDelay, so a delay never outlives its record).
+	Forget time.Duration
 	// MaxKeys caps the keys tracked; beyond it the key with the oldest
 	// failure is forgotten. This bounds memory under a flood of invented
 	// account names or addresses, at the price of letting such a flood
-	// (MaxKeys fresh failures) shorten old lockouts.
+	// (MaxKeys fresh failures) shorten old delays.
 	MaxKeys int
 }
 
-// The login limits. Per account: 10 failures in 15 minutes (NIST SP
-// 800-63B §5.2.2 allows up to 100; 10 is plenty for people and, with the
-// backoff, holds a script to about 10 guesses per quarter hour). Per IP a
-// looser 50, since an office or lab shares one address, but one machine
-// spraying one password across many accounts is still stopped.
+// The login limits. Each failed sign-in counts against three keys, and
+// each key's delay stops only that key:
+//
+//   - the account from this address: the tight limit, since one address
+//     guessing at one account is the plain attack, and it stops the
+//     attacker's address only, never the owner's;
+//   - the account from any address without a device cookie: rotating
+//     addresses (a botnet) still meet a growing delay, capped at 15
+//     minutes; the owner's browsers, which hold a device cookie for the
+//     account (see device.go), are not slowed by it;
+//   - the address for any account: one machine spraying a password over
+//     many accounts. Looser, since an office or lab shares one address;
+//     behind a reverse proxy, set the trusted proxies or everyone shares
+//     the proxy's.
+//
+// A browser with a valid device cookie for the account is counted on its
+// own key (DeviceLimit) instead: a stolen cookie guesses no faster.
 var (
-	AccountLimit = Limit{Failures: 10, Window: 15 * time.Minute, Free: 3, BaseDelay: time.Second, MaxDelay: time.Minute, MaxKeys: 50_000}
-	IPLimit      = Limit{Failures: 50, Window: 15 * time.Minute, Free: 20, BaseDelay: time.Second, MaxDelay: 15 * time.Second, MaxKeys: 50_000}
+	PairLimit    = Limit{Free: 3, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, MaxKeys: 50_000}
+	AccountLimit = Limit{Free: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, MaxKeys: 50_000}
+	IPLimit      = Limit{Free: 20, BaseDelay: time.Second, MaxDelay: time.Minute, Forget: 15 * time.Minute, MaxKeys: 50_000}
+	DeviceLimit  = Limit{Free: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, MaxKeys: 50_000}
 )
 
 // maxLimiterKeyLen bounds the bytes a key may hold in memory; longer keys (an
@@ -53,28 +71,24 @@ type Limiter struct {
 }
 
 type failures struct {
-	key         string
-	count       int
-	start       time.Time // first failure of the window
-	last        time.Time
-	lockedUntil time.Time // zero unless locked
+	key   string
+	count int
+	last  time.Time
 }
 
-// NewLimiter returns a Limiter for l. Zero or negative Failures, Window and
-// MaxKeys take AccountLimit's values; a zero BaseDelay means no backoff.
+// NewLimiter returns a Limiter for l. A zero BaseDelay means no delay at
+// all; zero Forget and MaxKeys take AccountLimit's.
 func NewLimiter(l Limit) *Limiter {
-	if l.Failures <= 0 {
-		l.Failures = AccountLimit.Failures
-	}
-	if l.Window <= 0 {
-		l.Window = AccountLimit.Window
-	}
 	if l.MaxKeys <= 0 {
 		l.MaxKeys = AccountLimit.MaxKeys
 	}
 	if l.MaxDelay <= 0 {
-		l.MaxDelay = l.Window
+		l.MaxDelay = AccountLimit.MaxDelay
 	}
+	if l.Forget <= 0 {
+		l.Forget = AccountLimit.Forget
+	}
+	l.Forget = max(l.Forget, l.MaxDelay)
 	return &Limiter{lim: l, keys: make(map[string]*list.Element)}
 }
 
@@ -94,9 +108,6 @@ func (l *Limiter) Allow(key string, now time.Time) (ok bool, retryAfter time.Dur
 		l.remove(el)
 		return true, 0
 	}
-	if !f.lockedUntil.IsZero() {
-		return false, f.lockedUntil.Sub(now)
-	}
 	if until := f.last.Add(l.backoff(f.count)); now.Before(until) {
 		return false, until.Sub(now)
 	}
@@ -115,18 +126,12 @@ func (l *Limiter) Fail(key string, now time.Time) {
 	}
 	if el == nil {
 		l.makeRoom(now)
-		el = l.order.PushFront(&failures{key: key, start: now})
+		el = l.order.PushFront(&failures{key: key})
 		l.keys[key] = el
 	}
 	f := el.Value.(*failures)
-	if !f.lockedUntil.IsZero() {
-		return // already locked; more failures must not extend it forever
-	}
 	f.count++
 	f.last = now
-	if f.count >= l.lim.Failures {
-		f.lockedUntil = now.Add(l.lim.Window)
-	}
 	l.order.MoveToFront(el)
 }
 
@@ -147,12 +152,10 @@ func (l *Limiter) Len() int {
 	return len(l.keys)
 }
 
-// live reports whether f still matters at now: locked, or inside its window.
+// live reports whether f still matters at now: its last failure is less
+// than Forget ago.
 func (l *Limiter) live(f *failures, now time.Time) bool {
-	if !f.lockedUntil.IsZero() {
-		return now.Before(f.lockedUntil)
-	}
-	return now.Before(f.start.Add(l.lim.Window))
+	return now.Before(f.last.Add(l.lim.Forget))
 }
 
 func (l *Limiter) backoff(count int) time.Duration {
@@ -194,39 +197,73 @@ func limiterKey(k string) string {
 	return k
 }
 
-// LoginLimiter applies both login limits: per account and per client IP.
+// LoginLimiter applies the login limits (see PairLimit).
 type LoginLimiter struct {
-	Account *Limiter
-	IP      *Limiter
+	Pair    *Limiter // account from address
+	Account *Limiter // account from anywhere, browsers without its device cookie
+	IP      *Limiter // address, any account
+	Device  *Limiter // a device cookie, for its account
 }
 
-// NewLoginLimiter returns a LoginLimiter with AccountLimit and IPLimit.
+// NewLoginLimiter returns a LoginLimiter with the default limits.
 func NewLoginLimiter() *LoginLimiter {
-	return &LoginLimiter{Account: NewLimiter(AccountLimit), IP: NewLimiter(IPLimit)}
+	return &LoginLimiter{Pair: NewLimiter(PairLimit), Account: NewLimiter(AccountLimit), IP: NewLimiter(IPLimit), Device: NewLimiter(DeviceLimit)}
 }
 
-// Allow reports whether a login for account from ip may be attempted, and
-// if not how long to wait. Check it before the password: a refused attempt
-// must cost us no argon2 time, and must get the same answer whether or not
-// the account exists.
-func (l *LoginLimiter) Allow(account, ip string, now time.Time) (ok bool, retryAfter time.Duration) {
-	okA, waitA := l.Account.Allow(AccountKey(account), now)
-	okI, waitI := l.IP.Allow(IPKey(ip), now)
-	return okA && okI, max(waitA, waitI)
+// Attempt is one sign-in as the limiter sees it.
+type Attempt struct {
+	Account string // as typed; normalised here
+	IP      string // the client's address (ClientIP)
+	// Device is the id of a valid device cookie for Account (CheckDevice),
+	// or "" when the browser sent none, or one for another account.
+	Device string
 }
 
-// Fail records a failed login. Record it for unknown accounts too, or the
-// lockout itself would tell an attacker which accounts exist.
-func (l *LoginLimiter) Fail(account, ip string, now time.Time) {
-	l.Account.Fail(AccountKey(account), now)
-	l.IP.Fail(IPKey(ip), now)
+func (a Attempt) keys() (pair, account, ip string) {
+	acct := AccountKey(a.Account)
+	return acct + "\x00" + IPKey(a.IP), acct, IPKey(a.IP)
 }
 
-// Succeed clears the account's failures. The IP's are kept on purpose:
-// otherwise an attacker holding one valid account could log into it
-// between guesses at others and never hit the IP limit.
-func (l *LoginLimiter) Succeed(account string) {
-	l.Account.Succeed(AccountKey(account))
+// Allow reports whether a sign-in may be attempted, and if not how long to
+// wait. Check it before the password: a refused attempt must cost us no
+// argon2 time, and must get the same answer whether or not the account
+// exists and whether or not the password is right.
+func (l *LoginLimiter) Allow(a Attempt, now time.Time) (ok bool, retryAfter time.Duration) {
+	if a.Device != "" {
+		return l.Device.Allow(a.Device, now)
+	}
+	pair, acct, ip := a.keys()
+	okP, waitP := l.Pair.Allow(pair, now)
+	okA, waitA := l.Account.Allow(acct, now)
+	okI, waitI := l.IP.Allow(ip, now)
+	return okP && okA && okI, max(waitP, waitA, waitI)
+}
+
+// Fail records a failed sign-in. Record it for unknown accounts too, or
+// the delays themselves would tell an attacker which accounts exist.
+func (l *LoginLimiter) Fail(a Attempt, now time.Time) {
+	if a.Device != "" {
+		l.Device.Fail(a.Device, now)
+		return
+	}
+	pair, acct, ip := a.keys()
+	l.Pair.Fail(pair, now)
+	l.Account.Fail(acct, now)
+	l.IP.Fail(ip, now)
+}
+
+// Succeed clears the failures of this browser or this address for the
+// account. The account-wide and address-wide counts are kept on purpose:
+// the owner signing in must not hand a botnet fresh free guesses, and an
+// attacker holding one valid account must not launder an address's
+// failures by signing into it between guesses at others.
+func (l *LoginLimiter) Succeed(a Attempt) {
+	if a.Device != "" {
+		l.Device.Succeed(a.Device)
+		return
+	}
+	pair, _, _ := a.keys()
+	l.Pair.Succeed(pair)
 }
 
 // AccountKey normalises an account name (an email) so that case and stray
@@ -251,32 +288,92 @@ func IPKey(ip string) string {
 	return a.String()
 }
 
-// ClientIP returns the client's address for r. With trustProxy it takes the
-// rightmost X-Forwarded-For entry: the one our own reverse proxy appended.
-// Entries to its left were sent by the client and may be forged, so this
-// assumes exactly one trusted proxy hop. Without trustProxy the header is
-// ignored entirely, since anyone can send it.
-func ClientIP(r *http.Request, trustProxy bool) string {
-	if trustProxy {
-		vs := r.Header.Values("X-Forwarded-For")
-		if len(vs) > 0 {
-			last := vs[len(vs)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			if ip, ok := parseIP(strings.TrimSpace(last)); ok {
-				return ip
-			}
-		}
-	}
+// maxForwardedHops bounds how many X-Forwarded-For entries ClientIP reads:
+// real proxy chains are a few hops; a longer header is an attacker's.
+const maxForwardedHops = 16
+
+// ClientIP returns the client's address for r. When the connection comes
+// from a trusted proxy (an address in trusted), it reads X-Forwarded-For
+// from the right, skipping the trusted proxies' own entries, and takes the
+// first address no trusted proxy vouches for: entries further left were
+// sent by the client and may be forged. Without trusted proxies the header
+// is ignored entirely, since anyone can send it. A malformed entry stops
+// the walk at the last hop known good.
+func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	if ip, ok := parseIP(host); ok {
-		return ip
+	remote, ok := parseIP(host)
+	if !ok {
+		return host
 	}
-	return host
+	if !isTrusted(remote, trusted) {
+		return remote
+	}
+	vs := r.Header.Values("X-Forwarded-For")
+	hop := remote
+	seen := 0
+	for i := len(vs) - 1; i >= 0; i-- {
+		entries := strings.Split(vs[i], ",")
+		for j := len(entries) - 1; j >= 0; j-- {
+			if seen++; seen > maxForwardedHops {
+				return hop
+			}
+			ip, ok := parseIP(strings.TrimSpace(entries[j]))
+			if !ok {
+				return hop
+			}
+			if !isTrusted(ip, trusted) {
+				return ip
+			}
+			hop = ip
+		}
+	}
+	return hop
+}
+
+func isTrusted(ip string, trusted []netip.Prefix) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTrustedProxies reads a comma-separated list of CIDR prefixes or
+// single addresses (10.0.0.0/8, 192.0.2.7, fd00::/8), as serve
+// --trusted-proxy takes it.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			if p.Addr().Zone() != "" {
+				return nil, fmt.Errorf("%q: a trusted proxy has no zone", f)
+			}
+			if p.Addr().Is4In6() && p.Bits() >= 96 { // ::ffff:10.0.0.0/104 is 10.0.0.0/8
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix such as 10.0.0.0/8", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // parseIP accepts an address with or without a port and returns it in

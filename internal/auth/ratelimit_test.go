@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -11,10 +12,10 @@ import (
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-// failUntilLocked fails key n times like a patient script that waits out
-// each backoff. It returns the waits it was told, in order, and the time
-// it reached.
-func failUntilLocked(t *testing.T, l *Limiter, key string, now time.Time, n int) ([]time.Duration, time.Time) {
+// failPatiently fails key n times like a patient script that waits out
+// each delay. It returns the waits it was told, in order, and the time it
+// reached.
+func failPatiently(t *testing.T, l *Limiter, key string, now time.Time, n int) ([]time.Duration, time.Time) {
 	t.Helper()
 	var waits []time.Duration
 	for i := range n {
@@ -34,52 +35,49 @@ func failUntilLocked(t *testing.T, l *Limiter, key string, now time.Time, n int)
 	return waits, now
 }
 
-func TestAccountLockout(t *testing.T) {
+// Failures slow a key down, doubling up to the cap, and never lock it:
+// whoever waits the delay out may try again.
+func TestDelaysNeverLock(t *testing.T) {
 	l := NewLimiter(AccountLimit)
 	const key = "alice@example.org"
-	waits, now := failUntilLocked(t, l, key, t0, 10)
-
-	// Three free tries, then a doubling delay: 1s, 2s, ... 32s.
-	want := []time.Duration{1, 2, 4, 8, 16, 32}
+	waits, now := failPatiently(t, l, key, t0, 20)
+	// Five free failures (six tries), then 1s, 2s, ... doubling to the
+	// 15-minute cap.
+	want := []time.Duration{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900, 900}
 	if len(waits) != len(want) {
-		t.Fatalf("backoff waits %v, want %v seconds", waits, want)
+		t.Fatalf("waits %v, want %v seconds", waits, want)
 	}
 	for i := range want {
 		if waits[i] != want[i]*time.Second {
-			t.Fatalf("backoff waits %v, want %v seconds", waits, want)
+			t.Fatalf("waits %v, want %v seconds", waits, want)
 		}
 	}
-
-	// The tenth failure locks the account for the whole window.
 	ok, wait := l.Allow(key, now)
-	if ok || wait != 15*time.Minute {
-		t.Fatalf("after 10 failures: Allow = %v, %v; want locked for 15m", ok, wait)
+	if ok || wait != AccountLimit.MaxDelay {
+		t.Fatalf("after 20 failures: Allow = %v, %v; want a wait of the cap", ok, wait)
 	}
-	if ok, wait := l.Allow(key, now.Add(14*time.Minute)); ok || wait != time.Minute {
-		t.Fatalf("14 min into the lock: %v, %v", ok, wait)
+	if ok, _ := l.Allow(key, now.Add(AccountLimit.MaxDelay)); !ok {
+		t.Fatal("refused after waiting the cap: that is a lock")
 	}
-	// Failures reported during the lock (a caller that did not ask Allow)
-	// must not extend it indefinitely.
-	l.Fail(key, now.Add(10*time.Minute))
-	if ok, _ := l.Allow(key, now.Add(15*time.Minute)); !ok {
-		t.Fatal("still locked after the window")
-	}
-	// And the slate is clean: three free tries again.
-	after := now.Add(15 * time.Minute)
-	for i := range 3 {
-		l.Fail(key, after)
+	// A quiet hour forgets everything: six free tries again.
+	after := now.Add(AccountLimit.Forget)
+	for i := range 6 {
 		if ok, _ := l.Allow(key, after); !ok {
-			t.Fatalf("free try %d refused after lock expiry", i+1)
+			t.Fatalf("free try %d refused after the failures were forgotten", i+1)
 		}
+		l.Fail(key, after)
+	}
+	if ok, _ := l.Allow(key, after); ok {
+		t.Fatal("the seventh try after forgetting carries no delay")
 	}
 }
 
 func TestSucceedResets(t *testing.T) {
 	l := NewLimiter(AccountLimit)
 	const key = "bob@example.org"
-	_, now := failUntilLocked(t, l, key, t0, 9)
+	_, now := failPatiently(t, l, key, t0, 9)
 	if ok, _ := l.Allow(key, now); ok {
-		t.Fatal("9 failures: expected a backoff before the next try")
+		t.Fatal("9 failures: expected a delay before the next try")
 	}
 	l.Succeed(key)
 	if ok, wait := l.Allow(key, now); !ok || wait != 0 {
@@ -88,92 +86,159 @@ func TestSucceedResets(t *testing.T) {
 	if l.Len() != 0 {
 		t.Fatalf("success left %d keys", l.Len())
 	}
-	// A full ten new failures are needed to lock again.
-	_, now = failUntilLocked(t, l, key, now, 9)
-	l.Fail(key, now.Add(time.Minute))
-	if ok, _ := l.Allow(key, now.Add(time.Minute)); ok {
-		t.Fatal("not locked after 10 more failures")
-	}
 	l.Succeed("someone-else") // unknown keys are fine
 }
 
-func TestWindowExpires(t *testing.T) {
-	l := NewLimiter(AccountLimit)
-	for range 3 {
+func TestForgetAfterQuiet(t *testing.T) {
+	l := NewLimiter(Limit{Free: 3, BaseDelay: time.Second, MaxDelay: time.Minute, Forget: 10 * time.Minute})
+	for range 4 {
 		l.Fail("carol", t0)
 	}
-	l.Fail("carol", t0.Add(time.Minute)) // 4th: 1s backoff
-	if ok, _ := l.Allow("carol", t0.Add(time.Minute)); ok {
-		t.Fatal("backoff not applied")
+	if ok, _ := l.Allow("carol", t0); ok {
+		t.Fatal("delay not applied")
 	}
-	// Failures spread wider than the window never add up to a lock.
-	later := t0.Add(AccountLimit.Window)
-	if ok, _ := l.Allow("carol", later); !ok || l.Len() != 0 {
-		t.Fatalf("window over: ok=%v len=%d", ok, l.Len())
+	// Still remembered just before Forget, gone at it.
+	l.Fail("carol", t0.Add(9*time.Minute))
+	if ok, _ := l.Allow("carol", t0.Add(9*time.Minute)); ok {
+		t.Fatal("failures forgotten too early")
 	}
-	l.Fail("carol", later)
-	if ok, _ := l.Allow("carol", later); !ok {
-		t.Fatal("first failure of a new window refused")
+	if ok, _ := l.Allow("carol", t0.Add(19*time.Minute)); !ok || l.Len() != 0 {
+		t.Fatalf("quiet for Forget: ok=%v len=%d", ok, l.Len())
 	}
+	// Forget is never shorter than the longest delay.
+	if l := NewLimiter(Limit{BaseDelay: time.Second, MaxDelay: time.Hour, Forget: time.Minute}); l.lim.Forget != time.Hour {
+		t.Errorf("Forget %v shorter than MaxDelay", l.lim.Forget)
+	}
+}
+
+// The attack of issue 10: wrong passwords for a known e-mail from rotating
+// addresses must not keep the owner out.
+func TestLoginLimiterNoLockout(t *testing.T) {
+	l := NewLoginLimiter()
+	const alice = "alice@example.org"
+	now := t0
+	// A botnet: 40 wrong passwords for alice, each from a fresh address,
+	// each waiting out whatever delay it is told.
+	for i := range 40 {
+		a := Attempt{Account: alice, IP: fmt.Sprintf("198.51.100.%d", i+1)}
+		if ok, wait := l.Allow(a, now); !ok {
+			if wait > AccountLimit.MaxDelay {
+				t.Fatalf("attempt %d: told to wait %v, more than the cap", i+1, wait)
+			}
+			now = now.Add(wait)
+		}
+		l.Fail(a, now)
+	}
+	// The owner's own browser (a device cookie for alice) signs in at once,
+	// from the owner's usual address or any other.
+	for _, ip := range []string{"203.0.113.9", "198.51.100.7"} {
+		if ok, wait := l.Allow(Attempt{Account: alice, IP: ip, Device: "owner-laptop"}, now); !ok {
+			t.Errorf("the owner's browser from %s refused for %v during the attack", ip, wait)
+		}
+	}
+	// A new browser of the owner's is slowed, never locked: after the
+	// wait it is let through.
+	fresh := Attempt{Account: "Alice@Example.org ", IP: "203.0.113.10"} // spelling does not matter
+	ok, wait := l.Allow(fresh, now)
+	if ok || wait > AccountLimit.MaxDelay {
+		t.Fatalf("a new browser during the attack: %v, %v; want a delay of at most %v", ok, wait, AccountLimit.MaxDelay)
+	}
+	if ok, _ := l.Allow(fresh, now.Add(wait)); !ok {
+		t.Fatal("a new browser still refused after waiting: a lock")
+	}
+	// Another account is untouched, from the attacker's addresses too.
+	if ok, _ := l.Allow(Attempt{Account: "bob@example.org", IP: "198.51.100.7"}, now); !ok {
+		t.Fatal("bob refused: each attacking address failed once")
+	}
+	// A stolen device cookie guesses no faster: its failures are its own.
+	stolen := Attempt{Account: alice, IP: "192.0.2.66", Device: "stolen"}
+	waits, _ := failPatientlyLogin(t, l, stolen, now, 10)
+	if len(waits) != 10-DeviceLimit.Free-1 {
+		t.Errorf("a device cookie failing 10 times waited %d times, want %d", len(waits), 10-DeviceLimit.Free-1)
+	}
+	if ok, _ := l.Allow(Attempt{Account: alice, IP: "192.0.2.66", Device: "owner-laptop"}, now); !ok {
+		t.Error("one cookie's failures slowed another")
+	}
+}
+
+func failPatientlyLogin(t *testing.T, l *LoginLimiter, a Attempt, now time.Time, n int) ([]time.Duration, time.Time) {
+	t.Helper()
+	var waits []time.Duration
+	for range n {
+		if ok, wait := l.Allow(a, now); !ok {
+			waits = append(waits, wait)
+			now = now.Add(wait)
+		}
+		l.Fail(a, now)
+	}
+	return waits, now
 }
 
 func TestLoginLimiter(t *testing.T) {
 	l := NewLoginLimiter()
 	const ip1, ip2 = "198.51.100.7", "203.0.113.9"
 
-	// Lock alice from ip1; waiting out backoffs as a script would.
+	// One address guessing at alice is slowed after three free tries;
+	// alice from another address is not (the account-wide count has five).
 	now := t0
-	for range 10 {
-		if ok, wait := l.Allow("alice@example.org", ip1, now); !ok {
-			now = now.Add(wait)
-		}
-		l.Fail("Alice@Example.org ", ip1, now) // spelling does not matter
+	a1 := Attempt{Account: "alice@example.org", IP: ip1}
+	for range 4 {
+		l.Fail(a1, now)
 	}
-	if ok, wait := l.Allow("alice@example.org", ip2, now); ok || wait != 15*time.Minute {
-		t.Fatalf("alice from another IP: %v, %v; the account lock must hold", ok, wait)
+	if ok, _ := l.Allow(a1, now); ok {
+		t.Fatal("alice from ip1 after 4 failures: no delay")
 	}
-	if ok, _ := l.Allow("bob@example.org", ip1, now); !ok {
-		t.Fatal("bob refused: ip1 has only 10 failures, under its limit")
+	if ok, _ := l.Allow(Attempt{Account: "alice@example.org", IP: ip2}, now); !ok {
+		t.Fatal("alice from another address slowed by ip1's failures")
+	}
+	if ok, _ := l.Allow(Attempt{Account: "bob@example.org", IP: ip1}, now); !ok {
+		t.Fatal("bob refused: ip1 has only 4 failures, under its free 20")
+	}
+	// Success from ip1 clears ip1's count for alice.
+	l.Succeed(a1)
+	if ok, _ := l.Allow(a1, now); !ok {
+		t.Fatal("alice from ip1 still slowed after signing in")
 	}
 
-	// Spray one password over many accounts from ip2: the IP limit stops
-	// it although no single account gets near its own limit.
-	for i := range 50 {
-		acct := fmt.Sprintf("user%d@example.org", i)
-		if ok, wait := l.Allow(acct, ip2, now); !ok {
-			now = now.Add(wait)
-			if ok, _ := l.Allow(acct, ip2, now); !ok {
-				t.Fatalf("spray %d: refused after waiting", i)
+	// Spray one password over many accounts from ip2: the address limit
+	// slows it although no account gets near its own.
+	for i := range 40 {
+		a := Attempt{Account: fmt.Sprintf("user%d@example.org", i), IP: ip2}
+		if ok, wait := l.Allow(a, now); !ok {
+			if wait > IPLimit.MaxDelay {
+				t.Fatalf("spray %d: wait %v over the address cap", i, wait)
 			}
+			now = now.Add(wait)
 		}
-		l.Fail(acct, ip2, now)
+		l.Fail(a, now)
 	}
-	if ok, wait := l.Allow("fresh@example.org", ip2, now); ok || wait != 15*time.Minute {
-		t.Fatalf("ip2 after 50 failures: %v, %v; want locked", ok, wait)
+	if ok, _ := l.Allow(Attempt{Account: "fresh@example.org", IP: ip2}, now); ok {
+		t.Fatal("ip2 after spraying 40 accounts: no delay")
 	}
-	if ok, _ := l.Allow("fresh@example.org", "192.0.2.1", now); !ok {
-		t.Fatal("the IP lock leaked to another IP")
+	if ok, _ := l.Allow(Attempt{Account: "fresh@example.org", IP: "192.0.2.1"}, now); !ok {
+		t.Fatal("the address delay leaked to another address")
 	}
-
-	// Success clears the account, never the IP: a valid account must not
-	// launder an IP's failures.
-	l.Succeed("user0@example.org")
-	if ok, _ := l.Allow("user0@example.org", ip2, now); ok {
-		t.Fatal("IP lock lifted by a success")
+	// A success never clears the address: a valid account must not
+	// launder the spray's failures.
+	l.Succeed(Attempt{Account: "user0@example.org", IP: ip2})
+	if ok, _ := l.Allow(Attempt{Account: "user0@example.org", IP: ip2}, now); ok {
+		t.Fatal("address delay lifted by a success")
 	}
-	if ok, _ := l.Allow("user0@example.org", "192.0.2.1", now); !ok {
-		t.Fatal("account not reset by success")
+	// But a browser holding its device cookie signs in through the spray
+	// (an office behind one address).
+	if ok, _ := l.Allow(Attempt{Account: "user0@example.org", IP: ip2, Device: "d"}, now); !ok {
+		t.Fatal("a device cookie slowed by its address's spray")
 	}
 
 	// IPv6: one /64 is one client.
 	for i := range 60 {
 		ip := fmt.Sprintf("2001:db8:1:2::%x", i+1)
-		l.Fail(fmt.Sprintf("v6-%d@example.org", i), ip, now)
+		l.Fail(Attempt{Account: fmt.Sprintf("v6-%d@example.org", i), IP: ip}, now)
 	}
-	if ok, _ := l.Allow("another@example.org", "2001:db8:1:2:ffff::1", now); ok {
-		t.Fatal("rotating addresses within a /64 escaped the IP limit")
+	if ok, _ := l.Allow(Attempt{Account: "another@example.org", IP: "2001:db8:1:2:ffff::1"}, now); ok {
+		t.Fatal("rotating addresses within a /64 escaped the address limit")
 	}
-	if ok, _ := l.Allow("another@example.org", "2001:db8:1:3::1", now); !ok {
+	if ok, _ := l.Allow(Attempt{Account: "another@example.org", IP: "2001:db8:1:3::1"}, now); !ok {
 		t.Fatal("neighbouring /64 refused")
 	}
 }
@@ -185,6 +250,7 @@ func TestLimiterMemoryBounded(t *testing.T) {
 	}{
 		{AccountLimit, AccountLimit.MaxKeys},
 		{IPLimit, IPLimit.MaxKeys},
+		{PairLimit, PairLimit.MaxKeys},
 		{Limit{MaxKeys: 1000}, 1000},
 	} {
 		l := NewLimiter(c.lim)
@@ -213,13 +279,13 @@ func TestLimiterMemoryBounded(t *testing.T) {
 	for i := range 5 {
 		l.Fail(fmt.Sprint("old", i), t0)
 	}
-	l.Fail("new", t0.Add(time.Hour))
+	l.Fail("new", t0.Add(2*AccountLimit.Forget))
 	if l.Len() != 1 {
 		t.Errorf("expired keys kept: %d", l.Len())
 	}
 
 	// A huge key costs a hash's worth of memory, not its own size.
-	l.Fail(strings.Repeat("x", 1<<20), t0.Add(time.Hour))
+	l.Fail(strings.Repeat("x", 1<<20), t0.Add(2*AccountLimit.Forget))
 	l.mu.Lock()
 	for k := range l.keys {
 		if len(k) > maxLimiterKeyLen {
@@ -227,13 +293,13 @@ func TestLimiterMemoryBounded(t *testing.T) {
 		}
 	}
 	l.mu.Unlock()
-	if ok, _ := l.Allow(strings.Repeat("x", 1<<20), t0.Add(time.Hour)); !ok {
+	if ok, _ := l.Allow(strings.Repeat("x", 1<<20), t0.Add(2*AccountLimit.Forget)); !ok {
 		t.Error("one failure of a long key refused")
 	}
 }
 
 func TestLimiterBackoffCap(t *testing.T) {
-	l := NewLimiter(Limit{Failures: 1000, Window: time.Hour, BaseDelay: time.Second, MaxDelay: time.Minute})
+	l := NewLimiter(Limit{Forget: time.Hour, BaseDelay: time.Second, MaxDelay: time.Minute})
 	for _, c := range []struct {
 		count int
 		want  time.Duration
@@ -242,13 +308,13 @@ func TestLimiterBackoffCap(t *testing.T) {
 			t.Errorf("backoff(%d) = %v, want %v", c.count, got, c.want)
 		}
 	}
-	if NewLimiter(Limit{Failures: 3, Window: time.Minute}).backoff(2) != 0 {
+	if NewLimiter(Limit{Free: 3, Forget: time.Minute}).backoff(5) != 0 {
 		t.Error("no BaseDelay should mean no backoff")
 	}
 }
 
 func TestLimiterConcurrent(t *testing.T) {
-	l := NewLimiter(Limit{Failures: 5, Window: time.Minute, Free: 1, BaseDelay: time.Millisecond, MaxKeys: 64})
+	l := NewLimiter(Limit{Forget: time.Minute, Free: 1, BaseDelay: time.Millisecond, MaxKeys: 64})
 	var wg sync.WaitGroup
 	for g := range 16 {
 		wg.Go(func() {
@@ -280,6 +346,10 @@ func TestLimiterConcurrent(t *testing.T) {
 }
 
 func TestClientIP(t *testing.T) {
+	proxies, err := ParseTrustedProxies("10.0.0.0/8, 2001:db8:ffff::/48,192.0.2.200")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name   string
 		remote string
@@ -293,17 +363,24 @@ func TestClientIP(t *testing.T) {
 		{"zone", "[fe80::1%eth0]:5555", nil, false, "fe80::1"},
 		{"no port", "192.0.2.1", nil, false, "192.0.2.1"},
 		{"unix socket", "@", nil, false, "@"},
-		{"xff ignored untrusted", "192.0.2.1:5555", []string{"203.0.113.5"}, false, "192.0.2.1"},
+		{"xff ignored without trusted proxies", "10.0.0.1:5555", []string{"203.0.113.5"}, false, "10.0.0.1"},
+		{"xff ignored from an untrusted peer", "192.0.2.1:5555", []string{"203.0.113.5"}, true, "192.0.2.1"},
 		{"xff single", "10.0.0.1:5555", []string{"203.0.113.5"}, true, "203.0.113.5"},
-		{"xff rightmost", "10.0.0.1:5555", []string{"1.1.1.1, 203.0.113.5"}, true, "203.0.113.5"},
+		{"xff rightmost untrusted", "10.0.0.1:5555", []string{"1.1.1.1, 203.0.113.5"}, true, "203.0.113.5"},
 		{"xff forged left", "10.0.0.1:5555", []string{"127.0.0.1,203.0.113.5"}, true, "203.0.113.5"},
+		{"xff two trusted hops", "10.0.0.1:5555", []string{"203.0.113.5, 10.1.2.3"}, true, "203.0.113.5"},
+		{"xff trusted single address", "192.0.2.200:5555", []string{"203.0.113.5"}, true, "203.0.113.5"},
+		{"xff trusted ipv6 proxy", "[2001:db8:ffff::7]:443", []string{"2001:db8:1::9"}, true, "2001:db8:1::9"},
 		{"xff many lines", "10.0.0.1:5555", []string{"1.1.1.1", "8.8.8.8, 203.0.113.5"}, true, "203.0.113.5"},
 		{"xff with port", "10.0.0.1:5555", []string{"203.0.113.5:4711"}, true, "203.0.113.5"},
 		{"xff ipv6 with port", "10.0.0.1:5555", []string{"[2001:db8::5]:4711"}, true, "2001:db8::5"},
-		{"xff garbage", "10.0.0.1:5555", []string{"203.0.113.5, not-an-ip"}, true, "10.0.0.1"},
+		{"xff garbage right", "10.0.0.1:5555", []string{"203.0.113.5, not-an-ip"}, true, "10.0.0.1"},
+		{"xff garbage behind a hop", "10.0.0.1:5555", []string{"junk, 10.9.9.9"}, true, "10.9.9.9"},
 		{"xff empty", "10.0.0.1:5555", []string{""}, true, "10.0.0.1"},
 		{"xff trailing comma", "10.0.0.1:5555", []string{"203.0.113.5,"}, true, "10.0.0.1"},
+		{"xff only proxies", "10.0.0.1:5555", []string{"10.0.0.2, 10.0.0.3"}, true, "10.0.0.2"},
 		{"no xff trusted", "10.0.0.1:5555", nil, true, "10.0.0.1"},
+		{"xff too long", "10.0.0.1:5555", []string{strings.Repeat("10.0.0.9,", 40) + "10.0.0.9"}, true, "10.0.0.9"},
 	}
 	for _, c := range cases {
 		r := httptest.NewRequest("POST", "/login", nil)
@@ -311,10 +388,56 @@ func TestClientIP(t *testing.T) {
 		for _, v := range c.xff {
 			r.Header.Add("X-Forwarded-For", v)
 		}
-		if got := ClientIP(r, c.trust); got != c.want {
+		var trusted []netip.Prefix
+		if c.trust {
+			trusted = proxies
+		}
+		if got := ClientIP(r, trusted); got != c.want {
 			t.Errorf("%s: ClientIP = %q, want %q", c.name, got, c.want)
 		}
 	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := ParseTrustedProxies(" 10.0.0.0/8 ,192.0.2.7,, fd00::/8, ::ffff:172.16.0.0/108, 10.1.2.3/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "192.0.2.7/32", "fd00::/8", "172.16.0.0/12", "10.0.0.0/8"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("prefix %d = %s, want %s", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []string{"10.0.0.0/33", "proxy.example", "fe80::1%eth0", "10.0.0.1:80"} {
+		if _, err := ParseTrustedProxies(bad); err == nil {
+			t.Errorf("ParseTrustedProxies(%q) accepted", bad)
+		}
+	}
+	if got, err := ParseTrustedProxies(""); err != nil || len(got) != 0 {
+		t.Errorf("empty: %v, %v", got, err)
+	}
+}
+
+// FuzzClientIP: any header and peer give an answer without panicking, and
+// the answer is the peer itself unless the peer is a trusted proxy.
+func FuzzClientIP(f *testing.F) {
+	f.Add("10.0.0.1:5555", "203.0.113.5, 10.0.0.2")
+	f.Add("192.0.2.1:1", "[2001:db8::5]:4711")
+	f.Add("@", ",,,")
+	trusted, _ := ParseTrustedProxies("10.0.0.0/8")
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		untrusted := ClientIP(r, nil)
+		if got := ClientIP(r, trusted); !isTrusted(untrusted, trusted) && got != untrusted {
+			t.Fatalf("peer %q is not trusted, yet ClientIP took %q from the header", remote, got)
+		}
+	})
 }
 
 func TestKeys(t *testing.T) {

@@ -152,17 +152,28 @@ const (
 	// ActionSchemeWrite: edit scheme definitions and their versions.
 	// Authority.
 	ActionSchemeWrite = "scheme.write"
-	// ActionUserManage: create authorities' and labs' accounts. The
-	// operator only (the command line, as the system principal):
+	// ActionUserManage: create authorities' and labs' accounts, disable
+	// and enable users, reset passwords. The operator only (the command line, as the system principal):
 	// manufacturers register themselves, and no organisation's member can
 	// add accounts, so none can escalate.
 	ActionUserManage = "user.manage"
-	// ActionAuditRead: read the audit log. Authority.
+	// ActionAuditRead: read the audit log. Authorities, and only what they
+	// oversee: their own organisation's entries and those about the
+	// applications, labels and products of the schemes they run (the
+	// listing form of this rule is the store's audit query).
 	ActionAuditRead = "audit.read"
 	// ActionWebhookManage: register, list and delete webhook endpoints and
 	// read their delivery log. Manufacturers and authorities, the ones
 	// notifications are for, each for its own organisation (Owner).
 	ActionWebhookManage = "webhook.manage"
+	// ActionTokenManage: create, list and revoke API tokens. Every account,
+	// for its own tokens only (User); the operator (the command line, as
+	// the system principal) for any user.
+	ActionTokenManage = "token.manage"
+	// ActionPasswordChange: change one's own password, giving the current
+	// one. Every account, for itself only (User); the operator resets
+	// passwords and disables users through user.manage.
+	ActionPasswordChange = "password.change"
 )
 
 // permissions is the whole access policy as data: action → roles allowed.
@@ -189,6 +200,8 @@ var permissions = map[string][]Role{
 	ActionUserManage:          {RoleSystem},
 	ActionAuditRead:           {RoleAuthorityAdmin},
 	ActionWebhookManage:       {RoleManufacturer, RoleAuthorityAdmin},
+	ActionTokenManage:         {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin, RoleSystem},
+	ActionPasswordChange:      {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
 }
 
 // Can reports whether p's role may perform action. Unknown actions are

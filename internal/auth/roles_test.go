@@ -78,6 +78,8 @@ var wantMatrix = map[string]string{
 	"user.manage":          "Y",
 	"audit.read":           "A",
 	"webhook.manage":       "AM",
+	"token.manage":         "ASMY",
+	"password.change":      "ASM",
 }
 
 var principals = map[byte]Principal{
@@ -234,6 +236,16 @@ func TestAllowObjects(t *testing.T) {
 		{"webhooks: an authority, a maker's endpoint", auth, ActionWebhookManage, Object{Owner: 30}, ErrHidden},
 		{"webhooks: not for labs", lab, ActionWebhookManage, Object{Owner: 20}, ErrDenied},
 		{"webhooks: anonymous", Anonymous, ActionWebhookManage, Object{}, ErrDenied},
+		{"tokens: one's own list", lab, ActionTokenManage, Object{}, nil},
+		{"tokens: one's own token", mfr, ActionTokenManage, Object{User: 3}, nil},
+		{"tokens: a colleague's token", Principal{UserID: 7, OrgID: 30, OrgKind: KindManufacturer, Role: RoleManufacturer}, ActionTokenManage, Object{User: 3}, ErrHidden},
+		{"tokens: another organisation's", auth, ActionTokenManage, Object{User: 3}, ErrHidden},
+		{"tokens: the operator, anyone's", System, ActionTokenManage, Object{User: 3}, nil},
+		{"tokens: anonymous", Anonymous, ActionTokenManage, Object{}, ErrDenied},
+		{"password: one's own", auth, ActionPasswordChange, Object{User: 1}, nil},
+		{"password: another's", mfr, ActionPasswordChange, Object{User: 1}, ErrDenied},
+		{"password: the system has none", System, ActionPasswordChange, Object{User: 1}, ErrDenied},
+		{"users: only the operator disables", auth, ActionUserManage, Object{User: 3}, ErrDenied},
 	} {
 		err := Allow(c.p, c.action, c.o)
 		switch {

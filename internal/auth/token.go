@@ -5,8 +5,11 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Token prefixes. A readable prefix lets people (and secret scanners) tell
@@ -75,4 +78,52 @@ func ConstantTimeEqual(a, b string) bool {
 
 func isTokenChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+}
+
+// API token lifetimes. Every token expires: a token forgotten in a CI
+// system stops being a key on its own. A year at most, so even a
+// long-lived integration is looked at once a year.
+const (
+	DefaultTokenLifetime = 90 * 24 * time.Hour
+	MaxTokenLifetime     = 366 * 24 * time.Hour
+	MinTokenLifetime     = time.Hour
+)
+
+// ErrTokenLifetime is a lifetime outside MinTokenLifetime..MaxTokenLifetime
+// or one that cannot be read.
+var ErrTokenLifetime = errors.New("token lifetime")
+
+// ParseTokenExpiry reads when a new token should expire: "" for the
+// default, a number of days ("30d"), a Go duration ("720h"), or a date
+// ("2027-01-31", the end of that day UTC). The answer lies between
+// MinTokenLifetime and MaxTokenLifetime from now.
+func ParseTokenExpiry(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	var at time.Time
+	switch {
+	case s == "":
+		at = now.Add(DefaultTokenLifetime)
+	case len(s) == len(time.DateOnly) && strings.Count(s, "-") == 2:
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%w: %q is not a date such as 2027-01-31", ErrTokenLifetime, s)
+		}
+		at = d.Add(24*time.Hour - time.Second)
+	case strings.HasSuffix(s, "d"):
+		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+		if err != nil || n < 1 || n > 366 {
+			return time.Time{}, fmt.Errorf("%w: %q is not a number of days from 1 to 366, such as 90d", ErrTokenLifetime, s)
+		}
+		at = now.Add(time.Duration(n) * 24 * time.Hour)
+	default:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%w: %q is not a number of days (90d), a duration (720h) or a date (2027-01-31)", ErrTokenLifetime, s)
+		}
+		at = now.Add(d)
+	}
+	if d := at.Sub(now); d < MinTokenLifetime || d > MaxTokenLifetime {
+		return time.Time{}, fmt.Errorf("%w: a token lives from an hour to 366 days, not until %s", ErrTokenLifetime, at.UTC().Format(time.RFC3339))
+	}
+	return at.UTC(), nil
 }

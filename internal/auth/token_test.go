@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNewToken(t *testing.T) {
@@ -86,4 +88,44 @@ func TestConstantTimeEqual(t *testing.T) {
 		ConstantTimeEqual(a, a[:63]) || ConstantTimeEqual("", a) || !ConstantTimeEqual("", "") {
 		t.Fatal("ConstantTimeEqual is wrong")
 	}
+}
+
+func TestParseTokenExpiry(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"":           now.Add(DefaultTokenLifetime),
+		"30d":        now.AddDate(0, 0, 30),
+		" 366d ":     now.AddDate(0, 0, 366),
+		"720h":       now.Add(720 * time.Hour),
+		"1h":         now.Add(time.Hour),
+		"2026-12-31": time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC),
+	} {
+		got, err := ParseTokenExpiry(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("ParseTokenExpiry(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"0d", "367d", "-5d", "d", "1.5d", "59m", "9000h", "-1h", "2026-03-01", "2028-01-01", "2026-02-30", "never", "1e9d"} {
+		if got, err := ParseTokenExpiry(in, now); !errors.Is(err, ErrTokenLifetime) {
+			t.Errorf("ParseTokenExpiry(%q) = %v, %v; want refused", in, got, err)
+		}
+	}
+}
+
+// FuzzParseTokenExpiry: any text gives an expiry within the bounds or a
+// refusal, never a panic.
+func FuzzParseTokenExpiry(f *testing.F) {
+	for _, s := range []string{"", "90d", "720h", "2026-12-31", "-1d", "9999999999d", "1e3h"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		at, err := ParseTokenExpiry(s, now)
+		if err != nil {
+			return
+		}
+		if d := at.Sub(now); d < MinTokenLifetime || d > MaxTokenLifetime {
+			t.Fatalf("%q: expiry %v is %v away", s, at, d)
+		}
+	})
 }

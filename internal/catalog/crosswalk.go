@@ -55,6 +55,8 @@ type CrosswalkRow struct {
 	Via      []ReqCover    // the requirements linked to the item
 	Targets  []TargetCover // the To items reached, strongest first
 	Summary  string        // one plain-language sentence
+	// Deemed: the law counts meeting To's named items as meeting this one.
+	Deemed bool
 }
 
 // ReqCover is one requirement on the path from a From item to To.
@@ -155,6 +157,32 @@ func (c *Catalog) Crosswalk(from, to string) (Crosswalk, error) {
 		}
 		sortTargets(row.Targets)
 		row.Summary = rowSentence(row, tf)
+		// A legal deemed-compliance route through To's own items makes the
+		// item met in full whatever the contents compare to; say so, and
+		// keep the content comparison beside it.
+		if it.DeemedFramework() == to {
+			row.Deemed = true
+			if row.Strength != Full {
+				row.Summary = fmt.Sprintf("Deemed met by law: meeting %s %s counts as meeting this item. By content alone: %s", tf.Short, deemedIDs(it), row.Summary)
+			} else {
+				row.Summary = fmt.Sprintf("Deemed met by law through %s %s. %s", tf.Short, deemedIDs(it), row.Summary)
+			}
+			row.Strength = Full
+			for _, id := range it.DeemedBy {
+				_, item, _ := strings.Cut(id, "#")
+				found := false
+				for i := range row.Targets {
+					if row.Targets[i].Item.ID == item {
+						row.Targets[i].Strength, found = Full, true
+					}
+				}
+				if !found {
+					ti, _ := c.Item(to, item)
+					row.Targets = append(row.Targets, TargetCover{Item: ti, Strength: Full})
+				}
+			}
+			sortTargets(row.Targets)
+		}
 		switch row.Strength {
 		case Full:
 			x.Full++
@@ -263,4 +291,13 @@ func rowSentence(row CrosswalkRow, to Framework) string {
 		missing = append(missing, strings.ToLower(r.Requirement.Title))
 	}
 	return fmt.Sprintf("Not covered: nothing in %s asks for %s.", to.Short, strings.Join(missing, "; "))
+}
+
+func deemedIDs(it Item) string {
+	var ids []string
+	for _, ref := range it.DeemedBy {
+		_, item, _ := strings.Cut(ref, "#")
+		ids = append(ids, item)
+	}
+	return strings.Join(ids, " and ")
 }

@@ -216,6 +216,12 @@ func DecodeFramework(fsys fs.FS, name string) (Framework, error) {
 	fw := f.Framework
 	fw.pos = pos{file: name, line: 1}
 	fw.Description = strings.TrimSpace(fw.Description)
+	for i := range fw.Unverified {
+		fw.Unverified[i].Note = strings.TrimSpace(fw.Unverified[i].Note)
+	}
+	for i := range fw.Items {
+		fw.Items[i].Unverified = strings.TrimSpace(fw.Items[i].Unverified)
+	}
 	for i, n := range seqNodes(root, "items") {
 		if i < len(fw.Items) {
 			fw.Items[i].pos = pos{file: name, line: n.Line}
@@ -283,7 +289,7 @@ func DecodeYAML(name string, b []byte, v any) (root *yaml.Node, err error) {
 func yamlMsg(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-	for _, t := range []string{"catalog.reqYAML", "catalog.frameworkFile", "catalog.Item", "catalog.Topic", "catalog.Term", "catalog.requirementsFile", "catalog.topicsFile", "catalog.gapsFile", "catalog.glossaryFile"} {
+	for _, t := range []string{"catalog.reqYAML", "catalog.frameworkFile", "catalog.Item", "catalog.Source", "catalog.Unverified", "catalog.Topic", "catalog.Term", "catalog.requirementsFile", "catalog.topicsFile", "catalog.gapsFile", "catalog.glossaryFile"} {
 		msg = strings.ReplaceAll(msg, " in type "+t, "")
 	}
 	msg = strings.ReplaceAll(msg, "not found", "is not a known key")

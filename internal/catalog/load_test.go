@@ -80,7 +80,7 @@ func TestLoadErrors(t *testing.T) {
 		{"id not file name", "frameworks/fw-a.yaml", "id: fw-a", "id: fw-b",
 			`frameworks/fw-a.yaml:1: framework id "fw-b" must match the file name "fw-a"`},
 		{"stale gap", "gaps.yaml", "fw-a#2", "fw-a#1",
-			"gaps.yaml:2: fw-a#1 is listed as a gap but requirements map to it"},
+			"gaps.yaml:2: fw-a#1 is listed as a gap but a requirement captures it"},
 		{"gap on nothing", "gaps.yaml", "fw-a#2", "fw-a#9",
 			`gaps.yaml:2: gap "fw-a#9" is not framework#item of a known framework`},
 		{"dangling see", "glossary.yaml", "[Credential]", "[Token]",

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Status is how binding a framework item is, where the framework says so.
@@ -98,8 +99,67 @@ type Framework struct {
 	URL         string `yaml:"url" json:"url"`
 	Description string `yaml:"description" json:"description"`
 	Source      string `yaml:"-" json:"source"`
-	Items       []Item `yaml:"items" json:"items"`
-	pos         pos
+	// Sources are where the framework's facts were checked, and when.
+	Sources []Source `yaml:"sources,omitempty" json:"sources,omitempty"`
+	// Unverified lists facts (the item list, statuses, a date) that could
+	// not be confirmed against a source; pages show them as unverified.
+	Unverified []Unverified `yaml:"unverified,omitempty" json:"unverified,omitempty"`
+	Items      []Item       `yaml:"items" json:"items"`
+	pos        pos
+}
+
+// Source is one document a set of facts was checked against: its
+// identifier or title, where to read it, the day it was checked and which
+// facts it supports.
+type Source struct {
+	Ref     string `yaml:"ref" json:"ref"`
+	URL     string `yaml:"url,omitempty" json:"url,omitempty"`
+	Checked string `yaml:"checked" json:"checked"`
+	Covers  string `yaml:"covers,omitempty" json:"covers,omitempty"`
+	// Secondary marks a summary by someone other than the author of the
+	// document, used where the primary text could not be read.
+	Secondary bool `yaml:"secondary,omitempty" json:"secondary,omitempty"`
+}
+
+// Unverified is a fact that could not be confirmed, and why.
+type Unverified struct {
+	Fact string `yaml:"fact" json:"fact"`
+	Note string `yaml:"note" json:"note"`
+}
+
+// MaxSources bounds the provenance of one record; real records cite a few.
+const MaxSources = 32
+
+// ValidateProvenance checks sources and unverified notes; where says what
+// they belong to, for the messages.
+func ValidateProvenance(where string, sources []Source, unverified []Unverified) []string {
+	var out []string
+	if len(sources) > MaxSources || len(unverified) > MaxSources {
+		out = append(out, fmt.Sprintf("%s: at most %d sources and %d unverified facts", where, MaxSources, MaxSources))
+	}
+	for i, s := range sources {
+		if strings.TrimSpace(s.Ref) == "" {
+			out = append(out, fmt.Sprintf("%s: source %d needs a ref (a document id or title)", where, i+1))
+		}
+		if !ValidDate(s.Checked) {
+			out = append(out, fmt.Sprintf("%s: source %q needs the date it was checked, as YYYY-MM-DD (got %q)", where, s.Ref, s.Checked))
+		}
+		if s.URL != "" && !strings.HasPrefix(s.URL, "https://") && !strings.HasPrefix(s.URL, "http://") {
+			out = append(out, fmt.Sprintf("%s: source %q has a URL that is not http(s)", where, s.Ref))
+		}
+	}
+	for _, u := range unverified {
+		if strings.TrimSpace(u.Fact) == "" || strings.TrimSpace(u.Note) == "" {
+			out = append(out, fmt.Sprintf("%s: an unverified fact needs both the fact and a note saying what is uncertain", where))
+		}
+	}
+	return out
+}
+
+// ValidDate accepts a calendar date written YYYY-MM-DD.
+func ValidDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
 }
 
 // Item is one provision of a framework.
@@ -110,7 +170,15 @@ type Item struct {
 	Status      Status `yaml:"status,omitempty" json:"status,omitempty"`
 	Condition   string `yaml:"condition,omitempty" json:"condition,omitempty"`
 	Title       string `yaml:"title" json:"title"`
-	// Gap is the reason no Hallmark requirement maps to this item, when none does.
+	// Unverified says what about this item (its existence, number, status
+	// or wording) could not be confirmed against a source.
+	Unverified string `yaml:"unverified,omitempty" json:"unverified,omitempty"`
+	// DeemedBy lists items of another framework that, by law, count as
+	// meeting this one when all are met (UK PSTI Schedule 2 names EN 303 645
+	// provisions): a legal route, whatever the contents compare to.
+	DeemedBy []string `yaml:"deemed_by,omitempty" json:"deemed_by,omitempty"`
+	// Gap is the reason no Hallmark requirement captures this item (none
+	// maps to it, or only ones that overlap it).
 	Gap    string `yaml:"-" json:"gap,omitempty"`
 	pos    pos
 	gapPos pos
@@ -257,6 +325,18 @@ func (c *Catalog) MappedBy(framework, item string) []Link {
 	return c.itemReqs[framework+"#"+item]
 }
 
+// Captured reports whether some requirement captures the item, in whole or
+// in part: mapped to it as equivalent, subset-of or superset-of. An item
+// reached only by requirements that intersect with it is not captured.
+func (c *Catalog) Captured(framework, item string) bool {
+	for _, l := range c.itemReqs[framework+"#"+item] {
+		if l.Rel != IntersectsWith {
+			return true
+		}
+	}
+	return false
+}
+
 // Unmapped returns the items of a framework that no requirement maps to.
 func (c *Catalog) Unmapped(framework string) []Item {
 	fw, ok := c.Framework(framework)
@@ -270,6 +350,16 @@ func (c *Catalog) Unmapped(framework string) []Item {
 		}
 	}
 	return out
+}
+
+// DeemedFramework is the framework whose items, by law, count as meeting
+// this item, or "" when there is no such route.
+func (it Item) DeemedFramework() string {
+	if len(it.DeemedBy) == 0 {
+		return ""
+	}
+	fw, _, _ := strings.Cut(it.DeemedBy[0], "#")
+	return fw
 }
 
 // Clauses returns a framework's items grouped by clause, in document order.
@@ -333,6 +423,9 @@ func New(topics []Topic, reqs []Requirement, fws []Framework, glossary []Term) (
 		if len(f.Items) == 0 {
 			bad(f.pos, "framework %q has no items", f.ID)
 		}
+		for _, msg := range ValidateProvenance("framework "+f.ID, f.Sources, f.Unverified) {
+			bad(f.pos, "%s", msg)
+		}
 		c.fwByID[f.ID] = i
 		idx := map[string]int{}
 		for j, it := range f.Items {
@@ -345,6 +438,9 @@ func New(topics []Topic, reqs []Requirement, fws []Framework, glossary []Term) (
 			}
 			if _, dup := idx[it.ID]; dup {
 				bad(it.pos, "framework %q item %q is listed twice", f.ID, it.ID)
+			}
+			if len(it.DeemedBy) > 8 {
+				bad(it.pos, "framework %q item %q: at most 8 deemed-compliance items", f.ID, it.ID)
 			}
 			switch it.Status {
 			case "", Mandatory, Recommended, Conditional:
@@ -401,11 +497,29 @@ func New(topics []Topic, reqs []Requirement, fws []Framework, glossary []Term) (
 			c.itemReqs[m.Ref()] = append(c.itemReqs[m.Ref()], Link{Requirement: r.ID, Rel: m.Rel})
 		}
 	}
-	// A gap explains why an item is unmapped; one on a mapped item is stale.
+	// A deemed-compliance route must name items of one other framework.
 	for _, f := range fws {
 		for _, it := range f.Items {
-			if it.Gap != "" && len(c.itemReqs[f.ID+"#"+it.ID]) > 0 {
-				bad(it.gapPos, "%s#%s is listed as a gap but requirements map to it; remove the gap", f.ID, it.ID)
+			var route string
+			for _, ref := range it.DeemedBy {
+				fw, item, _ := strings.Cut(ref, "#")
+				if _, ok := c.itemIndex[fw][item]; !ok || fw == f.ID {
+					bad(it.pos, "%s#%s is deemed met by %q, which is not an item of another known framework", f.ID, it.ID, ref)
+					continue
+				}
+				if route != "" && fw != route {
+					bad(it.pos, "%s#%s: its deemed-compliance items must all belong to one framework", f.ID, it.ID)
+				}
+				route = fw
+			}
+		}
+	}
+	// A gap explains why no requirement captures an item; one on an item a
+	// requirement captures is stale.
+	for _, f := range fws {
+		for _, it := range f.Items {
+			if it.Gap != "" && c.Captured(f.ID, it.ID) {
+				bad(it.gapPos, "%s#%s is listed as a gap but a requirement captures it (equivalent, subset-of or superset-of); remove the gap", f.ID, it.ID)
 			}
 		}
 	}

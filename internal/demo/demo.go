@@ -7,6 +7,8 @@ package demo
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -255,6 +257,10 @@ func version(r *rand.Rand, p registry.Product, i, n int, pool []Component, now t
 		f.UpdateMode = "none"
 	}
 	sw := fmt.Sprintf("%d.%d.%d", 1+i, r.IntN(10), r.IntN(20))
+	// The digest of a firmware image that does not exist, stable across
+	// loads, so a CSAF advisory can name the image by hash.
+	img := sha256.Sum256([]byte("hallmark demo firmware " + p.ModelNumber + " " + sw))
+	f.FirmwareHashes = []string{"sha256:" + hex.EncodeToString(img[:])}
 	v := Version{Version: registry.Version{SoftwareVersion: sw, ReleaseDate: release.Format(time.DateOnly), Facts: f}}
 	if len(pool) > 0 {
 		k := 8 + r.IntN(25)

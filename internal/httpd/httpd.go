@@ -6,13 +6,19 @@ package httpd
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/api"
+	"github.com/hallmark-iot/hallmark/internal/input"
+	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/web"
 )
@@ -35,14 +41,61 @@ func Handler(s *server.Server) (http.Handler, error) {
 			json.NewEncoder(w).Encode(map[string]string{"witness": s.Config().PublicURL + "/witness", "verifier": s.WitnessKey()})
 		})
 	}
+	// Liveness: the process serves. It asks nothing of the database, so a
+	// database outage does not get healthy instances restarted.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.Ping(r.Context()); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
+		w.Header().Set("Cache-Control", "no-store")
 		w.Write([]byte("ok\n"))
 	})
-	return recoverer(logRequests(mux)), nil
+	// Readiness: a database write commits and the log takes appends.
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		rd := s.Ready(r.Context())
+		status := http.StatusOK
+		if !rd.Ready {
+			status = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", "5")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(rd)
+	})
+	return logRequests(recoverer(plainInput(w, mux))), nil
+}
+
+// plainInput refuses a request whose path or query holds what Hallmark
+// never accepts (input.Line: control characters, invalid UTF-8), before
+// any handler or database sees it: one answer, 400, on either database.
+func plainInput(pages *web.Web, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := input.Check("the address", r.URL.Path, input.Line)
+		if err == nil && r.URL.RawQuery != "" {
+			q, _ := url.ParseQuery(r.URL.RawQuery) // what cannot be parsed no handler sees either
+			for k, vs := range q {
+				for _, v := range append([]string{k}, vs...) {
+					if err == nil {
+						err = input.Check("query parameter "+strconv.Quote(clip(k)), v, input.Line)
+					}
+				}
+			}
+		}
+		if err == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.WriteProblem(w, r, http.StatusBadRequest, err.Error())
+			return
+		}
+		pages.BadRequest(w, r, err.Error())
+	})
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 // recoverer turns a panic in a handler into a 500 and a log line, so one
@@ -54,8 +107,8 @@ func recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				slog.Error("panic in handler", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-				http.Error(w, "internal error", http.StatusInternalServerError)
+				reqid.Note(r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+				http.Error(w, "internal error; request id "+reqid.ID(r), http.StatusInternalServerError)
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -72,12 +125,30 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (flushes,
+// deadlines) through the wrapper.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests gives every request an id (the X-Request-Id answer header)
+// and logs every server error (5xx) with it, its method, path, status and
+// the cause a handler noted, so the id a user quotes finds the reason.
 func logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		st := &reqid.State{ID: reqid.New()}
+		w.Header().Set(reqid.Header, st.ID)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		slog.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "took", time.Since(start))
+		next.ServeHTTP(sw, r.WithContext(reqid.With(r.Context(), st)))
+		took := time.Since(start)
+		if sw.status >= 500 {
+			cause := st.Err()
+			if cause == nil {
+				cause = errors.New("no cause noted")
+			}
+			slog.Error("request failed", "request_id", st.ID, "method", r.Method, "path", r.URL.Path, "status", sw.status, "took", took, "err", cause)
+			return
+		}
+		slog.Debug("request", "request_id", st.ID, "method", r.Method, "path", r.URL.Path, "status", sw.status, "took", took)
 	})
 }
 

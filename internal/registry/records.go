@@ -106,6 +106,30 @@ type Decision struct {
 	Receipt     string
 }
 
+// APIToken is an API token as its owner sees it: never the token itself,
+// which only its hash in the store could match.
+type APIToken struct {
+	ID       int64     `json:"id"`
+	UserID   int64     `json:"user_id"`
+	Name     string    `json:"name"`
+	Created  time.Time `json:"created"`
+	Expires  time.Time `json:"expires"`
+	LastUsed time.Time `json:"last_used,omitzero"`
+	Revoked  time.Time `json:"revoked,omitzero"`
+}
+
+// TokenState is what a token is worth at now: "active", "expired" or
+// "revoked".
+func (t APIToken) State(now time.Time) string {
+	switch {
+	case !t.Revoked.IsZero():
+		return "revoked"
+	case !now.Before(t.Expires):
+		return "expired"
+	}
+	return "active"
+}
+
 // AuditEntry is one line of the audit trail.
 type AuditEntry struct {
 	At         time.Time
@@ -180,6 +204,7 @@ type WatchTarget struct {
 	PURL            string // the product's registered purl, without version
 	SoftwareVersion string
 	SupportEnd      string
+	FirmwareHashes  []string // "alg:hex", from the version's facts
 	Label           Label
 	Components      []Component
 }

@@ -5,6 +5,7 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 )
 
 // OrgKind is what an organisation does in a scheme; the kinds and the
@@ -96,6 +98,32 @@ type Facts struct {
 	SBOMAvailable        bool     `json:"sbom_available"`
 	HBOMAvailable        bool     `json:"hbom_available"`
 	UniqueCredentialsCap *bool    `json:"unique_credentials_capable,omitempty"`
+	// FirmwareHashes are the digests of the firmware images of this
+	// version, "sha256:<hex>" or "sha512:<hex>": an advisory naming an
+	// image by its hash (CSAF's product identification helper) matches it
+	// exactly.
+	FirmwareHashes []string `json:"firmware_hashes,omitempty"`
+}
+
+// MaxFirmwareHashes bounds the images one version declares.
+const MaxFirmwareHashes = 16
+
+// normalizeFirmwareHash checks one "alg:hex" digest and lower-cases it.
+func normalizeFirmwareHash(h string) (string, bool) {
+	alg, hexv, ok := strings.Cut(strings.ToLower(strings.TrimSpace(h)), ":")
+	if !ok {
+		return "", false
+	}
+	want := map[string]int{"sha256": 64, "sha512": 128}[alg]
+	if want == 0 || len(hexv) != want {
+		return "", false
+	}
+	for _, c := range hexv {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return "", false
+		}
+	}
+	return alg + ":" + hexv, true
 }
 
 // Sensors a product may declare.
@@ -139,6 +167,7 @@ func (f Facts) Derive() Unsecurable {
 type FieldError struct {
 	Field string `json:"field"`
 	Msg   string `json:"message"`
+	cause error  // what the refusal came from, when it was a rule of its own (input.ErrText)
 }
 
 // Errors collects invalid fields.
@@ -152,8 +181,20 @@ func (es Errors) Error() string {
 	return strings.Join(parts, "; ")
 }
 
+// Unwrap lets errors.Is find the rules behind the fields (input.ErrText
+// for text Hallmark does not accept, which is a 400 like everywhere else).
+func (es Errors) Unwrap() []error {
+	var out []error
+	for _, e := range es {
+		if e.cause != nil {
+			out = append(out, e.cause)
+		}
+	}
+	return out
+}
+
 func (es *Errors) add(field, format string, args ...any) {
-	*es = append(*es, FieldError{field, fmt.Sprintf(format, args...)})
+	*es = append(*es, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (es Errors) err() error {
@@ -170,21 +211,24 @@ var (
 	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
-func text(es *Errors, field, v string, required bool, max int) {
-	switch {
+// text checks one field against input's rules (the same on both
+// databases) and its length.
+func text(es *Errors, field, v string, required bool, max int, kind input.Kind) {
+	var ie *input.Error
+	switch err := input.Check(field, v, kind); {
+	case errors.As(err, &ie):
+		*es = append(*es, FieldError{Field: field, Msg: fmt.Sprintf("%s (at byte %d)", ie.Reason, ie.Offset), cause: err})
 	case required && strings.TrimSpace(v) == "":
 		es.add(field, "is required")
 	case len(v) > max:
 		es.add(field, "is longer than %d characters", max)
-	case strings.ContainsAny(v, "\x00\r"):
-		es.add(field, "contains control characters")
 	}
 }
 
 // ValidateOrganisation checks a new organisation.
 func ValidateOrganisation(o Organisation) error {
 	var es Errors
-	text(&es, "name", o.Name, true, 200)
+	text(&es, "name", o.Name, true, 200, input.Name)
 	switch o.Kind {
 	case Authority, AssessorLab, Manufacturer:
 	default:
@@ -193,6 +237,7 @@ func ValidateOrganisation(o Organisation) error {
 	if o.Country != "" && !countryRE.MatchString(o.Country) {
 		es.add("country", "use a two-letter ISO 3166 code such as DE")
 	}
+	text(&es, "website", o.Website, false, 500, input.Line)
 	if o.Website != "" {
 		if err := httpURL(o.Website); err != nil {
 			es.add("website", "%v", err)
@@ -204,6 +249,9 @@ func ValidateOrganisation(o Organisation) error {
 // ValidateEmail checks an e-mail address and returns it normalised.
 func ValidateEmail(s string) (string, error) {
 	s = strings.TrimSpace(strings.ToLower(s))
+	if input.Check("email", s, input.Line) != nil {
+		return "", fmt.Errorf("%q is not an e-mail address", s)
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndex(s, "@"):], ".") {
 		return "", fmt.Errorf("%q is not an e-mail address", s)
@@ -214,9 +262,12 @@ func ValidateEmail(s string) (string, error) {
 // ValidateProduct checks a product and normalises its identifiers.
 func ValidateProduct(p *Product) error {
 	var es Errors
-	text(&es, "name", p.Name, true, 200)
-	text(&es, "brand", p.Brand, false, 100)
-	text(&es, "model_number", p.ModelNumber, true, 100)
+	text(&es, "name", p.Name, true, 200, input.Name)
+	text(&es, "brand", p.Brand, false, 100, input.Name)
+	text(&es, "model_number", p.ModelNumber, true, 100, input.Name)
+	for name, v := range map[string]string{"gtin": p.GTIN, "purl": p.PURL, "cpe": p.CPE} {
+		text(&es, name, v, false, 500, input.Line)
+	}
 	if !slices.Contains(Categories, p.Category) {
 		es.add("category", "must be one of %s", strings.Join(Categories, ", "))
 	}
@@ -262,8 +313,8 @@ func GTINCheckDigit(body string) byte {
 // ValidateVersion checks a product version and its declared facts.
 func ValidateVersion(v *Version, now time.Time) error {
 	var es Errors
-	text(&es, "software_version", v.SoftwareVersion, true, 64)
-	text(&es, "hardware_version", v.HardwareVersion, false, 64)
+	text(&es, "software_version", v.SoftwareVersion, true, 64, input.Name)
+	text(&es, "hardware_version", v.HardwareVersion, false, 64, input.Name)
 	if v.ReleaseDate != "" {
 		if _, err := time.Parse(time.DateOnly, v.ReleaseDate); err != nil || !dateRE.MatchString(v.ReleaseDate) {
 			es.add("release_date", "use YYYY-MM-DD")
@@ -290,11 +341,25 @@ func ValidateVersion(v *Version, now time.Time) error {
 			es.add("sensors", "%q is not one of %s", s, strings.Join(Sensors, ", "))
 		}
 	}
+	text(&es, "security_contact", f.SecurityContact, false, 500, input.Line)
+	text(&es, "disclosure_policy_url", f.DisclosurePolicyURL, false, 500, input.Line)
 	if f.SecurityContact != "" {
 		if _, err := ValidateEmail(f.SecurityContact); err != nil {
 			if err2 := httpURL(f.SecurityContact); err2 != nil {
 				es.add("security_contact", "give an e-mail address or an https URL")
 			}
+		}
+	}
+	if len(f.FirmwareHashes) > MaxFirmwareHashes {
+		es.add("firmware_hashes", "give at most %d image digests", MaxFirmwareHashes)
+	} else {
+		for i, h := range f.FirmwareHashes {
+			n, ok := normalizeFirmwareHash(h)
+			if !ok {
+				es.add("firmware_hashes", "%q: write each digest as sha256:<64 hex digits> or sha512:<128 hex digits>", truncate(h, 40))
+				continue
+			}
+			f.FirmwareHashes[i] = n
 		}
 	}
 	if f.DisclosurePolicyURL != "" {
@@ -304,7 +369,7 @@ func ValidateVersion(v *Version, now time.Time) error {
 	}
 	for name, v := range map[string]string{"password_change_method": f.PasswordChange, "how_to_secure": f.HowToSecure,
 		"data_deletion": f.DataDeletion, "account_deactivation": f.AccountDeactivation, "encryption": f.Encryption} {
-		text(&es, name, v, false, 1000)
+		text(&es, name, v, false, 1000, input.Text)
 	}
 	return es.err()
 }
@@ -315,4 +380,12 @@ func httpURL(s string) error {
 		return fmt.Errorf("%q is not an http(s) URL", s)
 	}
 	return nil
+}
+
+// truncate shortens s for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

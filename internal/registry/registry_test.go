@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,9 @@ func TestValidateProduct(t *testing.T) {
 		{func(p *registry.Product) { p.PURL = "not a purl" }, "purl"},
 		{func(p *registry.Product) { p.CPE = "cpe:acme" }, "cpe"},
 		{func(p *registry.Product) { p.ModelNumber = strings.Repeat("x", 101) }, "model_number: is longer"},
-		{func(p *registry.Product) { p.Name = "a\x00b" }, "name: contains control"},
+		{func(p *registry.Product) { p.Name = "a\x00b" }, "name: contains a NUL byte"},
+		{func(p *registry.Product) { p.Name = "report\u202efdp" }, "name: contains the bidirectional control"},
+		{func(p *registry.Product) { p.Brand = "bad\xff" }, "brand: is not valid UTF-8"},
 	} {
 		p := good
 		tc.mutate(&p)
@@ -81,6 +84,27 @@ func TestValidateEmail(t *testing.T) {
 	for _, s := range []string{"", "alice", "alice@", "Alice <a@b.c>", "a@localhost"} {
 		if _, err := registry.ValidateEmail(s); err == nil {
 			t.Errorf("%q accepted", s)
+		}
+	}
+}
+
+// Firmware digests are what an advisory naming an image by hash matches
+// exactly: they are checked and normalised on the way in.
+func TestFirmwareHashes(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	sha := strings.Repeat("Ab", 32)
+	v := registry.Version{SoftwareVersion: "1.0", Facts: registry.Facts{FirmwareHashes: []string{" SHA256:" + sha + " ", "sha512:" + strings.Repeat("0", 128)}}}
+	if err := registry.ValidateVersion(&v, now); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Facts.FirmwareHashes[0]; got != "sha256:"+strings.ToLower(sha) {
+		t.Errorf("normalised %q", got)
+	}
+	for _, bad := range [][]string{{"md5:" + strings.Repeat("0", 32)}, {"sha256:" + strings.Repeat("0", 63)}, {"sha256:" + strings.Repeat("g", 64)},
+		{strings.Repeat("0", 64)}, slices.Repeat([]string{"sha256:" + strings.Repeat("0", 64)}, registry.MaxFirmwareHashes+1)} {
+		v := registry.Version{SoftwareVersion: "1.0", Facts: registry.Facts{FirmwareHashes: bad}}
+		if err := registry.ValidateVersion(&v, now); err == nil || !strings.Contains(err.Error(), "firmware_hashes") {
+			t.Errorf("%.40q accepted: %v", bad, err)
 		}
 	}
 }

@@ -9,15 +9,21 @@ import (
 
 // Agreement is a recorded mutual-recognition agreement between schemes.
 type Agreement struct {
-	ID          string  `yaml:"id" json:"id"`
-	Title       string  `yaml:"title" json:"title"`
-	Parties     []Party `yaml:"parties" json:"parties"`
-	Mutual      bool    `yaml:"mutual" json:"mutual"`
-	Signed      string  `yaml:"signed" json:"signed"`
-	Effective   string  `yaml:"effective,omitempty" json:"effective,omitempty"`
-	Ended       string  `yaml:"ended,omitempty" json:"ended,omitempty"`
-	Description string  `yaml:"description" json:"description"`
-	Notes       string  `yaml:"notes,omitempty" json:"notes,omitempty"`
+	ID        string  `yaml:"id" json:"id"`
+	Title     string  `yaml:"title" json:"title"`
+	Parties   []Party `yaml:"parties" json:"parties"`
+	Mutual    bool    `yaml:"mutual" json:"mutual"`
+	Signed    string  `yaml:"signed,omitempty" json:"signed,omitempty"`
+	Effective string  `yaml:"effective,omitempty" json:"effective,omitempty"`
+	// Renewed is when the parties last renewed or widened it.
+	Renewed     string `yaml:"renewed,omitempty" json:"renewed,omitempty"`
+	Ended       string `yaml:"ended,omitempty" json:"ended,omitempty"`
+	Description string `yaml:"description" json:"description"`
+	Notes       string `yaml:"notes,omitempty" json:"notes,omitempty"`
+	// Sources and Unverified as for a scheme: where the dates and terms
+	// were checked, and what could not be confirmed.
+	Sources    []catalog.Source     `yaml:"sources,omitempty" json:"sources,omitempty"`
+	Unverified []catalog.Unverified `yaml:"unverified,omitempty" json:"unverified,omitempty"`
 }
 
 // Party is one side of an agreement: a scheme at a level.
@@ -49,6 +55,9 @@ func ParseAgreements(name string, b []byte, schemes []*Scheme) ([]Agreement, err
 		a := &f.Agreements[i]
 		a.Description = strings.TrimSpace(a.Description)
 		a.Notes = strings.TrimSpace(a.Notes)
+		for j := range a.Unverified {
+			a.Unverified[j].Note = strings.TrimSpace(a.Unverified[j].Note)
+		}
 		line := lineOf(root, "agreements", i)
 		bad := func(format string, args ...any) {
 			errs = append(errs, catalog.Error{File: name, Line: line, Msg: fmt.Sprintf(format, args...)})
@@ -57,11 +66,15 @@ func ParseAgreements(name string, b []byte, schemes []*Scheme) ([]Agreement, err
 			bad("agreement id %q must be unique, lowercase letters, digits and dashes", a.ID)
 		}
 		seen[a.ID] = true
-		if a.Title == "" || a.Signed == "" {
-			bad("agreement %s needs a title and a signed date", a.ID)
+		// The signing day is not always published; the date it took effect then stands.
+		if a.Title == "" || a.Signed == "" && a.Effective == "" {
+			bad("agreement %s needs a title and a signed or effective date", a.ID)
 		}
 		if len(a.Parties) != 2 {
 			bad("agreement %s must name exactly two parties", a.ID)
+		}
+		for _, msg := range catalog.ValidateProvenance("agreement "+a.ID, a.Sources, a.Unverified) {
+			bad("%s", msg)
 		}
 		for _, p := range a.Parties {
 			sc, ok := set[p.Scheme]

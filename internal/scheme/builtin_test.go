@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,7 +27,8 @@ func builtinSet(t *testing.T) (scheme.Set, []scheme.Agreement) {
 
 func TestBuiltinSchemes(t *testing.T) {
 	set, agreements := builtinSet(t)
-	for _, id := range []string{"uk-psti", "sg-cls", "de-bsi-label", "fi-traficom", "us-cyber-trust-mark", "eu-cra-default", "eu-cra-important-1", "etsi-baseline"} {
+	for _, id := range []string{"uk-psti", "sg-cls", "de-bsi-label", "fi-traficom", "us-cyber-trust-mark", "eu-cra-default", "eu-cra-important-1", "etsi-baseline",
+		"eu-red-da", "jp-jc-star", "kr-kisa-iot", "au-smart-devices", "csa-product-security"} {
 		if _, ok := set[id]; !ok {
 			t.Errorf("scheme %s is missing", id)
 		}
@@ -37,11 +39,28 @@ func TestBuiltinSchemes(t *testing.T) {
 	if set["fi-traficom"].Status != scheme.Closed {
 		t.Error("Finland's label is closed to new applications")
 	}
-	if set["uk-psti"].Kind != scheme.KindCompliance {
-		t.Error("PSTI is a compliance regime without a label")
+	// Legal duties keep conformity records (a statement of compliance, an
+	// EU declaration of conformity), never labels.
+	for _, id := range []string{"uk-psti", "eu-cra-default", "eu-cra-important-1", "eu-red-da", "au-smart-devices"} {
+		if set[id].Kind != scheme.KindConformity {
+			t.Errorf("%s is a legal duty: its records are conformity records, not labels", id)
+		}
 	}
-	if len(agreements) < 3 {
-		t.Errorf("%d agreements recorded, want Singapore's three", len(agreements))
+	for _, id := range []string{"sg-cls", "de-bsi-label", "jp-jc-star", "kr-kisa-iot", "csa-product-security", "us-cyber-trust-mark"} {
+		if set[id].Kind != scheme.KindLabel {
+			t.Errorf("%s issues labels", id)
+		}
+	}
+	// The FCC paused the Cyber Trust Mark in 2025-06; it takes no applications.
+	if ctm := set["us-cyber-trust-mark"]; ctm.Status != scheme.Paused || ctm.Status.TakesApplications() {
+		t.Errorf("the Cyber Trust Mark is %s, want paused", ctm.Status)
+	}
+	want := map[string]bool{"sg-fi-2021": true, "sg-de-2022": true, "sg-kr-2024": true, "sg-csa-2024": true, "uk-sg-2025": true, "uk-jp-2025": true, "sg-jp-2026": true}
+	for _, a := range agreements {
+		delete(want, a.ID)
+	}
+	if len(want) > 0 {
+		t.Errorf("agreements missing: %v", want)
 	}
 	c := cat(t)
 	// The PSTI regime requires exactly what its three requirements resolve to.
@@ -65,6 +84,56 @@ func TestBuiltinSchemes(t *testing.T) {
 			}
 		}
 		prev = m
+	}
+}
+
+// Every built-in scheme and agreement says where its facts come from, and
+// the uncertain ones say what is uncertain in a field, not in prose.
+func TestBuiltinProvenance(t *testing.T) {
+	set, agreements := builtinSet(t)
+	for id, s := range set {
+		if len(s.Sources) == 0 {
+			t.Errorf("scheme %s records no source", id)
+		}
+	}
+	for _, a := range agreements {
+		if len(a.Sources) == 0 {
+			t.Errorf("agreement %s records no source", a.ID)
+		}
+	}
+	// Facts taken from a single secondary report are flagged.
+	for _, id := range []string{"sg-jp-2026", "uk-jp-2025", "sg-csa-2024"} {
+		for _, a := range agreements {
+			if a.ID == id && len(a.Unverified) == 0 {
+				t.Errorf("agreement %s rests on secondary or incomplete sources and must say so", id)
+			}
+		}
+	}
+}
+
+// CSA defines Level 2 as every mandatory EN 303 645 provision and puts
+// security by design at Level 3 (issue 11): Level 2 lists the 27 mandatory
+// provisions Level 1 does not (4-1 aside), and nothing else.
+func TestCLSLevelsAsCSADefinesThem(t *testing.T) {
+	set, _ := builtinSet(t)
+	cls := set["sg-cls"]
+	l2, _ := cls.Level("2")
+	if len(l2.Refs) != 27 {
+		t.Errorf("CLS Level 2 lists %d entries, want the 27 remaining mandatory provisions", len(l2.Refs))
+	}
+	for _, ref := range l2.Refs {
+		if !strings.HasPrefix(ref, "etsi-en-303-645-v2.1.1#") {
+			t.Errorf("CLS Level 2 lists %s, which is not an EN 303 645 provision", ref)
+		}
+	}
+	l3, _ := cls.Level("3")
+	for _, want := range []string{"HM-DEV-1", "HM-DEV-2"} {
+		if !slices.Contains(l3.Refs, want) {
+			t.Errorf("security by design (%s) belongs to CLS Level 3", want)
+		}
+	}
+	if !strings.Contains(cls.Notes, "27 mandatory provisions") || strings.Contains(cls.Notes, "28 of the 33") {
+		t.Error("the CLS notes must count Level 2's provisions right")
 	}
 }
 
@@ -173,6 +242,24 @@ func TestKnownComparisons(t *testing.T) {
 		if !gaps[l.Requirement] && l.Rel != "intersects-with" {
 			t.Errorf("%s (from EN 5.12-1, in Finland's list) should be a gap of CLS level 3", l.Requirement)
 		}
+	}
+	// The Germany agreement: a BSI label counts as CLS Level 2, and the
+	// model must let it (security by design is a Level 3 matter).
+	if x := cmp("de-bsi-label", "sg-cls@2"); x.Verdict.Outcome != scheme.Recognisable {
+		t.Errorf("BSI label as CLS Level 2: %s (%d%%)", x.Verdict.Outcome, x.Percent())
+	}
+	// PSTI and Australia's rules ask for the same three things.
+	if x := cmp("au-smart-devices", "uk-psti"); x.Percent() != 100 {
+		t.Errorf("Australia's rules cover %d%% of PSTI, want 100", x.Percent())
+	}
+	// A label compared with a conformity record says they are different kinds.
+	x0 := cmp("sg-cls@1", "uk-psti")
+	found := false
+	for _, r := range x0.Verdict.Reasons {
+		found = found || strings.Contains(r, "conformity record")
+	}
+	if !found {
+		t.Errorf("comparing a label with a conformity record should say so: %v", x0.Verdict.Reasons)
 	}
 	// A higher CLS level can always be recognised as a lower one.
 	if x := cmp("sg-cls@4", "sg-cls@2"); x.Verdict.Outcome != scheme.Recognisable {

@@ -132,6 +132,14 @@ func (x Comparison) verdict() Verdict {
 	if x.A.Scheme.Status == Closed {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%s is closed to new labels; only existing labels could be recognised.", x.A.Scheme.Name))
 	}
+	for i, s := range []*Scheme{x.A.Scheme, x.B.Scheme} {
+		if s.Status == Paused && (i == 0 || s != x.A.Scheme) {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("%s is paused: it takes no new applications for now.", s.Name))
+		}
+	}
+	if x.A.Scheme.Kind != x.B.Scheme.Kind {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%s keeps %ss and %s keeps %ss: a recognition between them means one counts towards the other's requirements, not that one becomes the other.", x.A.Scheme.Name, x.A.Scheme.Kind.Record(), x.B.Scheme.Name, x.B.Scheme.Kind.Record()))
+	}
 	va, vb := x.A.Scheme.LevelValidity(x.A.Level), x.B.Scheme.LevelValidity(x.B.Level)
 	if va != vb {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("Validity differs: %s lasts %s, %s lasts %s.", an, va.Describe(), bn, vb.Describe()))

@@ -87,6 +87,9 @@ func appendErr(errs catalog.Errors, err error) catalog.Errors {
 func (s *Scheme) trim() {
 	s.Description = strings.TrimSpace(s.Description)
 	s.Notes = strings.TrimSpace(s.Notes)
+	for i := range s.Unverified {
+		s.Unverified[i].Note = strings.TrimSpace(s.Unverified[i].Note)
+	}
 	for i := range s.Levels {
 		s.Levels[i].Summary = strings.TrimSpace(s.Levels[i].Summary)
 	}
@@ -119,14 +122,17 @@ func (s *Scheme) validate(c *catalog.Catalog, file string, root *yaml.Node) cata
 		}
 	}
 	switch s.Status {
-	case Draft, Active, Closed:
+	case Draft, Active, Paused, Closed:
 	default:
-		at(line("status"), "status %q is not draft, active or closed", s.Status)
+		at(line("status"), "status %q is not draft, active, paused or closed", s.Status)
 	}
 	switch s.Kind {
-	case KindLabel, KindCompliance:
+	case KindLabel, KindConformity:
 	default:
-		at(line("kind"), "kind %q is not label or compliance", s.Kind)
+		at(line("kind"), "kind %q is not label or conformity-record (a legal duty's statement of compliance or declaration of conformity)", s.Kind)
+	}
+	for _, msg := range catalog.ValidateProvenance("scheme "+s.ID, s.Sources, s.Unverified) {
+		at(line("sources"), "%s", msg)
 	}
 	for _, msg := range s.Validity.problems() {
 		at(line("validity"), "validity: %s", msg)

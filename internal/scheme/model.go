@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/catalog"
 )
 
 // Status of a scheme.
@@ -16,16 +18,46 @@ type Status string
 const (
 	Draft  Status = "draft"
 	Active Status = "active"
+	// Paused: the owner takes no new applications for now; what was issued
+	// stands. The US Cyber Trust Mark has been so since 2025-06.
+	Paused Status = "paused"
 	Closed Status = "closed"
 )
 
-// Kind says whether a scheme issues a consumer-facing label.
+// TakesApplications reports whether new applications may be made.
+func (s Status) TakesApplications() bool { return s == Active || s == Draft }
+
+// Kind says what a scheme's records are: a consumer-facing label, or a
+// conformity record of a legal duty (a statement of compliance, an EU
+// declaration of conformity), which is not a label.
 type Kind string
 
 const (
 	KindLabel      Kind = "label"
-	KindCompliance Kind = "compliance"
+	KindConformity Kind = "conformity-record"
 )
+
+// legacyCompliance is the kind's earlier name; stored scheme versions and
+// authorities' files written with it still read as conformity records.
+const legacyCompliance = "compliance"
+
+// UnmarshalText reads a kind, accepting its earlier name.
+func (k *Kind) UnmarshalText(b []byte) error {
+	if string(b) == legacyCompliance {
+		*k = KindConformity
+		return nil
+	}
+	*k = Kind(b)
+	return nil
+}
+
+// Record names one record of this kind in plain words.
+func (k Kind) Record() string {
+	if k == KindConformity {
+		return "conformity record"
+	}
+	return "label"
+}
 
 // Method is an assessment method, in increasing order of assurance.
 type Method string
@@ -60,22 +92,26 @@ func (m Method) Describe() string {
 
 // Scheme is one version of an authority's scheme.
 type Scheme struct {
-	ID           string   `yaml:"id" json:"id"`
-	Name         string   `yaml:"name" json:"name"`
-	Owner        string   `yaml:"owner" json:"owner"`
-	Version      string   `yaml:"version" json:"version"`
-	Jurisdiction string   `yaml:"jurisdiction" json:"jurisdiction"`
-	Status       Status   `yaml:"status" json:"status"`
-	Kind         Kind     `yaml:"kind" json:"kind"`
-	URL          string   `yaml:"url,omitempty" json:"url,omitempty"`
-	Launched     string   `yaml:"launched,omitempty" json:"launched,omitempty"`
-	Description  string   `yaml:"description" json:"description"`
-	Notes        string   `yaml:"notes,omitempty" json:"notes,omitempty"`
-	Cumulative   bool     `yaml:"cumulative,omitempty" json:"cumulative"`
-	Validity     Validity `yaml:"validity" json:"validity"`
-	PublicFields []string `yaml:"public_fields" json:"public_fields"`
-	Levels       []Level  `yaml:"levels" json:"levels"`
-	Rules        []Rule   `yaml:"rules,omitempty" json:"rules"`
+	ID           string `yaml:"id" json:"id"`
+	Name         string `yaml:"name" json:"name"`
+	Owner        string `yaml:"owner" json:"owner"`
+	Version      string `yaml:"version" json:"version"`
+	Jurisdiction string `yaml:"jurisdiction" json:"jurisdiction"`
+	Status       Status `yaml:"status" json:"status"`
+	Kind         Kind   `yaml:"kind" json:"kind"`
+	URL          string `yaml:"url,omitempty" json:"url,omitempty"`
+	Launched     string `yaml:"launched,omitempty" json:"launched,omitempty"`
+	Description  string `yaml:"description" json:"description"`
+	Notes        string `yaml:"notes,omitempty" json:"notes,omitempty"`
+	// Sources are where the scheme's facts were checked, and when;
+	// Unverified the facts that could not be confirmed (shown as such).
+	Sources      []catalog.Source     `yaml:"sources,omitempty" json:"sources,omitempty"`
+	Unverified   []catalog.Unverified `yaml:"unverified,omitempty" json:"unverified,omitempty"`
+	Cumulative   bool                 `yaml:"cumulative,omitempty" json:"cumulative"`
+	Validity     Validity             `yaml:"validity" json:"validity"`
+	PublicFields []string             `yaml:"public_fields" json:"public_fields"`
+	Levels       []Level              `yaml:"levels" json:"levels"`
+	Rules        []Rule               `yaml:"rules,omitempty" json:"rules"`
 }
 
 // Level is one level of a scheme (a pass/fail scheme has one).

@@ -23,6 +23,7 @@ type Condition struct {
 	ActivelyExploited     *bool    `yaml:"actively_exploited,omitempty" json:"actively_exploited,omitempty"`
 	DaysSincePublishedMin *int     `yaml:"days_since_published_min,omitempty" json:"days_since_published_min,omitempty"`
 	FixAvailable          *bool    `yaml:"fix_available,omitempty" json:"fix_available,omitempty"`
+	UpstreamFix           *bool    `yaml:"upstream_fix,omitempty" json:"upstream_fix,omitempty"`
 	ManufacturerResponse  []string `yaml:"manufacturer_response,omitempty" json:"manufacturer_response,omitempty"`
 	SupportEnded          *bool    `yaml:"support_ended,omitempty" json:"support_ended,omitempty"`
 }
@@ -59,12 +60,23 @@ var Responses = []string{"none", "acknowledged", "fix-planned", "fixed", "disput
 
 // Finding is what the post-market watch knows about one vulnerability
 // affecting one labelled product version.
+//
+// FixAvailable and UpstreamFix are kept apart on purpose: a fix published by
+// a component's maintainers (UpstreamFix) protects no one until the
+// manufacturer ships it in the product (FixAvailable). The common case a
+// scheme must catch, a long-fixed library flaw still shipped in a labelled
+// product, is "upstream fix, no fix available".
 type Finding struct {
-	Severity             string
-	CVSS                 float64
-	ActivelyExploited    bool
-	DaysSincePublished   int
-	FixAvailable         bool
+	Severity           string
+	CVSS               float64
+	ActivelyExploited  bool
+	DaysSincePublished int
+	// FixAvailable: the manufacturer has made a fixed version of this
+	// product available (a fixed version registered, a VEX "fixed", or the
+	// manufacturer's answer "fixed").
+	FixAvailable bool
+	// UpstreamFix: the advisory names a fixed version of the component.
+	UpstreamFix          bool
 	ManufacturerResponse string
 	SupportEnded         bool
 }
@@ -86,6 +98,9 @@ func (c Condition) Matches(f Finding) bool {
 	if c.FixAvailable != nil && *c.FixAvailable != f.FixAvailable {
 		return false
 	}
+	if c.UpstreamFix != nil && *c.UpstreamFix != f.UpstreamFix {
+		return false
+	}
 	if len(c.ManufacturerResponse) > 0 && !slices.Contains(c.ManufacturerResponse, f.ManufacturerResponse) {
 		return false
 	}
@@ -95,10 +110,17 @@ func (c Condition) Matches(f Finding) bool {
 	return true
 }
 
+// LabelLevel reports whether the condition is about the labelled product
+// alone (its support period), not about a vulnerability.
+func (c Condition) LabelLevel() bool {
+	return c.SupportEnded != nil && len(c.Severity) == 0 && c.CVSSMin == nil && c.ActivelyExploited == nil &&
+		c.DaysSincePublishedMin == nil && c.FixAvailable == nil && c.UpstreamFix == nil && len(c.ManufacturerResponse) == 0
+}
+
 // empty reports whether the condition constrains nothing.
 func (c Condition) empty() bool {
 	return len(c.Severity) == 0 && c.CVSSMin == nil && c.ActivelyExploited == nil && c.DaysSincePublishedMin == nil &&
-		c.FixAvailable == nil && len(c.ManufacturerResponse) == 0 && c.SupportEnded == nil
+		c.FixAvailable == nil && c.UpstreamFix == nil && len(c.ManufacturerResponse) == 0 && c.SupportEnded == nil
 }
 
 // validate returns every reason the rule cannot work as written.
@@ -222,9 +244,16 @@ func (c Condition) Describe() string {
 	}
 	if c.FixAvailable != nil {
 		if *c.FixAvailable {
-			parts = append(parts, "a fix is available")
+			parts = append(parts, "the manufacturer has shipped a fix")
 		} else {
-			parts = append(parts, "no fix is available")
+			parts = append(parts, "the manufacturer has not shipped a fix")
+		}
+	}
+	if c.UpstreamFix != nil {
+		if *c.UpstreamFix {
+			parts = append(parts, "the component's maintainers have published a fix")
+		} else {
+			parts = append(parts, "the component's maintainers have published no fix")
 		}
 	}
 	if len(c.ManufacturerResponse) > 0 {

@@ -17,6 +17,8 @@ import (
 	"text/template"
 	"time"
 
+	"golang.org/x/mod/semver"
+
 	"github.com/hallmark-iot/hallmark/data"
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
@@ -254,6 +256,7 @@ var demoAdvisoryName = regexp.MustCompile(`^\d+-(\d+)d-[a-z0-9.-]+\.json\.tmpl$`
 type demoProduct struct {
 	Vendor, Product, Model, CPE, PURL, GTIN, Version string
 	FixedIn                                          string // the first version past the flaw: the next major version
+	Hash                                             string // the hex SHA-256 of the version's firmware image
 }
 
 // demoPicks chooses, from the market just loaded, the products the demo's
@@ -265,18 +268,26 @@ func (s *Server) demoPicks(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cands []registry.WatchTarget
+	var cands, bsi []registry.WatchTarget
 	goUse := map[string]int{}
 	goVer := map[string]string{}
 	for _, t := range ts {
 		for _, c := range t.Components {
 			if mod, ver, ok := strings.Cut(strings.TrimPrefix(c.PURL, "pkg:golang/"), "@"); ok && strings.HasPrefix(c.PURL, "pkg:golang/") {
 				goUse[mod]++
-				goVer[mod] = ver
+				// The newest version carried, so the advisory's fix is past
+				// every one (label ids are random: "the last seen" is not
+				// the same from one load to the next).
+				if old, ok := goVer[mod]; !ok || semver.Compare(ver, old) > 0 {
+					goVer[mod] = ver
+				}
 			}
 		}
 		if (t.Label.SchemeID == "sg-cls" || t.Label.SchemeID == "etsi-baseline") && t.Label.Status == assess.Active && t.PURL != "" && t.CPE != "" && t.ModelNumber != "" {
 			cands = append(cands, t)
+		}
+		if t.Label.SchemeID == "de-bsi-label" && t.Label.Status == assess.Active && len(t.FirmwareHashes) > 0 {
+			bsi = append(bsi, t)
 		}
 	}
 	if len(cands) < 4 || len(goUse) == 0 {
@@ -286,9 +297,17 @@ func (s *Server) demoPicks(ctx context.Context) (map[string]any, error) {
 	pick := func(t registry.WatchTarget) demoProduct {
 		major, _, _ := strings.Cut(strings.TrimPrefix(t.SoftwareVersion, "v"), ".")
 		n, _ := strconv.Atoi(major)
-		return demoProduct{Vendor: t.Manufacturer, Product: t.ProductName, Model: t.ModelNumber, CPE: t.CPE, PURL: t.PURL, GTIN: t.GTIN,
+		p := demoProduct{Vendor: t.Manufacturer, Product: t.ProductName, Model: t.ModelNumber, CPE: t.CPE, PURL: t.PURL, GTIN: t.GTIN,
 			Version: t.SoftwareVersion, FixedIn: fmt.Sprintf("%d.0.0", n+1)}
+		if len(t.FirmwareHashes) > 0 {
+			p.Hash = strings.TrimPrefix(t.FirmwareHashes[0], "sha256:")
+		}
+		return p
 	}
+	if len(bsi) == 0 {
+		return nil, fmt.Errorf("the demo market has no active BSI label on a version with a firmware digest")
+	}
+	slices.SortFunc(bsi, func(a, b registry.WatchTarget) int { return strings.Compare(a.ModelNumber, b.ModelNumber) })
 	mods := slices.Sorted(maps.Keys(goUse))
 	slices.SortStableFunc(mods, func(a, b string) int { return goUse[b] - goUse[a] })
 	mod := mods[0]
@@ -307,7 +326,7 @@ func (s *Server) demoPicks(ctx context.Context) (map[string]any, error) {
 	if sku.GTIN == "" {
 		return nil, fmt.Errorf("the demo market has no fourth labelled product with a GTIN")
 	}
-	return map[string]any{"Exact": pick(cands[0]), "Cleared": pick(cands[1]), "Fuzzy": pick(cands[2]), "Sku": sku,
+	return map[string]any{"Exact": pick(cands[0]), "Cleared": pick(cands[1]), "Fuzzy": pick(cands[2]), "Sku": sku, "Hash": pick(bsi[0]),
 		"Go": map[string]string{"Module": mod, "Fixed": fixed}}, nil
 }
 

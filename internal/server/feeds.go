@@ -55,6 +55,11 @@ func (s *Server) PollProvider(ctx context.Context, c *feed.Client, provider stri
 	n := 0
 	rep, pollErr := c.Poll(ctx, provider, state, func(doc *advisory.Document) error {
 		n++
+		if err := checkDocument(doc); err != nil {
+			// One bad document must not hold back the rest of the feed.
+			slog.Warn("feed document refused", "provider", provider, "document", doc.ID, "err", err)
+			return nil
+		}
 		batch = append(batch, doc)
 		if progress != nil {
 			progress(n, doc)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
@@ -201,6 +202,9 @@ func (s *Server) decideStep(ctx context.Context, p Principal, r Request) (Outcom
 	if len(note) > maxReason {
 		return Outcome{}, fmt.Errorf("%w: the note is longer than %d characters", ErrInvalid, maxReason)
 	}
+	if err := checkText("note", note, input.Text); err != nil {
+		return Outcome{}, err
+	}
 	c := store.AppChange{AppID: a.ID, From: a.State, To: to, Step: r.Step, Note: note, UserID: p.UserID, OrgID: p.OrgID, At: s.at(r)}
 	switch r.Step {
 	case assess.Assign:
@@ -325,6 +329,9 @@ func labelChange(p Principal, l registry.Label, r Request, at time.Time) (store.
 	reason := strings.TrimSpace(r.Reason)
 	if reason == "" || len(reason) > maxReason {
 		return store.LabelChange{}, fmt.Errorf("%w: give a reason (at most %d characters); it is shown on the label's public page", ErrInvalid, maxReason)
+	}
+	if err := checkText("reason", reason, input.Text); err != nil {
+		return store.LabelChange{}, err
 	}
 	to, err := assess.NextLabel(l.Status, r.Action, actorOf(p))
 	if errors.Is(err, assess.ErrWrongActor) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
@@ -258,6 +259,10 @@ func (s *Server) Label(ctx context.Context, id string) (registry.Label, []regist
 func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]registry.Label, int, error) {
 	if len(q.Text) > MaxSearchText {
 		return nil, 0, fmt.Errorf("%w: the search text is longer than %d characters", ErrInvalid, MaxSearchText)
+	}
+	if err := checkFields(input.Field{Name: "search text", Value: q.Text, Kind: input.Line}, input.Field{Name: "scheme", Value: q.SchemeID, Kind: input.Line},
+		input.Field{Name: "status", Value: string(q.Status), Kind: input.Line}, input.Field{Name: "category", Value: q.Category, Kind: input.Line}); err != nil {
+		return nil, 0, err
 	}
 	return s.store.Labels(ctx, q)
 }

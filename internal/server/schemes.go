@@ -8,6 +8,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/data"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -68,6 +69,27 @@ func (s *Server) reloadSchemes(ctx context.Context) error {
 // Schemes returns the schemes being served.
 func (s *Server) Schemes() scheme.Set { return s.schemes.Load().set }
 
+// RecordKinds maps each served scheme to the kind of record it keeps. A
+// scheme's kind never changes between its versions (PutScheme refuses it),
+// so the current version answers for every record issued under it.
+func (s *Server) RecordKinds() map[string]scheme.Kind {
+	set := s.Schemes()
+	out := make(map[string]scheme.Kind, len(set))
+	for id, sc := range set {
+		out[id] = sc.Kind
+	}
+	return out
+}
+
+// RecordKind is the kind of record a scheme keeps; a label when the scheme
+// is not served.
+func (s *Server) RecordKind(schemeID string) scheme.Kind {
+	if sc, ok := s.Schemes()[schemeID]; ok {
+		return sc.Kind
+	}
+	return scheme.KindLabel
+}
+
 // Agreements returns the recorded mutual-recognition agreements.
 func (s *Server) Agreements() []scheme.Agreement { return s.schemes.Load().agreements }
 
@@ -89,6 +111,15 @@ func (s *Server) SchemeHistory(ctx context.Context, id string) ([]store.SchemeVe
 func (s *Server) PutScheme(ctx context.Context, p Principal, sc *scheme.Scheme) (int, bool, error) {
 	if err := s.CheckSchemeWrite(p, sc.ID); err != nil {
 		return 0, false, err
+	}
+	if err := checkFields(input.Field{Name: "id", Value: sc.ID, Kind: input.Line}, input.Field{Name: "version", Value: sc.Version, Kind: input.Line},
+		input.Field{Name: "status", Value: string(sc.Status), Kind: input.Line}); err != nil {
+		return 0, false, err
+	}
+	// A label cannot turn into a conformity record or back: the records
+	// already issued under the scheme keep the kind they were issued as.
+	if old, ok := s.Schemes()[sc.ID]; ok && old.Kind != sc.Kind {
+		return 0, false, fmt.Errorf("%w: %s keeps %ss; a new version cannot make it keep %ss (create a new scheme instead)", ErrInvalid, sc.ID, old.Kind.Record(), sc.Kind.Record())
 	}
 	var owner int64
 	if !p.IsSystem() {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -62,6 +63,10 @@ type Config struct {
 	// WebhookSchedule overrides the waits between webhook delivery
 	// attempts (notify.DefaultSchedule); tests make it short.
 	WebhookSchedule notify.Schedule
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (serve --trusted-proxy); empty: the header is ignored and
+	// the connection's address is the client's.
+	TrustedProxies []netip.Prefix
 	// WebhooksInsecure admits http:// webhook URLs and loopback
 	// addresses, for tests that receive on 127.0.0.1. Never in
 	// production: any account could make Hallmark call its own host.
@@ -188,6 +193,9 @@ func (s *Server) Catalog() *catalog.Catalog { return s.catalog.Load() }
 
 // ImportFramework stores an authority's framework and serves it at once.
 func (s *Server) ImportFramework(ctx context.Context, f catalog.Framework, replace bool) error {
+	if err := checkFramework(f); err != nil {
+		return err
+	}
 	if err := s.store.ImportFramework(ctx, f, replace); err != nil {
 		return err
 	}
@@ -199,3 +207,7 @@ func (s *Server) Config() Config { return s.cfg }
 
 // Ping checks the database answers, for health checks.
 func (s *Server) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Now is the server's time (its clock in tests), for answers that depend
+// on it such as whether a token has expired.
+func (s *Server) Now() time.Time { return s.now() }

@@ -63,6 +63,7 @@ type env struct {
 	authA, authB server.Principal
 	lab, lab2    server.Principal
 	mfr, mfr2    server.Principal
+	supportEnd   string // of the versions product registers; default 2031-12-31
 }
 
 func newServer(t *testing.T, d store.Dialect) (*server.Server, *store.Store, *clock) {
@@ -156,8 +157,12 @@ func (e *env) product(t *testing.T, p server.Principal) (int64, int64) {
 	modelSeq++
 	pid, err := e.srv.CreateProduct(ctx, p, registry.Product{Name: "Camera", Category: "camera", ModelNumber: fmt.Sprintf("C-%d", modelSeq)})
 	ok(t, "create product", err)
+	end := e.supportEnd
+	if end == "" {
+		end = "2031-12-31"
+	}
 	vid, err := e.srv.CreateVersion(ctx, p, registry.Version{ProductID: pid, SoftwareVersion: "1.0",
-		Facts: registry.Facts{SupportEnd: "2031-12-31", UpdateMode: "automatic", SecurityContact: "security@acme.example"}}, nil)
+		Facts: registry.Facts{SupportEnd: end, UpdateMode: "automatic", SecurityContact: "security@acme.example"}}, nil)
 	ok(t, "create version", err)
 	return pid, vid
 }
@@ -325,12 +330,12 @@ func TestAccounts(t *testing.T) {
 
 		tok, err := s.NewAPIToken(ctx, e.authA, "ci")
 		ok(t, "new token", err)
-		tp, found := s.TokenPrincipal(ctx, tok)
-		if !found || tp.UserID != e.authA.UserID || !slices.Equal(tp.Schemes, []string{schemeA}) {
-			t.Errorf("TokenPrincipal = %+v, %v", tp, found)
+		tp, err := s.TokenPrincipal(ctx, tok)
+		if err != nil || tp.UserID != e.authA.UserID || !slices.Equal(tp.Schemes, []string{schemeA}) {
+			t.Errorf("TokenPrincipal = %+v, %v", tp, err)
 		}
-		if tp, found := s.TokenPrincipal(ctx, tok+"x"); found || !tp.IsAnonymous() {
-			t.Errorf("a wrong token resolved to %+v", tp)
+		if tp, err := s.TokenPrincipal(ctx, tok+"x"); !errors.Is(err, server.ErrToken) || !tp.IsAnonymous() {
+			t.Errorf("a wrong token resolved to %+v, %v", tp, err)
 		}
 		_, err = s.NewAPIToken(ctx, auth.Anonymous, "x")
 		is(t, "anonymous token", err, server.ErrDenied)

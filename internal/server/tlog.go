@@ -30,6 +30,7 @@ type decisionLog struct {
 	wake      chan struct{} // a decision was committed
 	stop      context.CancelFunc
 	done      chan struct{} // closed when the logger has stopped
+	health    logHealth     // the logger's last rounds, for readiness
 }
 
 // LogOrigin names the log in its checkpoints: the public host and /log.
@@ -184,6 +185,7 @@ func (s *Server) runLogger(ctx context.Context) {
 			}
 		}
 		n, err := s.FlushDecisions(ctx)
+		s.tlog.health.note(err, ctx.Err() != nil)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			failures++
@@ -357,8 +359,8 @@ func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 				switch {
 				case err != nil:
 					slog.Warn("post-market watch", "err", err)
-				case run.Suspended+run.Restored+run.Revoked > 0 || run.Held:
-					slog.Info("post-market watch", "suspended", run.Suspended, "restored", run.Restored, "revoked", run.Revoked, "held", run.Why)
+				case run.Suspended+run.Restored+run.Revoked+run.Expired > 0 || run.Held:
+					slog.Info("post-market watch", "suspended", run.Suspended, "restored", run.Restored, "revoked", run.Revoked, "expired", run.Expired, "held", run.Why)
 				}
 			}
 		}

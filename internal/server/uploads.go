@@ -177,10 +177,10 @@ func (s *Server) parseSBOM(b []byte) (*ParsedSBOM, error) {
 	return parseSBOM(b, sbom.Limits{MaxComponents: s.cfg.Uploads.SBOMComponents})
 }
 
-// checkComponents refuses an SBOM that would take the organisation over
+// checkStoredQuota refuses an SBOM that would take the organisation over
 // its stored-components quota; current is what it replaces. A refused
 // SBOM counts as an upload, as one refused by the parser does.
-func (s *Server) checkComponents(ctx context.Context, p Principal, current int, sb *ParsedSBOM) error {
+func (s *Server) checkStoredQuota(ctx context.Context, p Principal, current int, sb *ParsedSBOM) error {
 	u, err := s.usage(ctx, p)
 	if err != nil {
 		return err

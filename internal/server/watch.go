@@ -80,6 +80,7 @@ type WatchRun struct {
 	Suspended int    `json:"suspended"`
 	Restored  int    `json:"restored"`
 	Revoked   int    `json:"revoked"`
+	Expired   int    `json:"expired"`
 	Held      bool   `json:"held,omitempty"`
 	Why       string `json:"held_reason,omitempty"`
 }
@@ -109,6 +110,7 @@ func (a WatchRun) add(b WatchRun) WatchRun {
 	a.Suspended += b.Suspended
 	a.Restored += b.Restored
 	a.Revoked += b.Revoked
+	a.Expired += b.Expired
 	if b.Held {
 		a.Held, a.Why = true, b.Why
 	}
@@ -126,6 +128,11 @@ func (s *Server) Ingest(ctx context.Context, p Principal, docs []*advisory.Docum
 
 func (s *Server) ingestAt(ctx context.Context, docs []*advisory.Document, opts IngestOptions, now time.Time) (IngestReport, error) {
 	var rep IngestReport
+	for _, doc := range docs { // all or nothing: refuse before storing any
+		if err := checkDocument(doc); err != nil {
+			return rep, err
+		}
+	}
 	if len(docs) == 1 {
 		rep.Document, rep.Format, rep.SHA256 = docs[0].ID, string(docs[0].Format), docs[0].SHA256
 	}
@@ -374,6 +381,11 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		if t.GTIN != "" {
 			ids.GTINs = []string{t.GTIN}
 		}
+		for _, h := range t.FirmwareHashes {
+			if alg, hexv, ok := strings.Cut(h, ":"); ok {
+				ids.Hashes = append(ids.Hashes, advisory.Hash{Algorithm: alg, Value: hexv})
+			}
+		}
 		idx.Add(t.VersionID, comps, ids)
 	}
 	stored, err := s.store.Advisories(ctx)
@@ -401,9 +413,8 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			return run, fmt.Errorf("stored advisory %s: %w", sa.ID, err)
 		}
 		flaw := sa.Flaw
-		if rep, ok := advs[flaw]; !ok || (a.ID == flaw && rep.ID != flaw) {
-			advs[flaw] = a
-		}
+		rep, ok := advs[flaw]
+		advs[flaw] = addSource(flaw, rep, ok, a)
 		for _, id := range append([]string{a.ID}, a.Aliases...) {
 			if !slices.Contains(flawIDs[flaw], id) {
 				flawIDs[flaw] = append(flawIDs[flaw], id)
@@ -454,9 +465,9 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 	type labelPlan struct {
 		t         target
 		proposals []watch.Proposal
-		causes    []registry.Finding
-		holding   int                // open findings with a clock of this label's scheme: what a watch suspension stands on
-		cleared   []registry.Finding // findings with such a clock that no longer apply
+		causes    map[string][]registry.Finding // by rule id: the findings each rule acted on
+		holding   int                           // open findings with a clock of this label's scheme: what a watch suspension stands on
+		cleared   []registry.Finding            // findings with such a clock that no longer apply
 	}
 	plans := map[string]*labelPlan{} // by label id
 	for _, f := range findings {
@@ -506,7 +517,14 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 				}
 			}
 			pl.proposals = append(pl.proposals, ps...)
-			pl.causes = append(pl.causes, f)
+			for _, p := range ps {
+				if pl.causes == nil {
+					pl.causes = map[string][]registry.Finding{}
+				}
+				if c := pl.causes[p.RuleID]; len(c) == 0 || c[len(c)-1].ID != f.ID {
+					pl.causes[p.RuleID] = append(c, f)
+				}
+			}
 			if len(schemeClocks(f.Clocks, t.Label.SchemeID)) > 0 {
 				pl.holding++
 			}
@@ -515,6 +533,25 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			if err := s.store.UpdateFinding(ctx, f, now); err != nil {
 				return run, err
 			}
+		}
+	}
+	// Rules about the label rather than a vulnerability (support ended:
+	// expire) hold whether or not the version has findings.
+	for _, ts := range byVersion {
+		for _, t := range ts {
+			if !supportEnded(t, now) {
+				continue
+			}
+			ps := watch.EvaluateLabel(t.rules, scheme.Finding{SupportEnded: true})
+			if len(ps) == 0 {
+				continue
+			}
+			pl := plans[t.Label.ID]
+			if pl == nil {
+				pl = &labelPlan{t: t}
+				plans[t.Label.ID] = pl
+			}
+			pl.proposals = append(pl.proposals, ps...)
 		}
 	}
 	// What the rules ask of each label, through the gate as the system.
@@ -541,6 +578,8 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			la = assess.SuspendLabel
 		case act == scheme.Revoke && (l.Status == assess.Active || l.Status == assess.Suspended):
 			la = assess.RevokeLabel
+		case act == scheme.Expire && (l.Status == assess.Active || l.Status == assess.Suspended):
+			la = assess.ExpireLabel
 		case act == scheme.Restore && l.Status == assess.Suspended:
 			if by, err := s.suspendedByWatch(ctx, l.ID); err != nil || !by {
 				continue // an authority's own suspension is the authority's to lift
@@ -549,9 +588,12 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 		default:
 			continue
 		}
-		causes := pl.causes
-		if p.RuleID == "cleared" {
+		causes := pl.causes[p.RuleID]
+		switch {
+		case p.RuleID == "cleared":
 			causes = pl.cleared
+		case act == scheme.Expire:
+			causes = nil // the support period ended: no vulnerability is the cause
 		}
 		reqs = append(reqs, Request{Label: l.ID, Action: la, Reason: watchReason(p, causes), At: now})
 	}
@@ -584,9 +626,48 @@ func (s *Server) runWatchAt(ctx context.Context, only []string, opts IngestOptio
 			run.Restored++
 		case assess.RevokeLabel:
 			run.Revoked++
+		case assess.ExpireLabel:
+			run.Expired++
 		}
 	}
 	return run, nil
+}
+
+// addSource adds one record of a flaw to its representative so far (ok
+// says there is one): the flaw's own record represents it, with the best
+// facts of all.
+func addSource(flaw string, rep advisory.Advisory, ok bool, a advisory.Advisory) advisory.Advisory {
+	switch {
+	case !ok:
+		return a
+	case a.ID == flaw && rep.ID != flaw:
+		return mergeFacts(a, rep)
+	}
+	return mergeFacts(rep, a)
+}
+
+// flawFacts is the representative of a flaw's records, as the watch judges
+// it.
+func flawFacts(flaw string, recs []advisory.Advisory) (advisory.Advisory, bool) {
+	var rep advisory.Advisory
+	for i, a := range recs {
+		rep = addSource(flaw, rep, i > 0, a)
+	}
+	return rep, len(recs) > 0
+}
+
+// mergeFacts gives the flaw's representative record what another source
+// of the same flaw knows better: the earliest publication date (a record
+// with none, like many in the Go database's files, says nothing about age)
+// and the highest rating.
+func mergeFacts(rep, other advisory.Advisory) advisory.Advisory {
+	if !other.Published.IsZero() && (rep.Published.IsZero() || other.Published.Before(rep.Published)) {
+		rep.Published = other.Published
+	}
+	if other.Severity.Rank() > rep.Severity.Rank() || other.Severity == rep.Severity && other.CVSS > rep.CVSS {
+		rep.Severity, rep.CVSS = other.Severity, other.CVSS
+	}
+	return rep
 }
 
 // watchReasonPrefix starts the reason of every decision the watch takes,
@@ -616,6 +697,9 @@ func watchReason(p watch.Proposal, causes []registry.Finding) string {
 	}
 	if len(ids) > 5 {
 		ids = append(ids[:5], fmt.Sprintf("and %d more", len(ids)-5))
+	}
+	if len(docs) > 5 {
+		docs = append(docs[:5], fmt.Sprintf("and %d more", len(docs)-5))
 	}
 	inputs := []string{"rule " + p.RuleID}
 	if len(ids) > 0 {
@@ -677,8 +761,8 @@ func judgeState(f registry.Finding, withdrawn bool, ids []string, vex []registry
 
 // schemeFinding is a finding as the scheme's rule conditions see it.
 func schemeFinding(f registry.Finding, a advisory.Advisory, ids []string, exploited map[string]time.Time, t target, now time.Time) scheme.Finding {
-	sf := scheme.Finding{Severity: string(a.Severity), CVSS: a.CVSS, FixAvailable: len(f.Fixed) > 0 || f.State == registry.FindingFixed,
-		ManufacturerResponse: f.Response}
+	sf := scheme.Finding{Severity: string(a.Severity), CVSS: a.CVSS, UpstreamFix: len(f.Fixed) > 0,
+		FixAvailable: f.State == registry.FindingFixed || f.Response == "fixed", ManufacturerResponse: f.Response}
 	if sf.Severity == "" && a.CVSS > 0 {
 		sf.Severity = string(advisory.SeverityFromScore(a.CVSS))
 	}
@@ -693,10 +777,15 @@ func schemeFinding(f registry.Finding, a advisory.Advisory, ids []string, exploi
 	if !a.Published.IsZero() {
 		sf.DaysSincePublished = int(now.Sub(a.Published).Hours() / 24)
 	}
-	if end, err := time.Parse(time.DateOnly, t.SupportEnd); err == nil && now.After(end) {
-		sf.SupportEnded = true
-	}
+	sf.SupportEnded = supportEnded(t, now)
 	return sf
+}
+
+// supportEnded says whether the product version's declared support period
+// is over: its support end date has passed.
+func supportEnded(t target, now time.Time) bool {
+	end, err := time.Parse(time.DateOnly, t.SupportEnd)
+	return err == nil && !now.Before(end.AddDate(0, 0, 1))
 }
 
 func plainSeverity(f scheme.Finding) string {
@@ -776,13 +865,21 @@ func (s *Server) LabelFindings(ctx context.Context, l registry.Label) ([]PublicF
 	if err != nil {
 		return nil, 0, err
 	}
+	var flaws []string
+	for _, f := range fs {
+		flaws = append(flaws, f.AdvisoryID)
+	}
+	recs, err := s.store.AdvisoriesOf(ctx, flaws)
+	if err != nil {
+		return nil, 0, err
+	}
 	var out []PublicFinding
 	for _, f := range fs {
 		if f.State == registry.FindingRetracted {
 			continue
 		}
 		pf := PublicFinding{Advisory: f.AdvisoryID, Fixed: f.Fixed, State: f.State, Since: f.FirstSeen, Basis: f.Basis}
-		if a, err := s.store.Advisory(ctx, f.AdvisoryID); err == nil {
+		if a, ok := flawFacts(f.AdvisoryID, recs[f.AdvisoryID]); ok {
 			pf.Aliases, pf.Summary, pf.Severity = a.Aliases, a.Summary, string(a.Severity)
 			if pf.Severity == "" && a.CVSS > 0 {
 				pf.Severity = string(advisory.SeverityFromScore(a.CVSS))
@@ -900,6 +997,9 @@ func (s *Server) UploadVEX(ctx context.Context, p Principal, versionID int64, do
 		return IngestReport{}, err
 	}
 	if err := allow(p, auth.ActionFindingRespond, auth.Object{Manufacturer: prod.ManufacturerID}); err != nil {
+		return IngestReport{}, err
+	}
+	if err := checkDocument(doc); err != nil {
 		return IngestReport{}, err
 	}
 	if len(doc.Statements) == 0 || len(doc.Advisories) > 0 || len(doc.Exploited) > 0 {

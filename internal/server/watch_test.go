@@ -331,3 +331,87 @@ func TestIngestHeldPastShare(t *testing.T) {
 		t.Fatalf("confirmed: %+v %v", run, err)
 	}
 }
+
+// A scheme's "support ended: expire" rule acts on the label itself: once
+// the version's declared support end date has passed, before the label's
+// own validity ends, the watch's pass ends the label through the gate,
+// naming the rule, though the version has no finding.
+func TestWatchExpiresAtSupportEnd(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.supportEnd = "2026-09-30" // six months after issue; etsi-baseline labels run 24 months
+		l := e.label(t, e.mfr, e.authA, schemeA)
+		if _, err := e.srv.RunWatch(ctx, auth.System, server.IngestOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.status(t, l.ID); got != assess.Active {
+			t.Fatalf("label %s is %s while still supported", l.ID, got)
+		}
+		e.clock.set(time.Date(2026, 9, 30, 23, 0, 0, 0, time.UTC))
+		if _, err := e.srv.RunWatch(ctx, auth.System, server.IngestOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.status(t, l.ID); got != assess.Active {
+			t.Fatalf("label %s is %s on its support end date", l.ID, got)
+		}
+		e.clock.set(time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC))
+		run, err := e.srv.RunWatch(ctx, auth.System, server.IngestOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ev, err := e.srv.Label(ctx, l.ID)
+		if err != nil || got.Status != assess.Expired || run.Expired != 1 {
+			t.Fatalf("label %s after its support ended: %s %v (run %+v)", l.ID, got.Status, err, run)
+		}
+		if last := ev[len(ev)-1]; last.Action != "expire" || last.UserID != 0 || !strings.Contains(last.Reason, "rule support-ended-expire") {
+			t.Fatalf("expiry event %+v", last)
+		}
+	})
+}
+
+// One flaw, two sources: a Go record with no publication date (as many in
+// the Go database's files) and a GHSA record of the same CVE that has one.
+// The flaw acts on the best-known facts of all its sources, so the
+// reference scheme's rule on long-fixable flaws suspends; the Go record
+// alone says nothing about age and suspends nothing.
+func TestFlawFactsMergeAcrossSources(t *testing.T) {
+	ctx := context.Background()
+	inst := servertest.Start(t, store.SQLite)
+	srv, st := inst.Server, inst.Store
+	ts, err := st.WatchTargets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tg registry.WatchTarget
+	for _, x := range ts {
+		if x.Label.SchemeID == "etsi-baseline" && x.Label.Status == assess.Active && len(x.Components) > 0 && strings.HasPrefix(x.Components[0].PURL, "pkg:golang/") {
+			tg = x
+			break
+		}
+	}
+	if tg.Label.ID == "" {
+		t.Fatal("no active etsi-baseline label on a version with a Go component")
+	}
+	name, ver, _ := strings.Cut(strings.TrimPrefix(tg.Components[0].PURL, "pkg:golang/"), "@")
+	goRec := fmt.Sprintf(`{"schema_version": "1.6.0", "id": "GO-2099-0100", "modified": "0001-01-01T00:00:00Z", "published": "0001-01-01T00:00:00Z",
+		"aliases": ["CVE-2099-0100"], "affected": [{"package": {"ecosystem": "Go", "name": %q},
+		"ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "%s-hallmark.1"}]}]}]}`, name, strings.TrimPrefix(ver, "v"))
+	if _, err := srv.Ingest(ctx, auth.System, parseAll(t, goRec), server.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := st.Label(ctx, tg.Label.ID); l.Status != assess.Active {
+		t.Fatalf("a record of unknown age suspended label %s", l.ID)
+	}
+	ghsa := `{"schema_version": "1.6.0", "id": "GHSA-hm00-0100-test", "modified": "2024-06-01T00:00:00Z", "published": "2024-06-01T00:00:00Z",
+		"aliases": ["CVE-2099-0100"], "affected": []}`
+	if _, err := srv.Ingest(ctx, auth.System, parseAll(t, ghsa), server.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, ev, err := srv.Label(ctx, tg.Label.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := ev[len(ev)-1]; last.Action != "suspend" || !strings.Contains(last.Reason, "known-fixable-unanswered-suspend") || !strings.Contains(last.Reason, "CVE-2099-0100") {
+		t.Fatalf("after the dated source: %+v", last)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/notify"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -199,6 +200,9 @@ type NewWebhook struct {
 // an https URL whose host resolves only to public addresses.
 func (s *Server) CreateWebhook(ctx context.Context, p Principal, rawURL string) (NewWebhook, error) {
 	if err := allow(p, auth.ActionWebhookManage, auth.Object{}); err != nil {
+		return NewWebhook{}, err
+	}
+	if err := checkText("url", rawURL, input.Line); err != nil {
 		return NewWebhook{}, err
 	}
 	pol := notify.Policy{Insecure: s.cfg.WebhooksInsecure}

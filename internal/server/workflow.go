@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/sbom"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
@@ -33,7 +34,7 @@ func (s *Server) CreateProduct(ctx context.Context, p Principal, prod registry.P
 		return 0, err
 	}
 	if err := registry.ValidateProduct(&prod); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	prod.ManufacturerID = p.OrgID
 	return s.store.CreateProduct(ctx, prod, p.UserID, s.now())
@@ -63,6 +64,9 @@ func (s *Server) Product(ctx context.Context, p Principal, id int64) (registry.P
 func (s *Server) Products(ctx context.Context, p Principal, q store.ProductQuery) ([]registry.Product, int, error) {
 	if len(q.Text) > MaxSearchText {
 		return nil, 0, fmt.Errorf("%w: the search text is longer than %d characters", ErrInvalid, MaxSearchText)
+	}
+	if err := checkFields(input.Field{Name: "search text", Value: q.Text, Kind: input.Line}, input.Field{Name: "category", Value: q.Category, Kind: input.Line}); err != nil {
+		return nil, 0, err
 	}
 	if !p.IsAnonymous() {
 		switch p.Role {
@@ -103,6 +107,9 @@ func parseSBOM(b []byte, l sbom.Limits) (*ParsedSBOM, error) {
 		out.Components[i] = registry.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE,
 			Ecosystem: c.Ecosystem, Type: c.Type, Supplier: c.Supplier}
 	}
+	if err := checkComponents(out.Format, out.Components); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -113,13 +120,13 @@ func (s *Server) CreateVersion(ctx context.Context, p Principal, v registry.Vers
 		return 0, err
 	}
 	if err := registry.ValidateVersion(&v, s.now()); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	// What the SBOM fields say comes only from an SBOM actually received.
 	v.SBOMFormat, v.SBOMDigest, v.Facts.SBOMAvailable = "", "", false
 	var stored *store.SBOM
 	if sb != nil {
-		if err := s.checkComponents(ctx, p, 0, sb); err != nil {
+		if err := s.checkStoredQuota(ctx, p, 0, sb); err != nil {
 			return 0, err
 		}
 		v.Facts.SBOMAvailable = true
@@ -168,7 +175,7 @@ func (s *Server) UploadSBOM(ctx context.Context, p Principal, versionID int64, s
 	if err != nil {
 		return err
 	}
-	if err := s.checkComponents(ctx, p, v.Components, sb); err != nil {
+	if err := s.checkStoredQuota(ctx, p, v.Components, sb); err != nil {
 		return err
 	}
 	if err := s.store.ReplaceSBOM(ctx, versionID, sb.store(), p.UserID, p.OrgID, s.now()); err != nil {
@@ -197,8 +204,8 @@ func (s *Server) Apply(ctx context.Context, p Principal, versionID int64, scheme
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if res.Scheme.Status == scheme.Closed {
-		return 0, fmt.Errorf("%w: %s is closed to new applications", ErrInvalid, res.Scheme.Name)
+	if !res.Scheme.Status.TakesApplications() {
+		return 0, fmt.Errorf("%w: %s is %s: it takes no new applications", ErrInvalid, res.Scheme.Name, res.Scheme.Status)
 	}
 	_, version := s.SchemeInfo(res.Scheme.ID)
 	return s.store.CreateApplication(ctx, versionID, res.Scheme.ID, version, res.Level.ID, p.UserID, p.OrgID, s.now())
@@ -297,6 +304,10 @@ func (s *Server) RecordFinding(ctx context.Context, p Principal, appID int64, f 
 	for _, id := range needIDs(needs) {
 		req[id] = true
 	}
+	if err := checkFields(input.Field{Name: "requirement", Value: f.Requirement, Kind: input.Line},
+		input.Field{Name: "rationale", Value: f.Rationale, Kind: input.Text}); err != nil {
+		return err
+	}
 	if err := assess.ValidateFinding(f, req); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -333,6 +344,9 @@ func (s *Server) AddEvidence(ctx context.Context, p Principal, appID int64, name
 	name = filepath.Base(strings.TrimSpace(name))
 	if name == "" || name == "." || len(name) > 200 {
 		return 0, fmt.Errorf("%w: give the file a name of at most 200 characters", ErrInvalid)
+	}
+	if err := checkText("evidence name", name, input.Name); err != nil {
+		return 0, err
 	}
 	u, err := s.usage(ctx, p)
 	if err != nil {
@@ -524,6 +538,13 @@ func (s *Server) Version(ctx context.Context, id int64) (registry.Version, error
 // LabelsFor lists labels the principal manages: a manufacturer's own, or
 // those of the schemes an authority runs.
 func (s *Server) LabelsFor(ctx context.Context, p Principal, q store.LabelQuery) ([]registry.Label, int, error) {
+	if len(q.Text) > MaxSearchText {
+		return nil, 0, fmt.Errorf("%w: the search text is longer than %d characters", ErrInvalid, MaxSearchText)
+	}
+	if err := checkFields(input.Field{Name: "search text", Value: q.Text, Kind: input.Line}, input.Field{Name: "scheme", Value: q.SchemeID, Kind: input.Line},
+		input.Field{Name: "status", Value: string(q.Status), Kind: input.Line}, input.Field{Name: "category", Value: q.Category, Kind: input.Line}); err != nil {
+		return nil, 0, err
+	}
 	switch p.Role {
 	case auth.RoleManufacturer:
 		q.ManufacturerID = p.OrgID

@@ -118,18 +118,33 @@ func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
 	return err
 }
 
+// provenance is how a framework's sources and unverified facts are kept: one
+// JSON column, since they are only ever read with the framework.
+type provenance struct {
+	Sources    []catalog.Source     `json:"sources,omitempty"`
+	Unverified []catalog.Unverified `json:"unverified,omitempty"`
+}
+
 func insertFramework(ctx context.Context, tx *sql.Tx, f catalog.Framework, position int) error {
+	var prov string
+	if len(f.Sources) > 0 || len(f.Unverified) > 0 {
+		b, err := json.Marshal(provenance{f.Sources, f.Unverified})
+		if err != nil {
+			return err
+		}
+		prov = string(b)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO frameworks
-		(id, position, title, short, publisher, version, published, url, description, source)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		f.ID, position, f.Title, f.Short, f.Publisher, f.Version, f.Published, f.URL, f.Description, f.Source); err != nil {
+		(id, position, title, short, publisher, version, published, url, description, source, provenance)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		f.ID, position, f.Title, f.Short, f.Publisher, f.Version, f.Published, f.URL, f.Description, f.Source, prov); err != nil {
 		return fmt.Errorf("framework %s: %w", f.ID, err)
 	}
 	for j, it := range f.Items {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO framework_items
-			(framework_id, item_id, position, clause, clause_title, status, condition, title, gap)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			f.ID, it.ID, j, it.Clause, it.ClauseTitle, string(it.Status), it.Condition, it.Title, it.Gap); err != nil {
+			(framework_id, item_id, position, clause, clause_title, status, condition, title, gap, unverified, deemed_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			f.ID, it.ID, j, it.Clause, it.ClauseTitle, string(it.Status), it.Condition, it.Title, it.Gap, it.Unverified, strings.Join(it.DeemedBy, "\n")); err != nil {
 			return fmt.Errorf("framework %s item %s: %w", f.ID, it.ID, err)
 		}
 	}
@@ -152,7 +167,7 @@ func (s *Store) ImportFramework(ctx context.Context, f catalog.Framework, replac
 		case source == catalog.SourceBuiltin:
 			return fmt.Errorf("%w: %s is a built-in framework; choose another id", ErrConflict, f.ID)
 		case !replace:
-			return fmt.Errorf("%w: a framework %s was already imported; pass replace to overwrite it", ErrConflict, f.ID)
+			return fmt.Errorf("%w: a framework %s was already imported; to overwrite it, ask for a replacement (--replace on the command line, ?replace=true in the API)", ErrConflict, f.ID)
 		default:
 			if _, err := tx.ExecContext(ctx, `DELETE FROM frameworks WHERE id = $1`, f.ID); err != nil {
 				return err
@@ -184,11 +199,19 @@ func (s *Store) LoadCatalog(ctx context.Context) (*catalog.Catalog, error) {
 
 	var fws []catalog.Framework
 	fwIdx := map[string]int{}
-	if err := s.each(ctx, `SELECT id, title, short, publisher, version, published, url, description, source
+	if err := s.each(ctx, `SELECT id, title, short, publisher, version, published, url, description, source, provenance
 		FROM frameworks ORDER BY position, id`, func(r *sql.Rows) error {
 		var f catalog.Framework
-		if err := r.Scan(&f.ID, &f.Title, &f.Short, &f.Publisher, &f.Version, &f.Published, &f.URL, &f.Description, &f.Source); err != nil {
+		var prov string
+		if err := r.Scan(&f.ID, &f.Title, &f.Short, &f.Publisher, &f.Version, &f.Published, &f.URL, &f.Description, &f.Source, &prov); err != nil {
 			return err
+		}
+		if prov != "" {
+			var p provenance
+			if err := json.Unmarshal([]byte(prov), &p); err != nil {
+				return fmt.Errorf("framework %s: stored provenance: %w", f.ID, err)
+			}
+			f.Sources, f.Unverified = p.Sources, p.Unverified
 		}
 		fwIdx[f.ID] = len(fws)
 		fws = append(fws, f)
@@ -196,12 +219,15 @@ func (s *Store) LoadCatalog(ctx context.Context) (*catalog.Catalog, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.each(ctx, `SELECT framework_id, item_id, clause, clause_title, status, condition, title, gap
+	if err := s.each(ctx, `SELECT framework_id, item_id, clause, clause_title, status, condition, title, gap, unverified, deemed_by
 		FROM framework_items ORDER BY framework_id, position`, func(r *sql.Rows) error {
-		var fid, status string
+		var fid, status, deemed string
 		var it catalog.Item
-		if err := r.Scan(&fid, &it.ID, &it.Clause, &it.ClauseTitle, &status, &it.Condition, &it.Title, &it.Gap); err != nil {
+		if err := r.Scan(&fid, &it.ID, &it.Clause, &it.ClauseTitle, &status, &it.Condition, &it.Title, &it.Gap, &it.Unverified, &deemed); err != nil {
 			return err
+		}
+		if deemed != "" {
+			it.DeemedBy = strings.Split(deemed, "\n")
 		}
 		it.Status = catalog.Status(status)
 		i, ok := fwIdx[fid]

@@ -71,10 +71,11 @@ func stripPos(c *catalog.Catalog) *catalog.Catalog {
 		var items []catalog.Item
 		for _, it := range f.Items {
 			items = append(items, catalog.Item{ID: it.ID, Clause: it.Clause, ClauseTitle: it.ClauseTitle, Status: it.Status,
-				Condition: it.Condition, Title: it.Title, Gap: it.Gap})
+				Condition: it.Condition, Title: it.Title, Gap: it.Gap, Unverified: it.Unverified, DeemedBy: it.DeemedBy})
 		}
 		fws = append(fws, catalog.Framework{ID: f.ID, Title: f.Title, Short: f.Short, Publisher: f.Publisher, Version: f.Version,
-			Published: f.Published, URL: f.URL, Description: f.Description, Source: f.Source, Items: items})
+			Published: f.Published, URL: f.URL, Description: f.Description, Source: f.Source, Items: items,
+			Sources: f.Sources, Unverified: f.Unverified})
 	}
 	var topics []catalog.Topic
 	for _, t := range c.Topics {

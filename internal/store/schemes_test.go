@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -55,6 +56,29 @@ func TestSchemeVersions(t *testing.T) {
 		got, err := s.Agreements(ctx)
 		if err != nil || len(got) != 1 || got[0].ID != "c-d" {
 			t.Errorf("agreements after resync: %+v %v", got, err)
+		}
+	})
+}
+
+// A scheme can be paused (migration 00011 widened the status check on both
+// databases), and a stored version keeps its kind and provenance.
+func TestPausedSchemeVersionKeepsKindAndSources(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		sc := &scheme.Scheme{ID: "paused-duty", Name: "A paused duty", Version: "1", Status: scheme.Paused, Kind: scheme.KindConformity,
+			Sources: []catalog.Source{{Ref: "Act 2026", Checked: "2026-12-01"}},
+			Levels:  []scheme.Level{{ID: "1", Refs: []string{"HM-AUTH-1"}}}}
+		if _, _, err := s.PutScheme(ctx, sc, store.SchemeAuthority, now); err != nil {
+			t.Fatalf("a paused scheme was refused: %v", err)
+		}
+		hist, err := s.SchemeHistory(ctx, "paused-duty")
+		if err != nil || len(hist) != 1 {
+			t.Fatal(hist, err)
+		}
+		got := hist[0]
+		if got.Status != scheme.Paused || got.Scheme.Kind != scheme.KindConformity || len(got.Scheme.Sources) != 1 || got.Scheme.Sources[0].Checked != "2026-12-01" {
+			t.Errorf("stored version: status %s, kind %s, sources %+v", got.Status, got.Scheme.Kind, got.Scheme.Sources)
 		}
 	})
 }

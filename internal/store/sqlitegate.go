@@ -36,7 +36,7 @@ type writeGate struct{ ch chan struct{} }
 
 func newWriteGate() *writeGate { return &writeGate{ch: make(chan struct{}, 1)} }
 
-var errGateBusy = errors.New("the database is busy: another write took longer than 10 s")
+var errGateBusy = fmt.Errorf("%w: the database is busy: the writes queued before this one took longer than 10 s", ErrUnavailable)
 
 func (g *writeGate) enter(ctx context.Context) error {
 	t := time.NewTimer(gateTimeout)

@@ -123,7 +123,10 @@ func (s *Store) migrate(ctx context.Context) error {
 	if s.dialect == Postgres {
 		gd = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(gd, s.db, sub)
+	// Migrations written on parallel branches may land out of number
+	// order; each touches its own tables and columns, so a database that
+	// already ran a later one may still take an earlier one.
+	p, err := goose.NewProvider(gd, s.db, sub, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -242,6 +243,7 @@ func (s *Store) WatchTargets(ctx context.Context) ([]registry.WatchTarget, error
 		json.Unmarshal([]byte(facts), &fs)
 		t.VersionID, t.ProductID, t.ManufacturerID, t.Manufacturer = l.VersionID, l.ProductID, l.ManufacturerID, l.Manufacturer
 		t.ProductName, t.ModelNumber, t.SoftwareVersion, t.SupportEnd, t.Label = l.ProductName, l.ModelNumber, l.SoftwareVersion, fs.SupportEnd, l
+		t.FirmwareHashes = fs.FirmwareHashes
 		byVersion[t.VersionID] = len(out)
 		out = append(out, t)
 		return nil
@@ -286,6 +288,36 @@ func (s *Store) Advisory(ctx context.Context, flaw string) (advisory.Advisory, e
 		return a, err
 	}
 	return a, json.Unmarshal([]byte(body), &a)
+}
+
+// AdvisoriesOf returns every stored record of each flaw named, by flaw, in
+// one query per 500 flaws (a label page lists up to hundreds).
+func (s *Store) AdvisoriesOf(ctx context.Context, flaws []string) (map[string][]advisory.Advisory, error) {
+	out := map[string][]advisory.Advisory{}
+	for start := 0; start < len(flaws); start += 500 {
+		chunk := flaws[start:min(start+500, len(flaws))]
+		marks := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, f := range chunk {
+			marks[i], args[i] = "$"+strconv.Itoa(i+1), f
+		}
+		err := s.each(ctx, `SELECT flaw, body FROM advisories WHERE flaw IN (`+strings.Join(marks, ", ")+`) ORDER BY flaw, id`, func(r *sql.Rows) error {
+			var flaw, body string
+			if err := r.Scan(&flaw, &body); err != nil {
+				return err
+			}
+			var a advisory.Advisory
+			if err := json.Unmarshal([]byte(body), &a); err != nil {
+				return fmt.Errorf("stored advisory of %s: %w", flaw, err)
+			}
+			out[flaw] = append(out[flaw], a)
+			return nil
+		}, args...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // FindingQuery filters findings for the console: a manufacturer's own, or

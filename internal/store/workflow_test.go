@@ -143,7 +143,7 @@ func TestWorkflowStore(t *testing.T) {
 		if ls, n, _ := s.Labels(ctx, store.LabelQuery{Text: "acme"}); n != 1 || ls[0].Manufacturer != "Acme" {
 			t.Errorf("label search: %d", n)
 		}
-		if trail, _ := s.AuditTrail(ctx, "label", "L1", 10); len(trail) != 2 {
+		if trail, _ := s.AuditTrail(ctx, store.AuditQuery{ObjectType: "label", ObjectID: "L1", Limit: 10}); len(trail) != 2 {
 			t.Errorf("audit trail for the label has %d entries", len(trail))
 		}
 	})

@@ -47,9 +47,11 @@ type ProductIDs struct {
 type Finding struct {
 	AdvisoryID string
 	Aliases    []string
-	// AffectedIndex is the index of Affected in the advisory's Affected list.
+	// AffectedIndex is the index, in the advisory's Affected list, of the
+	// entry matched. The entry itself is not copied: a common module's
+	// advisory makes thousands of findings, and copying each entry was
+	// most of the cost of matching it.
 	AffectedIndex int
-	Affected      advisory.Affected
 	VersionID     int64 // 0 from AdvisoryIndex
 	Basis         Basis
 	// Confidence is 1 for an exact basis, the name similarity for

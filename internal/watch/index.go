@@ -262,7 +262,7 @@ func (x *Index) Match(adv advisory.Advisory) []Finding {
 	out := make([]Finding, 0, n)
 	for ai := range adv.Affected {
 		a := &adv.Affected[ai]
-		base := Finding{AdvisoryID: adv.ID, Aliases: adv.Aliases, AffectedIndex: ai, Affected: *a}
+		base := Finding{AdvisoryID: adv.ID, Aliases: adv.Aliases, AffectedIndex: ai}
 		out = x.matchPackage(out, base, a, verdicts[ai])
 		out = x.matchProduct(out, base, a)
 	}

@@ -51,13 +51,33 @@ func Evaluate(rules []scheme.Rule, f scheme.Finding, clocks map[string]time.Time
 	return out
 }
 
+// EvaluateLabel runs the rules that are about the label rather than a
+// vulnerability (those whose only condition is the support period) over
+// the label's facts: "support ended: expire" holds whether or not the
+// version has findings.
+func EvaluateLabel(rules []scheme.Rule, f scheme.Finding) []Proposal {
+	var out []Proposal
+	for _, r := range rules {
+		if !r.When.LabelLevel() || !r.When.Matches(f) {
+			continue
+		}
+		for _, a := range r.Then {
+			if a.Kind != scheme.Deadline {
+				out = append(out, Proposal{Action: a.Kind, RuleID: r.ID, Reason: r.Description})
+			}
+		}
+	}
+	return out
+}
+
 // LabelActions reduces the proposals for all findings of one label to what
-// should happen to the label now: revoke beats suspend beats restore, and a
+// should happen to the label now: revoke beats expiry beats suspension beats
+// restoration, and a
 // restore only stands when nothing asks to suspend or revoke (one unfixed
 // flaw keeps a label suspended whatever is fixed beside it). The reason of
 // the winning proposal is kept.
 func LabelActions(ps []Proposal) (scheme.ActionKind, Proposal, bool) {
-	rank := map[scheme.ActionKind]int{scheme.Restore: 1, scheme.Suspend: 2, scheme.Revoke: 3}
+	rank := map[scheme.ActionKind]int{scheme.Restore: 1, scheme.Suspend: 2, scheme.Expire: 3, scheme.Revoke: 4}
 	var best Proposal
 	for _, p := range ps {
 		if rank[p.Action] > rank[best.Action] {

@@ -77,7 +77,9 @@ func TestBrowserLabelFlow(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			// 1. A new manufacturer registers and lands in the console.
+			// 1. A new manufacturer registers, signs in and lands in the
+			// console. (Registration does not sign in by itself: its answer
+			// must not differ for an e-mail address that has an account.)
 			org := "Flowtest Devices " + string(d)
 			email := "owner@flowtest-" + string(d) + ".example"
 			password := "correct horse battery staple"
@@ -91,6 +93,15 @@ func TestBrowserLabelFlow(t *testing.T) {
 				chromedp.SendKeys(chromedp.CSS("#password2"), password),
 			)
 			flowSubmit(b, `form[action="/register"] button[type="submit"]`)
+			flowAt(b, "/login")
+			if b.count("#registered") != 1 {
+				t.Errorf("the sign-in page after registering does not acknowledge it: %s", flowMainText(b))
+			}
+			b.do("sign in after registering",
+				chromedp.SetValue(chromedp.CSS("#email"), email),
+				chromedp.SendKeys(chromedp.CSS("#password"), password),
+			)
+			flowSubmit(b, `form[action="/login"] button[type="submit"]`)
 			flowAt(b, "/console")
 			if h := b.text("h1"); h != org {
 				t.Errorf("after registering, the console's h1 is %q, want the organisation %q", h, org)

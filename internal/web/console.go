@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
@@ -20,19 +22,38 @@ import (
 // pageSize is how many rows a console list shows per page.
 const pageSize = 50
 
-// pager reads ?page= and says where a list stands.
+// pager reads ?page= and says where a list stands. Its links keep every
+// other query parameter (the list's filters).
 type pager struct {
 	Page, Pages, Total int
-	Query              string // the other query parameters, to keep in links
+	// Beyond: the page asked for is past the last one (the list is empty
+	// there; the page says so and links to the last).
+	Beyond bool
+	query  url.Values // the other query parameters
 }
 
 func newPager(r *http.Request, total int) pager {
 	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	pages := max(1, (total+pageSize-1)/pageSize)
-	p = min(max(p, 1), pages)
+	p = max(p, 1)
 	q := r.URL.Query()
 	q.Del("page")
-	return pager{Page: p, Pages: pages, Total: total, Query: q.Encode()}
+	return pager{Page: p, Pages: pages, Total: total, Beyond: p > pages, query: q}
+}
+
+// URL is the link to page n of the same list.
+func (pg pager) URL(n int) string {
+	q := url.Values{}
+	for k, v := range pg.query {
+		q[k] = v
+	}
+	if n > 1 {
+		q.Set("page", strconv.Itoa(n))
+	}
+	if len(q) == 0 {
+		return "?"
+	}
+	return "?" + q.Encode()
 }
 
 func pageOffset(r *http.Request) int {
@@ -40,7 +61,7 @@ func pageOffset(r *http.Request) int {
 	return max(p-1, 0) * pageSize
 }
 
-func (pg pager) Prev() int { return pg.Page - 1 }
+func (pg pager) Prev() int { return min(pg.Page-1, pg.Pages) }
 func (pg pager) Next() int {
 	if pg.Page < pg.Pages {
 		return pg.Page + 1
@@ -57,11 +78,22 @@ func (h *Web) console(w http.ResponseWriter, r *http.Request) {
 	}
 	data := struct {
 		page
-		Org      registry.Organisation
-		Work     []registry.Application
-		WorkN    int
-		Products int
-	}{page: h.page(r, "Console", "console"), Org: org}
+		Org             registry.Organisation
+		Work            []registry.Application
+		WorkN           int
+		Products        int
+		Tokens          []consoleToken
+		PasswordChanged bool
+	}{page: h.page(r, "Console", "console"), Org: org, PasswordChanged: r.URL.Query().Get("password") == "changed"}
+	toks, err := h.App.APITokens(r.Context(), p, p.UserID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	now := h.App.Now()
+	for _, t := range toks {
+		data.Tokens = append(data.Tokens, consoleToken{t, t.State(now)})
+	}
 	var states []assess.State
 	switch p.Role {
 	case auth.RoleAuthorityAdmin:
@@ -129,7 +161,7 @@ func (h *Web) product(w http.ResponseWriter, r *http.Request) {
 	}
 	var levels []scheme.Resolved
 	for _, l := range mustLevels(h) {
-		if l.Scheme.Status != scheme.Closed {
+		if l.Scheme.Status.TakesApplications() {
 			levels = append(levels, l)
 		}
 	}
@@ -168,6 +200,7 @@ func (h *Web) createVersion(w http.ResponseWriter, r *http.Request) {
 			SecurityContact: r.FormValue("security_contact"), DisclosurePolicyURL: r.FormValue("disclosure_policy_url"),
 			Sensors: r.Form["sensors"], DataDeletion: r.FormValue("data_deletion"), AccountDeactivation: r.FormValue("account_deactivation"),
 			Encryption: r.FormValue("encryption"), HBOMAvailable: r.FormValue("hbom_available") == "on",
+			FirmwareHashes: strings.Fields(r.FormValue("firmware_hashes")),
 		}}
 	var sb *server.ParsedSBOM
 	if f, fh, err := r.FormFile("sbom"); err == nil {
@@ -389,14 +422,22 @@ func userMessage(err error) string {
 	return msg
 }
 
+// consoleToken is a token as the console lists it.
+type consoleToken struct {
+	registry.APIToken
+	State string
+}
+
 // newToken creates an API token and shows it once; only its hash is kept.
 func (h *Web) newToken(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	if name == "" || len(name) > 100 {
-		h.badRequest(w, r, "Name the token (at most 100 characters), for example after the system that will use it.")
+	expires, err := auth.ParseTokenExpiry(r.PostFormValue("expires"), h.App.Now())
+	if err != nil {
+		h.badRequest(w, r, userMessage(err)+".")
 		return
 	}
-	tok, err := h.App.NewAPIToken(r.Context(), principal(r), name)
+	p := principal(r)
+	tok, t, err := h.App.CreateAPIToken(r.Context(), p, p.UserID, name, expires)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -405,7 +446,22 @@ func (h *Web) newToken(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "token", struct {
 		page
 		Name, Token string
-	}{h.page(r, "API token", "console"), name, tok})
+		Expires     time.Time
+	}{h.page(r, "API token", "console"), t.Name, tok, t.Expires})
+}
+
+// revokeToken revokes one of the user's own tokens.
+func (h *Web) revokeToken(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		h.NotFound(w, r, "There is no such token.")
+		return
+	}
+	if _, err := h.App.RevokeAPIToken(r.Context(), principal(r), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console#tok-h", http.StatusSeeOther)
 }
 
 // consoleFindings lists the post-market findings the user works on, with

@@ -39,9 +39,11 @@ func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 		Schemes    []*scheme.Scheme
 		Categories []string
 		Statuses   []assess.LabelStatus
-	}{h.page(r, "Label registry", "labels"), list, newPager(r, total), q.Text, q.SchemeID, string(q.Status), q.Category,
+		Kinds      map[string]scheme.Kind
+	}{h.page(r, "Registry", "labels"), list, newPager(r, total), q.Text, q.SchemeID, string(q.Status), q.Category,
 		h.App.Schemes().Sorted(), registry.Categories,
-		[]assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired}})
+		[]assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired},
+		h.App.RecordKinds()})
 }
 
 // LabelPage is everything the public page of a label shows; the API's
@@ -137,7 +139,7 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		page
 		LabelPage
-	}{h.page(r, "Label "+lp.Label.ID, "labels"), lp}
+	}{h.page(r, kindTitle(lp.Scheme.Kind)+" "+lp.Label.ID, "labels"), lp}
 	if !anonymous {
 		h.render(w, r, http.StatusOK, "label", data)
 		return
@@ -269,4 +271,11 @@ func (h *Web) labelReceipts(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Write([]byte(d.Receipt))
 	}
+}
+
+func kindTitle(k scheme.Kind) string {
+	if k == scheme.KindConformity {
+		return "Conformity record"
+	}
+	return "Label"
 }

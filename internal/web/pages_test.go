@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -38,6 +39,7 @@ func TestPages(t *testing.T) {
 		{"/frameworks/demo-city-procurement-2026", 200, "DC-3"},
 		{"/crosswalk", 200, "Compare"},
 		{"/crosswalk?from=uk-psti-2023&to=etsi-en-303-645-v2.1.1", 200, `id="coverage">100%`},
+		{"/crosswalk?from=uk-psti-2023&to=etsi-en-303-645-v2.1.1", 200, "By content alone"},
 		{"/glossary", 200, "Software Bill of Materials"},
 		{"/schemes", 200, "sg-cls"},
 		{"/schemes/sg-cls", 200, `id="level-4"`},
@@ -47,6 +49,17 @@ func TestPages(t *testing.T) {
 		{"/compare?a=uk-psti&b=etsi-baseline", 200, "Not recognisable"},
 		{"/matrix", 200, "<svg"},
 		{"/agreements", 200, "Singapore"},
+		{"/agreements", 200, "Signing date not recorded"},
+		{"/agreements", 200, "renewed 2024-10-16"},
+		{"/schemes/uk-psti", 200, "its records are conformity records"},
+		{"/schemes/us-cyber-trust-mark", 200, "no new applications are taken for now"},
+		{"/schemes/us-cyber-trust-mark", 200, `id="unverified"`},
+		{"/schemes/jp-jc-star", 200, `id="sources"`},
+		{"/frameworks/en-18031-2-2024", 200, "Part 2 has 40 requirements"},
+		{"/frameworks/nist-ir-8425", 200, `id="item-SU-1"`},
+		{"/frameworks/uk-psti-2023", 200, "Only overlapping requirements"},
+		{"/frameworks/uk-psti-2023", 200, "Deemed met by law through"},
+		{"/frameworks/etsi-en-303-645-v3.1.3", 200, `<span class="tag warn">unverified</span>`},
 		{"/schemes/sg-cls/levels/3/whatif", 200, "Show the effect"},
 		{"/schemes/sg-cls/levels/3/whatif?add=HM-USE-3&add=HM-USE-4", 200, `id="whatif-table"`},
 		{"/schemes/nope", 404, "There is no scheme nope"},
@@ -77,5 +90,55 @@ func TestPages(t *testing.T) {
 	}
 	if status, _, h := fetch(t, base+"/"); status != 200 || h.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Errorf("/ does not lead to the catalogue: %d", status)
+	}
+}
+
+// A conformity record (PSTI, the CRA) is never shown as a label: its page
+// says "declared compliant with", the registry calls it a conformity record,
+// and a CLS label keeps the label wording.
+func TestConformityRecordPages(t *testing.T) {
+	base := servertest.Start(t, "sqlite").URL
+	first := func(query string) string {
+		var l struct{ Items []struct{ ID string } }
+		resp, err := http.Get(base + "/api/v1/labels?limit=1&" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Items) == 0 {
+			return ""
+		}
+		return l.Items[0].ID
+	}
+	checked := 0
+	for _, sc := range []string{"uk-psti", "eu-cra-default", "eu-cra-important-1"} {
+		id := first("status=active&scheme=" + sc)
+		if id == "" {
+			continue
+		}
+		checked++
+		_, body, _ := fetch(t, base+"/labels/"+id)
+		if !strings.Contains(body, "Declared compliant with") || !strings.Contains(body, `id="record-kind"`) {
+			t.Errorf("%s (%s) does not say it is declared compliant", id, sc)
+		}
+		for _, bad := range []string{"good standing", "What this label means", "Manage this label"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s (%s) reads as a label: %q", id, sc, bad)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("the demo market has no active PSTI or CRA record")
+	}
+	if id := first("status=active&scheme=sg-cls"); id != "" {
+		if _, body, _ := fetch(t, base+"/labels/"+id); !strings.Contains(body, "in good standing") {
+			t.Errorf("CLS label %s lost its label wording", id)
+		}
+	}
+	if _, body, _ := fetch(t, base+"/labels?scheme=uk-psti"); !strings.Contains(body, "Conformity record") {
+		t.Error("the registry does not call PSTI records conformity records")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -44,11 +44,18 @@ func (h *Web) withSession(next http.Handler) http.Handler {
 		p := auth.Anonymous
 		sid, ok := auth.ReadSessionCookie(r, h.Secure)
 		if ok {
-			if pp, valid := h.App.SessionPrincipal(r.Context(), sid); valid {
+			pp, err := h.App.ResolveSession(r.Context(), sid)
+			switch {
+			case err == nil:
 				p = pp
-			} else {
+			case errors.Is(err, server.ErrNoSession):
 				sid = ""
 				http.SetCookie(w, auth.ClearSessionCookie(h.Secure))
+			default:
+				// The session could not be checked: say so, rather than
+				// sign the user out or serve the page as to a stranger.
+				h.serverError(w, r, err)
+				return
 			}
 		}
 		if !auth.SafeMethod(r.Method) {
@@ -169,10 +176,21 @@ func pathInt(r *http.Request, name string) (int64, bool) {
 func isIllegal(err error) bool  { return errors.Is(err, assess.ErrIllegal) }
 func isConflict(err error) bool { return errors.Is(err, store.ErrConflict) }
 
+// serverError answers a failure of ours: 503 when a dependency (the
+// database) is down, else 500. The cause is logged once, by the request
+// log, under the request id the page shows.
 func (h *Web) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	slog.Error("request failed", "path", r.URL.Path, "err", err)
-	h.render(w, r, http.StatusInternalServerError, "error", struct {
+	reqid.Note(r, err)
+	status, title, msg := http.StatusInternalServerError, "Something went wrong", "The request could not be completed. Nothing was changed; try again later."
+	if store.IsUnavailable(err) {
+		status, title, msg = http.StatusServiceUnavailable, "Unavailable", "The database is unavailable just now. Nothing was changed; try again in a few moments."
+		w.Header().Set("Retry-After", "5")
+	}
+	if id := reqid.ID(r); id != "" {
+		msg += " If it persists, give the operator this request id: " + id + "."
+	}
+	h.render(w, r, status, "error", struct {
 		page
 		Message string
-	}{h.page(r, "Something went wrong", ""), "The request could not be completed. Nothing was changed; try again later."})
+	}{h.page(r, title, ""), msg})
 }

@@ -6,9 +6,9 @@ package web
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,6 +17,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/server"
 )
@@ -133,20 +134,12 @@ var funcs = template.FuncMap{
 	"labelStatuses": func() []assess.LabelStatus {
 		return []assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired}
 	},
-	"statusText": func(s assess.LabelStatus) string {
-		switch s {
-		case assess.Active:
-			return "Valid: this label is in good standing."
-		case assess.Suspended:
-			return "Suspended: the authority has put this label on hold."
-		case assess.Revoked:
-			return "Revoked: this label has been withdrawn."
-		case assess.Surrendered:
-			return "Surrendered: the manufacturer gave this label up."
-		case assess.Expired:
-			return "Expired: this label's validity has ended."
+	"statusText": recordStatus,
+	"kindName": func(k scheme.Kind) string {
+		if k == scheme.KindConformity {
+			return "Conformity record"
 		}
-		return string(s)
+		return "Label"
 	},
 	"anchor": func(s string) string {
 		return "term-" + strings.Map(func(r rune) rune {
@@ -225,6 +218,8 @@ func (h *Web) Register(mux *http.ServeMux) {
 	// The console: each role's work.
 	handle("GET /console", h.signedIn(h.console))
 	handle("POST /console/tokens", h.signedIn(h.newToken))
+	handle("POST /console/tokens/{id}/revoke", h.signedIn(h.revokeToken))
+	handle("POST /console/password", h.signedIn(h.changePassword))
 	handle("GET /console/products", h.signedIn(h.products))
 	handle("POST /console/products", h.signedIn(h.createProduct))
 	handle("GET /console/products/{id}", h.signedIn(h.product))
@@ -282,8 +277,8 @@ func originOf(u string) string {
 func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	body, err := h.renderBytes(name, data)
 	if err != nil {
-		slog.Error("render page", "page", name, "path", r.URL.Path, "err", err)
-		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
+		reqid.Note(r, fmt.Errorf("render page %s: %w", name, err))
+		http.Error(w, "The page could not be shown; request id "+reqid.ID(r)+".", http.StatusInternalServerError)
 		return
 	}
 	setPageHeaders(w)
@@ -315,9 +310,47 @@ func (h *Web) NotFound(w http.ResponseWriter, r *http.Request, msg string) {
 	}{h.page(r, "Not found", ""), msg})
 }
 
+// BadRequest answers with the HTML 400 page.
+func (h *Web) BadRequest(w http.ResponseWriter, r *http.Request, msg string) { h.badRequest(w, r, msg) }
+
 func (h *Web) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
 	h.render(w, r, http.StatusBadRequest, "error", struct {
 		page
 		Message string
 	}{h.page(r, "Bad request", ""), msg})
+}
+
+// recordStatus says a record's status in words. A conformity record (a
+// statement of compliance, an EU declaration of conformity) is a
+// manufacturer's declaration under a legal duty, not a label: it is never
+// called a label in good standing.
+func recordStatus(k scheme.Kind, name string, s assess.LabelStatus) string {
+	if k == scheme.KindConformity {
+		switch s {
+		case assess.Active:
+			return "Declared compliant with " + name + ": the manufacturer's declaration is on record. This is not a label or a certificate."
+		case assess.Suspended:
+			return "Under review: the authority has put this declaration of compliance with " + name + " on hold."
+		case assess.Revoked:
+			return "Withdrawn: the authority no longer accepts this declaration of compliance with " + name + "."
+		case assess.Surrendered:
+			return "Withdrawn by the manufacturer: this declaration of compliance with " + name + " no longer stands."
+		case assess.Expired:
+			return "Past its support period: the declaration of compliance with " + name + " no longer covers this product."
+		}
+		return string(s)
+	}
+	switch s {
+	case assess.Active:
+		return "Valid: this label is in good standing."
+	case assess.Suspended:
+		return "Suspended: the authority has put this label on hold."
+	case assess.Revoked:
+		return "Revoked: this label has been withdrawn."
+	case assess.Surrendered:
+		return "Surrendered: the manufacturer gave this label up."
+	case assess.Expired:
+		return "Expired: this label's validity has ended."
+	}
+	return string(s)
 }
