@@ -130,6 +130,11 @@ func account(base string) (string, error) {
 		"email": {"m@measure.example"}, "password": {"a long enough password"}, "password2": {"a long enough password"}}); err != nil {
 		return "", err
 	}
+	// Registration does not sign in (the answer must not tell which
+	// addresses have accounts): sign in next.
+	if _, err := post("/login", url.Values{"email": {"m@measure.example"}, "password": {"a long enough password"}, "next": {"/console"}}); err != nil {
+		return "", err
+	}
 	resp, err := c.Get(base + "/console")
 	if err != nil {
 		return "", err
@@ -138,7 +143,7 @@ func account(base string) (string, error) {
 	resp.Body.Close()
 	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(b)
 	if m == nil {
-		return "", fmt.Errorf("registration did not sign in")
+		return "", fmt.Errorf("not signed in after registering (console: %d)", resp.StatusCode)
 	}
 	page, err := post("/console/tokens", url.Values{"csrf": {string(m[1])}, "name": {"uploadrss"}})
 	if err != nil {
