@@ -14,6 +14,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/feed"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
+	"github.com/hallmark-iot/hallmark/internal/quota"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
@@ -44,8 +45,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	holdShare := fs.Float64("watch-hold-share", server.DefaultHoldShare, "the share of all labels one ingest may change before it is held for an authority to confirm (0 to 1)")
 	trusted := fs.String("trusted-proxy", os.Getenv("HALLMARK_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-For names the client, as addresses or CIDR prefixes, comma-separated (e.g. 10.0.0.0/8,192.0.2.7); empty: the header is ignored")
 	issuer := fs.String("issuer-name", envOr("HALLMARK_ISSUER_NAME", "Hallmark demonstration authority"), "name of the issuing authority in label credentials")
+	maxComponents := fs.Int("sbom-max-components", quota.Default.SBOMComponents, "the most component entries one SBOM may list (nested and repeated ones count)")
+	storedComponents := fs.Int("org-stored-components", quota.Default.StoredComponents, "the most SBOM components one organisation keeps stored over all its versions")
+	dailyUploads := fs.Int("org-daily-uploads", quota.Default.DailyUploads, "the most SBOM and evidence uploads one organisation may send in 24 hours")
+	dailyMiB := fs.Int64("org-daily-upload-mib", quota.Default.DailyBytes>>20, "the most MiB of uploads one organisation may send in 24 hours")
+	registrations := fs.Int("registrations-per-hour", server.DefaultRegistrationsPerHour, "the most registrations one address may attempt in an hour")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	for name, v := range map[string]int64{"--sbom-max-components": int64(*maxComponents), "--org-stored-components": int64(*storedComponents),
+		"--org-daily-uploads": int64(*dailyUploads), "--org-daily-upload-mib": *dailyMiB, "--registrations-per-hour": int64(*registrations)} {
+		if v < 1 {
+			return usagef("%s is at least 1, not %d", name, v)
+		}
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
@@ -119,7 +131,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Witnesses = pol
 	}
 	srv, err := server.New(ctx, st, server.Config{WatchHoldShare: *holdShare, WitnessFor: cfg.WitnessFor, Witnesses: cfg.Witnesses, AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
-		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery, TrustedProxies: proxies})
+		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery, TrustedProxies: proxies,
+		Uploads:              quota.Limits{SBOMComponents: *maxComponents, StoredComponents: *storedComponents, DailyUploads: *dailyUploads, DailyBytes: *dailyMiB << 20},
+		RegistrationsPerHour: *registrations})
 	if err != nil {
 		return err
 	}

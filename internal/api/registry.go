@@ -18,6 +18,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/reqid"
+	"github.com/hallmark-iot/hallmark/internal/sbom"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
@@ -110,6 +111,9 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, server.ErrDenied) && who(r).IsAnonymous() {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
 		WriteProblem(w, r, http.StatusUnauthorized, "send an API token as 'Authorization: Bearer <token>'")
+		return
+	}
+	if uploadProblem(w, r, err) {
 		return
 	}
 	var fe registry.Errors
@@ -492,12 +496,7 @@ func (a *API) putSBOM(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 32<<20))
-	if err != nil {
-		WriteProblem(w, r, http.StatusRequestEntityTooLarge, "an SBOM is at most 32 MiB")
-		return
-	}
-	sb, err := server.ParseSBOM(b)
+	sb, err := a.App.ReceiveSBOM(r.Context(), who(r), http.MaxBytesReader(w, r.Body, sbom.MaxSize+1), r.ContentLength)
 	if err != nil {
 		fail(w, r, err)
 		return

@@ -81,6 +81,20 @@ func FuzzParse(f *testing.F) {
 		if err != nil || !slices.Equal(again.Components, doc.Components) || !slices.Equal(again.Warnings, doc.Warnings) {
 			t.Fatalf("ParseFormat(%s) disagrees with Parse: %v", doc.Format, err)
 		}
+		// A cap either changes nothing or refuses the whole file.
+		small, err := ParseWith(b, Limits{MaxComponents: 2})
+		switch {
+		case err == nil:
+			if !slices.Equal(small.Components, doc.Components) {
+				t.Fatalf("a cap of 2 changed the components")
+			}
+		case errors.Is(err, ErrTooManyComponents):
+			if small != nil {
+				t.Fatal("a refusal with a document")
+			}
+		default:
+			t.Fatalf("a cap of 2 gave another error: %v", err)
+		}
 	})
 }
 
@@ -88,7 +102,7 @@ func FuzzParse(f *testing.F) {
 func TestPanicBecomesError(t *testing.T) {
 	saved := parsers[SPDXJSON]
 	defer func() { parsers[SPDXJSON] = saved }()
-	parsers[SPDXJSON] = func([]byte) (*Document, error) {
+	parsers[SPDXJSON] = func([]byte, int) (*Document, error) {
 		var m map[string]int
 		m["boom"]++ // assignment to a nil map panics
 		return nil, nil

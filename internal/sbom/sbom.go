@@ -28,13 +28,21 @@
 //     PackageSupplier without its "Organization:" or "Person:" prefix); publisher
 //     and author are not substituted. CPEs are kept as written.
 //
-// CycloneDX is decoded by cyclonedx-go; SPDX is read here (see spdx.go for
-// why not tools-golang's readers).
+// Every format is read as a stream (encoding/json's and encoding/xml's
+// tokenizers) into small structs holding only the fields above: decoding a
+// whole cyclonedx-go BOM held about a kilobyte per component whatever the
+// input, so 3 MB of empty components took a gigabyte (issue 10). The
+// spec versions accepted are still those cyclonedx-go v0.12 knows; SPDX is
+// read here too (see spdx.go for why not tools-golang's readers).
 //
 // Hostile input: Parse refuses more than MaxSize bytes and JSON or XML nested
-// deeper than maxDepth (100) before any recursive decoder runs, refuses XML
-// with a DTD (so no entity expansion of any kind), bounds the warning list,
-// and turns a panic in a parser into an error.
+// deeper than maxDepth (100) before any recursive reader runs, refuses XML
+// with a DTD (so no entity expansion of any kind), stops at the component
+// cap (Limits.MaxComponents, counting every entry listed, nested and
+// repeated ones included, so work stops there too), bounds the warning
+// list, and turns a panic in a parser into an error. What one parse holds
+// is the input, one small struct per component entry and the deduplicated
+// result: tens of megabytes for the largest accepted file.
 package sbom
 
 import (
@@ -111,6 +119,30 @@ const maxDepth = 100
 // one warning per component and the list is meant for people to read.
 const maxWarnings = 100
 
+// DefaultMaxComponents is the component cap when none is given: generous
+// for real firmware (the largest SBOM in the corpus lists 903 components; a
+// full Linux distribution image a few thousand) and small enough that
+// storing the largest accepted SBOM takes seconds, not minutes.
+const DefaultMaxComponents = 50_000
+
+// Limits bound one parse.
+type Limits struct {
+	// MaxComponents caps the component entries an SBOM may list, counting
+	// every entry (nested ones and duplicates included; the SBOM's subject
+	// not). Zero means DefaultMaxComponents.
+	MaxComponents int
+}
+
+func (l Limits) maxComponents() int {
+	if l.MaxComponents <= 0 {
+		return DefaultMaxComponents
+	}
+	return l.MaxComponents
+}
+
+// ErrTooManyComponents is wrapped by the error for an SBOM over the cap.
+var ErrTooManyComponents = errors.New("SBOM lists too many components")
+
 // ErrTooLarge is wrapped by the error for input over MaxSize.
 var ErrTooLarge = errors.New("SBOM too large")
 
@@ -152,8 +184,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Parse recognises the format from the content and parses it.
-func Parse(b []byte) (*Document, error) {
+// Parse recognises the format from the content and parses it, with the
+// default limits.
+func Parse(b []byte) (*Document, error) { return ParseWith(b, Limits{}) }
+
+// ParseWith is Parse with limits.
+func ParseWith(b []byte, l Limits) (*Document, error) {
 	if err := checkSize(b); err != nil {
 		return nil, err
 	}
@@ -162,7 +198,7 @@ func Parse(b []byte) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parse(b, f)
+	return parse(b, f, l)
 }
 
 // ParseFormat parses b as format f; it still refuses content that lacks the
@@ -175,7 +211,7 @@ func ParseFormat(b []byte, f Format) (*Document, error) {
 	if parsers[f] == nil {
 		return nil, &Error{Msg: fmt.Sprintf("unknown format %q; %s", clip(string(f)), accepted), Err: ErrUnknownFormat}
 	}
-	return parse(trimBOM(b), f)
+	return parse(trimBOM(b), f, Limits{})
 }
 
 func checkSize(b []byte) error {
@@ -194,7 +230,7 @@ func trimBOM(b []byte) []byte {
 	return b
 }
 
-func parse(b []byte, f Format) (doc *Document, err error) {
+func parse(b []byte, f Format, l Limits) (doc *Document, err error) {
 	// The third-party decoders are not hardened against every input; a panic
 	// is a refusal of this file, not a crash of the server. (A stack overflow
 	// cannot be recovered: the depth bounds are what prevent that.)
@@ -204,7 +240,7 @@ func parse(b []byte, f Format) (doc *Document, err error) {
 			err = &Error{Format: f, Msg: fmt.Sprintf("the file could not be read (parser failure: %v)", r), Err: errPanic}
 		}
 	}()
-	doc, err = parsers[f](b)
+	doc, err = parsers[f](b, l.maxComponents())
 	if err != nil {
 		return nil, err
 	}
@@ -212,11 +248,19 @@ func parse(b []byte, f Format) (doc *Document, err error) {
 }
 
 // parsers is a variable so that a test can install one that panics.
-var parsers = map[Format]func([]byte) (*Document, error){
+var parsers = map[Format]func(b []byte, maxComponents int) (*Document, error){
 	CycloneDXJSON: parseCycloneDXJSON,
 	CycloneDXXML:  parseCycloneDXXML,
 	SPDXJSON:      parseSPDXJSON,
 	SPDXTagValue:  parseSPDXTagValue,
+}
+
+// tooMany is the refusal of an SBOM listing more than max component
+// entries, at the place of the first one over.
+func tooMany(f Format, max, line, col int) error {
+	return &Error{Format: f, Line: line, Column: col, Err: ErrTooManyComponents,
+		Msg: fmt.Sprintf("the SBOM lists more than %d components, the most this server accepts in one SBOM "+
+			"(every entry counts, nested and repeated ones too); nothing was stored", max)}
 }
 
 // builder accumulates components, merging duplicates and collecting warnings.

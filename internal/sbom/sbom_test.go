@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -667,5 +671,181 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%s differs from %s; run go test ./internal/sbom -update and review the diff", name, path)
 			}
 		})
+	}
+}
+
+// cdxJSON builds a CycloneDX JSON SBOM listing n components, each from one().
+func cdxJSON(n int, one func(i int) string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(one(i))
+	}
+	b.WriteString("]}")
+	return b.Bytes()
+}
+
+func named(i int) string {
+	return fmt.Sprintf(`{"type": "library", "name": "lib%d", "version": "1.%d", "purl": "pkg:generic/lib%d@1.%d"}`, i, i, i, i)
+}
+
+// The component cap counts every entry listed, in every format, nested and
+// repeated entries included, and the refusal says what the limit is.
+func TestComponentCap(t *testing.T) {
+	three := sbom.Limits{MaxComponents: 3}
+	tests := []struct {
+		name string
+		in   string
+		line int
+	}{
+		{"CycloneDX JSON", string(cdxJSON(4, named)), 1},
+		{"CycloneDX JSON nested", `{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+			{"name": "a", "components": [{"name": "b", "components": [{"name": "c"}]}]},
+			{"name": "d"}]}`, 3},
+		{"CycloneDX JSON repeated", string(cdxJSON(4, func(int) string { return `{"name": "same"}` })), 1},
+		{"CycloneDX JSON empty entries", string(cdxJSON(4, func(int) string { return `{}` })), 1},
+		{"CycloneDX JSON subject's parts", `{"bomFormat": "CycloneDX", "specVersion": "1.5",
+			"metadata": {"component": {"name": "fw", "components": [{"name": "a"}, {"name": "b"}]}},
+			"components": [{"name": "c"}, {"name": "d"}]}`, 3},
+		{"CycloneDX XML", `<bom xmlns="http://cyclonedx.org/schema/bom/1.4"><components>
+			<component><name>a</name><components><component><name>b</name></component></components></component>
+			<component><name>c</name></component>
+			<component><name>d</name></component></components></bom>`, 4},
+		{"SPDX JSON", `{"spdxVersion": "SPDX-2.3", "packages": [{"name": "a"}, {"name": "b"}, {"name": "c"},
+			{"name": "d"}]}`, 2},
+		{"SPDX tag-value", "SPDXVersion: SPDX-2.3\nPackageName: a\nPackageName: b\nPackageName: c\nPackageName: d\n", 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := sbom.ParseWith([]byte(tt.in), three)
+			if !errors.Is(err, sbom.ErrTooManyComponents) {
+				t.Fatalf("four entries with a cap of three: %v", err)
+			}
+			var e *sbom.Error
+			if !errors.As(err, &e) || e.Line != tt.line || !strings.Contains(err.Error(), "more than 3 components") ||
+				!strings.Contains(err.Error(), "nothing was stored") {
+				t.Errorf("message %q (line %d), want line %d and the limit", err, e.Line, tt.line)
+			}
+			// The default cap takes it.
+			if _, err := sbom.Parse([]byte(tt.in)); err != nil {
+				t.Errorf("under the default cap: %v", err)
+			}
+		})
+	}
+	// Exactly at the cap is accepted.
+	doc, err := sbom.ParseWith(cdxJSON(3, named), three)
+	if err != nil || len(doc.Components) != 3 {
+		t.Fatalf("three entries, cap three: %v", err)
+	}
+	// The default: 50,000 accepted, 50,001 refused.
+	if sbom.DefaultMaxComponents != 50_000 {
+		t.Errorf("default cap %d", sbom.DefaultMaxComponents)
+	}
+	doc, err = sbom.Parse(cdxJSON(50_000, named))
+	if err != nil || len(doc.Components) != 50_000 {
+		t.Fatalf("50,000 components: %v", err)
+	}
+	if _, err := sbom.Parse(cdxJSON(50_001, named)); !errors.Is(err, sbom.ErrTooManyComponents) {
+		t.Fatalf("50,001 components: %v", err)
+	}
+}
+
+// heapPeak runs fn and reports the most live heap seen above what was
+// live before, sampling every millisecond.
+func heapPeak(fn func()) uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	base := sample[0].Value.Uint64()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > base && v-base > peak.Load() {
+				peak.Store(v - base)
+			}
+		}
+	}()
+	fn()
+	close(done)
+	return peak.Load()
+}
+
+// Issue 10, item 1: a million empty components (3 MB) took a gigabyte.
+// Hostile files now stop at the cap, quickly and with little memory, and
+// the largest accepted SBOM costs tens of megabytes, not gigabytes.
+func TestMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 30 MiB files")
+	}
+	const mib = 1 << 20
+	empty := cdxJSON(10_000_000, func(int) string { return "{}" }) // 30 MiB, the issue's worst case
+	var xmlEmpty bytes.Buffer
+	xmlEmpty.WriteString(`<bom xmlns="http://cyclonedx.org/schema/bom/1.5"><components>`)
+	for xmlEmpty.Len() < 30*mib {
+		xmlEmpty.WriteString("<component/>")
+	}
+	xmlEmpty.WriteString("</components></bom>")
+	var tv bytes.Buffer
+	tv.WriteString("SPDXVersion: SPDX-2.3\n")
+	for tv.Len() < 30*mib {
+		tv.WriteString("PackageName: p\n")
+	}
+	var rels bytes.Buffer
+	rels.WriteString(`{"spdxVersion": "SPDX-2.3", "packages": [{"name": "a"}], "relationships": [`)
+	for i := 0; rels.Len() < 30*mib; i++ {
+		if i > 0 {
+			rels.WriteByte(',')
+		}
+		fmt.Fprintf(&rels, `{"spdxElementId": "SPDXRef-%d", "relationshipType": "CONTAINS", "relatedSpdxElement": "SPDXRef-x"}`, i)
+	}
+	rels.WriteString("]}")
+	start := time.Now()
+	if _, err := sbom.Parse(rels.Bytes()); err != nil {
+		t.Errorf("30 MiB of relationships: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("30 MiB of relationships took %v", d)
+	}
+	for _, tt := range []struct {
+		name string
+		in   []byte
+	}{{"CycloneDX JSON", empty}, {"CycloneDX XML", xmlEmpty.Bytes()}, {"SPDX tag-value", tv.Bytes()}} {
+		var err error
+		start := time.Now()
+		peak := heapPeak(func() { _, err = sbom.Parse(tt.in) })
+		if !errors.Is(err, sbom.ErrTooManyComponents) {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+		t.Logf("%s, %d MiB of empty components: refused in %v, peak heap %d MiB above the input", tt.name, len(tt.in)/mib, time.Since(start).Round(time.Millisecond), peak/mib)
+		if peak > 64*mib {
+			t.Errorf("%s: %d MiB of heap to refuse it", tt.name, peak/mib)
+		}
+	}
+	// The largest accepted: 50,000 components with long fields.
+	big := cdxJSON(50_000, func(i int) string {
+		return fmt.Sprintf(`{"type": "library", "bom-ref": "ref-%d-%s", "name": "component-%d-%s", "version": "%d.0",
+			"purl": "pkg:generic/component-%d@%d.0", "hashes": [{"alg": "SHA-256", "content": "%064d"}],
+			"licenses": [{"license": {"id": "MIT"}}], "description": "%s"}`, i, strings.Repeat("r", 40), i, strings.Repeat("n", 40), i, i, i, i, strings.Repeat("d", 220))
+	})
+	var doc *sbom.Document
+	var err error
+	peak := heapPeak(func() { doc, err = sbom.Parse(big) })
+	if err != nil || len(doc.Components) != 50_000 {
+		t.Fatalf("the largest accepted SBOM: %v", err)
+	}
+	t.Logf("50,000 components (%d MiB): peak heap %d MiB above the input", len(big)/mib, peak/mib)
+	if peak > 128*mib {
+		t.Errorf("%d MiB of heap to parse the largest accepted SBOM", peak/mib)
 	}
 }

@@ -32,8 +32,33 @@ type spdxModel struct {
 	version, id, name, created string
 	describes                  []string
 	packages                   []spdxPackage
-	relationships              []spdxRelationship
+	relationships              []spdxRelationship // DESCRIBES and DESCRIBED_BY only: all the subject rule needs
 	warnings                   []string
+	suppressed                 int // warnings over maxWarnings
+	max                        int // the component cap
+}
+
+func (m *spdxModel) warn(format string, args ...any) {
+	if len(m.warnings) >= maxWarnings {
+		m.suppressed++
+		return
+	}
+	m.warnings = append(m.warnings, fmt.Sprintf(format, args...))
+}
+
+// relate keeps a relationship the subject rule reads; a document cannot
+// name more subjects than the component cap allows. line is asked for only
+// then: finding it costs a pass over the input.
+func (m *spdxModel) relate(r spdxRelationship, f Format, line func() int) error {
+	if !strings.EqualFold(r.typ, "DESCRIBES") && !strings.EqualFold(r.typ, "DESCRIBED_BY") {
+		return nil
+	}
+	if len(m.relationships) >= m.max {
+		return &Error{Format: f, Line: line(), Err: ErrTooManyComponents,
+			Msg: fmt.Sprintf("the SBOM has more than %d DESCRIBES relationships; nothing was stored", m.max)}
+	}
+	m.relationships = append(m.relationships, r)
+	return nil
 }
 
 type spdxPackage struct {
@@ -45,36 +70,29 @@ type spdxRef struct{ category, typ, locator string }
 
 type spdxRelationship struct{ element, typ, related string }
 
-// spdxJSONDoc holds only the fields used; the rest of the document is not
-// decoded, so it cannot make the upload fail.
-type spdxJSONDoc struct {
-	SPDXVersion  string `json:"spdxVersion"`
+// spdxJSONPackage holds only the fields used; the rest of a package is
+// skipped, so it cannot make the upload fail.
+type spdxJSONPackage struct {
 	SPDXID       string `json:"SPDXID"`
 	Name         string `json:"name"`
-	CreationInfo *struct {
-		Created string `json:"created"`
-	} `json:"creationInfo"`
-	DocumentDescribes []string `json:"documentDescribes"`
-	Packages          []struct {
-		SPDXID       string `json:"SPDXID"`
-		Name         string `json:"name"`
-		VersionInfo  string `json:"versionInfo"`
-		Supplier     string `json:"supplier"`
-		Purpose      string `json:"primaryPackagePurpose"`
-		ExternalRefs []struct {
-			Category string `json:"referenceCategory"`
-			Type     string `json:"referenceType"`
-			Locator  string `json:"referenceLocator"`
-		} `json:"externalRefs"`
-	} `json:"packages"`
-	Relationships []struct {
-		Element string `json:"spdxElementId"`
-		Type    string `json:"relationshipType"`
-		Related string `json:"relatedSpdxElement"`
-	} `json:"relationships"`
+	VersionInfo  string `json:"versionInfo"`
+	Supplier     string `json:"supplier"`
+	Purpose      string `json:"primaryPackagePurpose"`
+	ExternalRefs []struct {
+		Category string `json:"referenceCategory"`
+		Type     string `json:"referenceType"`
+		Locator  string `json:"referenceLocator"`
+	} `json:"externalRefs"`
+	// Files, annotations, checksums...: never decoded.
 }
 
-func parseSPDXJSON(b []byte) (*Document, error) {
+type spdxJSONRelationship struct {
+	Element string `json:"spdxElementId"`
+	Type    string `json:"relationshipType"`
+	Related string `json:"relatedSpdxElement"`
+}
+
+func parseSPDXJSON(b []byte, maxComponents int) (*Document, error) {
 	info, err := scanJSON(b)
 	if err != nil {
 		return nil, withFormat(err, SPDXJSON)
@@ -85,41 +103,75 @@ func parseSPDXJSON(b []byte) (*Document, error) {
 	if !info.spdxVersion.present {
 		return nil, &Error{Format: SPDXJSON, Msg: `"spdxVersion" is missing at the top level`}
 	}
-	var raw spdxJSONDoc
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, jsonError(b, err, SPDXJSON)
-	}
-	m := spdxModel{
-		version:   raw.SPDXVersion,
-		id:        raw.SPDXID,
-		name:      raw.Name,
-		describes: raw.DocumentDescribes,
-	}
-	if raw.CreationInfo != nil {
-		m.created = raw.CreationInfo.Created
-	}
-	for _, p := range raw.Packages {
-		pkg := spdxPackage{id: p.SPDXID, name: p.Name, version: p.VersionInfo, supplier: p.Supplier, purpose: p.Purpose}
-		for _, r := range p.ExternalRefs {
-			pkg.refs = append(pkg.refs, spdxRef{category: r.Category, typ: r.Type, locator: r.Locator})
+	r := &jsonReader{dec: json.NewDecoder(bytes.NewReader(b)), b: b, f: SPDXJSON, max: maxComponents}
+	m := spdxModel{max: maxComponents}
+	err = r.object("", func(key string) error {
+		switch key {
+		case "spdxVersion":
+			return r.str(key, &m.version)
+		case "SPDXID":
+			return r.str(key, &m.id)
+		case "name":
+			return r.str(key, &m.name)
+		case "creationInfo":
+			return r.object(key, func(k string) error {
+				if k == "created" {
+					return r.str("creationInfo.created", &m.created)
+				}
+				return r.skip()
+			})
+		case "documentDescribes":
+			return r.array(key, func() error {
+				if len(m.describes) >= m.max {
+					return r.at(fmt.Sprintf("documentDescribes names more than %d elements; nothing was stored", m.max), ErrTooManyComponents)
+				}
+				var id string
+				err := r.str(key, &id)
+				m.describes = append(m.describes, id)
+				return err
+			})
+		case "packages":
+			return r.array(key, func() error {
+				if err := r.count(); err != nil {
+					return err
+				}
+				var p spdxJSONPackage
+				if err := r.value(key, &p); err != nil {
+					return err
+				}
+				pkg := spdxPackage{id: p.SPDXID, name: p.Name, version: p.VersionInfo, supplier: p.Supplier, purpose: p.Purpose}
+				for _, ref := range p.ExternalRefs {
+					pkg.refs = append(pkg.refs, spdxRef{category: ref.Category, typ: ref.Type, locator: ref.Locator})
+				}
+				m.packages = append(m.packages, pkg)
+				return nil
+			})
+		case "relationships":
+			return r.array(key, func() error {
+				var rel spdxJSONRelationship
+				if err := r.value(key, &rel); err != nil {
+					return err
+				}
+				line := func() int { l, _ := position(b, int(r.dec.InputOffset())); return l }
+				return m.relate(spdxRelationship{element: rel.Element, typ: rel.Type, related: rel.Related}, SPDXJSON, line)
+			})
 		}
-		m.packages = append(m.packages, pkg)
+		return r.skip()
+	})
+	if err == nil {
+		err = r.end()
 	}
-	for _, r := range raw.Relationships {
-		m.relationships = append(m.relationships, spdxRelationship{element: r.Element, typ: r.Type, related: r.Related})
+	if err != nil {
+		return nil, err
 	}
 	return buildSPDX(&m, SPDXJSON)
 }
 
-func parseSPDXTagValue(b []byte) (*Document, error) {
-	pairs, err := readTagValues(b)
-	if err != nil {
-		return nil, err
-	}
-	var m spdxModel
+func parseSPDXTagValue(b []byte, maxComponents int) (*Document, error) {
+	m := spdxModel{max: maxComponents}
 	section := "document"
 	pkg := -1 // index of the package being read
-	for _, p := range pairs {
+	err := readTagValues(b, func(p tvPair) error {
 		switch p.tag {
 		case "SPDXVersion":
 			fill(&m.version, p.value)
@@ -135,13 +187,16 @@ func parseSPDXTagValue(b []byte) (*Document, error) {
 				m.packages[pkg].id = p.value
 			}
 		case "PackageName":
+			if len(m.packages) >= m.max {
+				return tooMany(SPDXTagValue, m.max, p.line, 0)
+			}
 			section = "package"
 			m.packages = append(m.packages, spdxPackage{name: p.value})
 			pkg = len(m.packages) - 1
 		case "PackageVersion", "PackageSupplier", "PrimaryPackagePurpose", "ExternalRef":
 			if section != "package" {
-				m.warnings = append(m.warnings, fmt.Sprintf("line %d: %s outside a package; ignored", p.line, p.tag))
-				continue
+				m.warn("line %d: %s outside a package; ignored", p.line, p.tag)
+				return nil
 			}
 			cur := &m.packages[pkg]
 			switch p.tag {
@@ -154,8 +209,8 @@ func parseSPDXTagValue(b []byte) (*Document, error) {
 			default:
 				f := strings.Fields(p.value)
 				if len(f) < 3 {
-					m.warnings = append(m.warnings, fmt.Sprintf("line %d: ExternalRef %q is not \"category type locator\"; ignored", p.line, clip(p.value)))
-					continue
+					m.warn("line %d: ExternalRef %q is not \"category type locator\"; ignored", p.line, clip(p.value))
+					return nil
 				}
 				cur.refs = append(cur.refs, spdxRef{category: f[0], typ: f[1], locator: strings.Join(f[2:], " ")})
 			}
@@ -168,11 +223,15 @@ func parseSPDXTagValue(b []byte) (*Document, error) {
 		case "Relationship":
 			f := strings.Fields(p.value)
 			if len(f) != 3 {
-				m.warnings = append(m.warnings, fmt.Sprintf("line %d: Relationship %q is not \"element TYPE element\"; ignored", p.line, clip(p.value)))
-				continue
+				m.warn("line %d: Relationship %q is not \"element TYPE element\"; ignored", p.line, clip(p.value))
+				return nil
 			}
-			m.relationships = append(m.relationships, spdxRelationship{element: f[0], typ: f[1], related: f[2]})
+			return m.relate(spdxRelationship{element: f[0], typ: f[1], related: f[2]}, SPDXTagValue, func() int { return p.line })
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if m.version == "" {
 		return nil, &Error{Format: SPDXTagValue, Msg: "the SPDXVersion tag is missing"}
@@ -186,10 +245,10 @@ type tvPair struct {
 }
 
 // readTagValues splits tag-value text into pairs, joining <text> blocks
-// that span lines.
-func readTagValues(b []byte) ([]tvPair, error) {
+// that span lines, and hands each to fn as it is read (nothing of the
+// file is held but the open <text> block).
+func readTagValues(b []byte, fn func(tvPair) error) error {
 	var (
-		pairs  []tvPair
 		text   strings.Builder // the open <text> block
 		open   tvPair          // its tag and first line
 		inText bool
@@ -207,8 +266,11 @@ func readTagValues(b []byte) ([]tvPair, error) {
 			text.WriteString(before)
 			if closed {
 				open.value = text.String()
-				pairs = append(pairs, open)
+				text.Reset()
 				inText = false
+				if err := fn(open); err != nil {
+					return err
+				}
 			} else {
 				text.WriteByte('\n')
 			}
@@ -221,11 +283,13 @@ func readTagValues(b []byte) ([]tvPair, error) {
 		tag, rest, ok := strings.Cut(trimmed, ":")
 		tag = strings.TrimSpace(tag)
 		if !ok || tag == "" || strings.ContainsAny(tag, " \t") {
-			return nil, &Error{Format: SPDXTagValue, Line: n, Msg: fmt.Sprintf("expected \"Tag: value\", found %q", clip(trimmed))}
+			return &Error{Format: SPDXTagValue, Line: n, Msg: fmt.Sprintf("expected \"Tag: value\", found %q", clip(trimmed))}
 		}
 		if _, after, ok := strings.Cut(rest, "<text>"); ok {
 			if value, _, closed := strings.Cut(after, "</text>"); closed {
-				pairs = append(pairs, tvPair{tag: tag, value: value, line: n})
+				if err := fn(tvPair{tag: tag, value: value, line: n}); err != nil {
+					return err
+				}
 			} else {
 				text.Reset()
 				text.WriteString(after)
@@ -235,12 +299,14 @@ func readTagValues(b []byte) ([]tvPair, error) {
 			}
 			continue
 		}
-		pairs = append(pairs, tvPair{tag: tag, value: strings.TrimSpace(rest), line: n})
+		if err := fn(tvPair{tag: tag, value: strings.TrimSpace(rest), line: n}); err != nil {
+			return err
+		}
 	}
 	if inText {
-		return nil, &Error{Format: SPDXTagValue, Line: open.line, Msg: fmt.Sprintf("the <text> value of %s is never closed with </text>", clip(open.tag))}
+		return &Error{Format: SPDXTagValue, Line: open.line, Msg: fmt.Sprintf("the <text> value of %s is never closed with </text>", clip(open.tag))}
 	}
-	return pairs, nil
+	return nil
 }
 
 func buildSPDX(m *spdxModel, f Format) (*Document, error) {
@@ -253,6 +319,7 @@ func buildSPDX(m *spdxModel, f Format) (*Document, error) {
 	for _, w := range m.warnings {
 		bd.warnf("%s", w)
 	}
+	bd.suppressed += m.suppressed
 	subject := describedSubject(m)
 	for _, p := range m.packages {
 		if subject != "" && p.id == subject {

@@ -134,10 +134,11 @@ func (s *Server) LoadMarket(ctx context.Context, size demo.Size) error {
 				for _, c := range pv.Components {
 					comps = append(comps, registry.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, Ecosystem: c.Ecosystem, Type: "library"})
 				}
+				var sb *store.SBOM
 				if len(comps) > 0 {
-					v.SBOMFormat, v.SBOMDigest = "cyclonedx-json 1.6", fmt.Sprintf("demo-%d-%s", pid, v.SoftwareVersion)
+					sb = &store.SBOM{Format: "cyclonedx-json 1.6", Digest: fmt.Sprintf("demo-%d-%s", pid, v.SoftwareVersion), Components: comps}
 				}
-				vid, err := s.store.CreateVersion(ctx, v, comps, mp.UserID, mp.OrgID, now)
+				vid, err := s.store.CreateVersion(ctx, v, sb, mp.UserID, mp.OrgID, now)
 				if err != nil {
 					return fmt.Errorf("demo version %s %s: %w", prod.Name, v.SoftwareVersion, err)
 				}

@@ -19,6 +19,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/notify"
+	"github.com/hallmark-iot/hallmark/internal/quota"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
 )
@@ -71,6 +72,12 @@ type Config struct {
 	// addresses, for tests that receive on 127.0.0.1. Never in
 	// production: any account could make Hallmark call its own host.
 	WebhooksInsecure bool
+	// Uploads are the per-organisation upload limits; zero fields take
+	// quota.Default's.
+	Uploads quota.Limits
+	// RegistrationsPerHour is how many registrations one address may
+	// attempt in an hour (default DefaultRegistrationsPerHour).
+	RegistrationsPerHour int
 }
 
 // Server holds an open store and the catalogue read from it.
@@ -94,6 +101,9 @@ type Server struct {
 
 	// held is non-nil while the database is behind the log (holdIfBehindLog).
 	held atomic.Pointer[backup.Gap]
+	// slots and registrations bound uploads and registrations (uploads.go).
+	slots         *quota.Slots
+	registrations *quota.Rate
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
@@ -130,6 +140,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 		cfg.IssuerName = "Hallmark demonstration authority"
 	}
 	s := &Server{store: st, cfg: cfg, clock: cfg.Clock, limiter: auth.NewLoginLimiter()}
+	s.initUploads()
 	params := auth.DefaultParams
 	if cfg.PasswordParams != nil {
 		params = *cfg.PasswordParams
@@ -171,6 +182,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	}
 	if !cfg.WithoutLog { // command-line tools leave deliveries to the server
 		s.startSender()
+		go s.purgeUploads() // what a crash left staging, behind serving
 	}
 	if err := s.reloadSchemes(ctx); err != nil {
 		return nil, err

@@ -85,21 +85,27 @@ func (s *Server) Products(ctx context.Context, p Principal, q store.ProductQuery
 type ParsedSBOM struct {
 	Format     string
 	Digest     string
+	Bytes      int64
 	Components []registry.Component
 	Warnings   []string
 }
 
-// ParseSBOM parses an uploaded SBOM; a malformed one is an ErrInvalid.
-func ParseSBOM(b []byte) (*ParsedSBOM, error) {
-	doc, err := sbom.Parse(b)
+// ParseSBOM parses an uploaded SBOM with the default component cap; a
+// malformed one is an ErrInvalid. Uploads go through ReceiveSBOM, which
+// applies the server's cap and quotas.
+func ParseSBOM(b []byte) (*ParsedSBOM, error) { return parseSBOM(b, sbom.Limits{}) }
+
+func parseSBOM(b []byte, l sbom.Limits) (*ParsedSBOM, error) {
+	doc, err := sbom.ParseWith(b, l)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the SBOM could not be read: %v", ErrInvalid, err)
 	}
 	sum := sha256.Sum256(b)
-	out := &ParsedSBOM{Format: string(doc.Format) + " " + doc.SpecVersion, Digest: hex.EncodeToString(sum[:]), Warnings: doc.Warnings}
-	for _, c := range doc.Components {
-		out.Components = append(out.Components, registry.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE,
-			Ecosystem: c.Ecosystem, Type: c.Type, Supplier: c.Supplier})
+	out := &ParsedSBOM{Format: string(doc.Format) + " " + doc.SpecVersion, Digest: hex.EncodeToString(sum[:]), Bytes: int64(len(b)), Warnings: doc.Warnings,
+		Components: make([]registry.Component, len(doc.Components))}
+	for i, c := range doc.Components {
+		out.Components[i] = registry.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, CPE: c.CPE,
+			Ecosystem: c.Ecosystem, Type: c.Type, Supplier: c.Supplier}
 	}
 	if err := checkComponents(out.Format, out.Components); err != nil {
 		return nil, err
@@ -118,16 +124,20 @@ func (s *Server) CreateVersion(ctx context.Context, p Principal, v registry.Vers
 	}
 	// What the SBOM fields say comes only from an SBOM actually received.
 	v.SBOMFormat, v.SBOMDigest, v.Facts.SBOMAvailable = "", "", false
-	var comps []registry.Component
+	var stored *store.SBOM
 	if sb != nil {
-		v.SBOMFormat, v.SBOMDigest, comps = sb.Format, sb.Digest, sb.Components
+		if err := s.checkStoredQuota(ctx, p, 0, sb); err != nil {
+			return 0, err
+		}
 		v.Facts.SBOMAvailable = true
+		st := sb.store()
+		stored = &st
 	}
-	id, err := s.store.CreateVersion(ctx, v, comps, p.UserID, p.OrgID, s.now())
+	id, err := s.store.CreateVersion(ctx, v, stored, p.UserID, p.OrgID, s.now())
 	if err != nil || sb == nil {
 		return id, err
 	}
-	return id, s.noteFixes(ctx, v.ProductID, id, comps)
+	return id, s.noteFixes(ctx, v.ProductID, id, sb.Components)
 }
 
 // CheckProductOwner says whether the principal's organisation makes the
@@ -161,11 +171,14 @@ func (s *Server) UploadSBOM(ctx context.Context, p Principal, versionID int64, s
 	if err := s.CheckVersionOwner(ctx, p, versionID); err != nil {
 		return err
 	}
-	if err := s.store.ReplaceSBOM(ctx, versionID, sb.Format, sb.Digest, sb.Components, p.UserID, p.OrgID, s.now()); err != nil {
-		return err
-	}
 	v, err := s.store.Version(ctx, versionID)
 	if err != nil {
+		return err
+	}
+	if err := s.checkStoredQuota(ctx, p, v.Components, sb); err != nil {
+		return err
+	}
+	if err := s.store.ReplaceSBOM(ctx, versionID, sb.store(), p.UserID, p.OrgID, s.now()); err != nil {
 		return err
 	}
 	return s.noteFixes(ctx, v.ProductID, versionID, sb.Components)
@@ -335,7 +348,23 @@ func (s *Server) AddEvidence(ctx context.Context, p Principal, appID int64, name
 	if err := checkText("evidence name", name, input.Name); err != nil {
 		return 0, err
 	}
-	sum, size, err := s.putBlob(r)
+	u, err := s.usage(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.cfg.Uploads.Upload(u, 0, s.now()); err != nil {
+		return 0, err
+	}
+	// Read no more than the day's quota leaves, so a refused file is
+	// never written.
+	left := s.cfg.Uploads.DailyBytes - u.Bytes
+	sum, size, err := s.putBlob(r, min(left, MaxEvidenceSize))
+	if errors.Is(err, errOverLimit) {
+		if left < MaxEvidenceSize {
+			return 0, s.cfg.Uploads.Upload(u, left+1, s.now())
+		}
+		return 0, fmt.Errorf("%w: an evidence file is at most %d MiB", ErrInvalid, MaxEvidenceSize>>20)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -344,9 +373,12 @@ func (s *Server) AddEvidence(ctx context.Context, p Principal, appID int64, name
 
 // putBlob streams r into the content-addressed store (evidence/ab/abcd…),
 // refusing more than MaxEvidenceSize bytes; a refused upload leaves no file.
-func (s *Server) putBlob(r io.Reader) (string, int64, error) {
+// The file and the directory entry naming it are fsynced before it
+// returns, so the row the caller then commits never names a file a power
+// loss could take away.
+func (s *Server) putBlob(r io.Reader, limit int64) (string, int64, error) {
 	dir := filepath.Join(s.cfg.DataDir, "evidence")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := mkdirSynced(dir); err != nil {
 		return "", 0, err
 	}
 	tmp, err := os.CreateTemp(dir, "upload-*")
@@ -355,29 +387,38 @@ func (s *Server) putBlob(r io.Reader) (string, int64, error) {
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, MaxEvidenceSize+1))
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, limit+1))
+	if err == nil && n <= limit {
+		err = syncFile(tmp)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return "", 0, err
 	}
-	if n > MaxEvidenceSize {
-		return "", 0, fmt.Errorf("%w: an evidence file is at most %d MiB", ErrInvalid, MaxEvidenceSize>>20)
+	if n > limit {
+		return "", 0, errOverLimit
 	}
 	if n == 0 {
 		return "", 0, fmt.Errorf("%w: the file is empty", ErrInvalid)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	final := s.blobPath(sum)
-	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+	if err := mkdirSynced(filepath.Dir(final)); err != nil {
 		return "", 0, err
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return "", 0, err
 	}
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		return "", 0, err
+	}
 	return sum, n, nil
 }
+
+// errOverLimit is putBlob's refusal of a file over its limit.
+var errOverLimit = errors.New("over the size limit")
 
 func (s *Server) blobPath(sum string) string {
 	return filepath.Join(s.cfg.DataDir, "evidence", sum[:2], sum)

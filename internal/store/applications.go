@@ -166,6 +166,9 @@ func (s *Store) AddEvidence(ctx context.Context, e registry.Evidence, org int64,
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, e.ApplicationID, e.UploadedBy, e.Name, e.ContentType, e.Size, e.SHA256, ts(now)).Scan(&id); err != nil {
 			return err
 		}
+		if _, err := insertUpload(ctx, tx, org, "evidence", e.Size, 1, "stored", now); err != nil { // the quotas' ledger
+			return err
+		}
 		return audit(ctx, tx, now, e.UploadedBy, org, "evidence.add", "application", fmt.Sprint(e.ApplicationID), e.Name+" "+e.SHA256)
 	})
 	return id, err

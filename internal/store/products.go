@@ -109,69 +109,41 @@ func likeEscape(s string) string {
 	return string(out)
 }
 
-// CreateVersion stores a product version with its facts and SBOM
-// components, in one transaction.
-func (s *Store) CreateVersion(ctx context.Context, v registry.Version, comps []registry.Component, actor, org int64, now time.Time) (int64, error) {
+// CreateVersion stores a product version with its facts and, when sb is
+// given, its SBOM. The version appears with its whole SBOM or not at all:
+// a large SBOM's components are staged first (see putSBOM).
+func (s *Store) CreateVersion(ctx context.Context, v registry.Version, sb *SBOM, actor, org int64, now time.Time) (int64, error) {
+	v.SBOMFormat, v.SBOMDigest = "", ""
+	if sb != nil {
+		v.SBOMFormat, v.SBOMDigest = sb.Format, sb.Digest
+	}
 	facts, err := json.Marshal(v.Facts)
 	if err != nil {
 		return 0, err
 	}
 	var id int64
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO product_versions (product_id, software_version, hardware_version, release_date, facts, sbom_format, sbom_digest, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			v.ProductID, v.SoftwareVersion, v.HardwareVersion, v.ReleaseDate, string(facts), v.SBOMFormat, v.SBOMDigest, ts(now)).Scan(&id)
+	insert := func(tx *sql.Tx, upload int64) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO product_versions (product_id, software_version, hardware_version, release_date, facts, sbom_format, sbom_digest, sbom_upload_id, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			v.ProductID, v.SoftwareVersion, v.HardwareVersion, v.ReleaseDate, string(facts), v.SBOMFormat, v.SBOMDigest, nullID(upload), ts(now)).Scan(&id)
 		if isUnique(err) {
 			return fmt.Errorf("%w: version %q of this product is already registered", ErrConflict, v.SoftwareVersion)
 		}
 		if err != nil {
 			return err
 		}
-		if err := insertComponents(ctx, tx, id, comps); err != nil {
-			return err
-		}
 		return audit(ctx, tx, now, actor, org, "version.create", "version", fmt.Sprint(id), v.SoftwareVersion)
-	})
+	}
+	if sb == nil {
+		err = s.tx(ctx, func(tx *sql.Tx) error { return insert(tx, 0) })
+	} else {
+		err = s.putSBOM(ctx, org, *sb, now, insert)
+	}
 	return id, err
 }
 
-func insertComponents(ctx context.Context, tx *sql.Tx, versionID int64, comps []registry.Component) error {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO components (version_id, position, name, version, purl, cpe, ecosystem, type, supplier)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for i, c := range comps {
-		if _, err := stmt.ExecContext(ctx, versionID, i, c.Name, c.Version, c.PURL, c.CPE, c.Ecosystem, c.Type, c.Supplier); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ReplaceSBOM replaces a version's components with a newly uploaded SBOM.
-func (s *Store) ReplaceSBOM(ctx context.Context, versionID int64, format, digest string, comps []registry.Component, actor, org int64, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE product_versions SET sbom_format = $1, sbom_digest = $2 WHERE id = $3`, format, digest, versionID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM components WHERE version_id = $1`, versionID); err != nil {
-			return err
-		}
-		if err := insertComponents(ctx, tx, versionID, comps); err != nil {
-			return err
-		}
-		return audit(ctx, tx, now, actor, org, "version.sbom", "version", fmt.Sprint(versionID), fmt.Sprintf("%s, %d components", format, len(comps)))
-	})
-}
-
 const versionCols = `v.id, v.product_id, v.software_version, v.hardware_version, v.release_date, v.facts, v.sbom_format, v.sbom_digest, v.created_at,
-	(SELECT COUNT(*) FROM components c WHERE c.version_id = v.id)`
+	COALESCE((SELECT u.items FROM uploads u WHERE u.id = v.sbom_upload_id), 0)`
 
 func scanVersion(r interface{ Scan(...any) error }) (registry.Version, error) {
 	var v registry.Version
@@ -207,7 +179,8 @@ func (s *Store) Versions(ctx context.Context, productID int64) ([]registry.Versi
 // Components lists a version's SBOM components, one page at a time.
 func (s *Store) Components(ctx context.Context, versionID int64, limit, offset int) ([]registry.Component, error) {
 	var out []registry.Component
-	err := s.each(ctx, `SELECT name, version, purl, cpe, ecosystem, type, supplier FROM components WHERE version_id = $1 ORDER BY position LIMIT $2 OFFSET $3`,
+	err := s.each(ctx, `SELECT c.name, c.version, c.purl, c.cpe, c.ecosystem, c.type, c.supplier FROM components c
+		JOIN product_versions v ON v.sbom_upload_id = c.upload_id WHERE v.id = $1 ORDER BY c.position LIMIT $2 OFFSET $3`,
 		func(r *sql.Rows) error {
 			var c registry.Component
 			err := r.Scan(&c.Name, &c.Version, &c.PURL, &c.CPE, &c.Ecosystem, &c.Type, &c.Supplier)

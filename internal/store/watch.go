@@ -251,8 +251,9 @@ func (s *Store) WatchTargets(ctx context.Context) ([]registry.WatchTarget, error
 	if err != nil {
 		return nil, err
 	}
-	err = s.each(ctx, `SELECT c.version_id, c.name, c.version, c.purl, c.cpe, c.ecosystem FROM components c
-		JOIN labels l ON l.product_version_id = c.version_id WHERE l.status IN ('active', 'suspended') ORDER BY c.version_id, c.position`, func(r *sql.Rows) error {
+	err = s.each(ctx, `SELECT v.id, c.name, c.version, c.purl, c.cpe, c.ecosystem FROM components c
+		JOIN product_versions v ON v.sbom_upload_id = c.upload_id
+		JOIN labels l ON l.product_version_id = v.id WHERE l.status IN ('active', 'suspended') ORDER BY v.id, c.position`, func(r *sql.Rows) error {
 		var vid int64
 		var c registry.Component
 		if err := r.Scan(&vid, &c.Name, &c.Version, &c.PURL, &c.CPE, &c.Ecosystem); err != nil {

@@ -48,7 +48,7 @@ func TestWorkflowStore(t *testing.T) {
 			t.Errorf("duplicate model number: %v", err)
 		}
 		comps := []registry.Component{{Name: "zlib", Version: "1.2.11", PURL: "pkg:apk/alpine/zlib@1.2.11", Ecosystem: "apk"}}
-		vid, err := s.CreateVersion(ctx, registry.Version{ProductID: pid, SoftwareVersion: "1.0", Facts: registry.Facts{SupportEnd: "2030-01-01"}}, comps, userID, mfrID, now)
+		vid, err := s.CreateVersion(ctx, registry.Version{ProductID: pid, SoftwareVersion: "1.0", Facts: registry.Facts{SupportEnd: "2030-01-01"}}, &store.SBOM{Format: "cyclonedx-json 1.6", Components: comps}, userID, mfrID, now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -82,6 +82,11 @@ func (h *Web) register(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	f := registerPage{page: h.page(r, "Register a manufacturer", "login"), Org: r.PostFormValue("org"), Country: r.PostFormValue("country"),
 		Name: r.PostFormValue("name"), Email: r.PostFormValue("email")}
+	if err := h.App.AllowRegistration(h.clientIP(r)); err != nil {
+		f.Error = userMessage(err)
+		h.render(w, r, http.StatusTooManyRequests, "register", f)
+		return
+	}
 	if r.PostFormValue("password") != r.PostFormValue("password2") {
 		f.Error = "The two passwords differ."
 		h.render(w, r, http.StatusBadRequest, "register", f)

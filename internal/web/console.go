@@ -203,18 +203,14 @@ func (h *Web) createVersion(w http.ResponseWriter, r *http.Request) {
 			FirmwareHashes: strings.Fields(r.FormValue("firmware_hashes")),
 		}}
 	var sb *server.ParsedSBOM
-	if f, _, err := r.FormFile("sbom"); err == nil {
-		b, err := io.ReadAll(io.LimitReader(f, maxUpload))
+	if f, fh, err := r.FormFile("sbom"); err == nil {
+		if fh.Size > 0 {
+			sb, err = h.App.ReceiveSBOM(r.Context(), principal(r), f, fh.Size)
+		}
 		f.Close()
 		if err != nil {
-			h.badRequest(w, r, "The SBOM file could not be read.")
+			h.fail(w, r, err)
 			return
-		}
-		if len(b) > 0 {
-			if sb, err = server.ParseSBOM(b); err != nil {
-				h.fail(w, r, err)
-				return
-			}
 		}
 	}
 	if _, err := h.App.CreateVersion(r.Context(), principal(r), v, sb); err != nil {

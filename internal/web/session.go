@@ -148,6 +148,9 @@ func (h *Web) forbidden(w http.ResponseWriter, r *http.Request, msg string) {
 // fail turns a server error into the right page: not found, not allowed,
 // a correctable mistake, or a conflict; anything else is a 500.
 func (h *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if h.uploadProblem(w, r, err) {
+		return
+	}
 	switch {
 	case server.IsNotFound(err):
 		h.NotFound(w, r, "There is nothing here, or your account may not see it.")
