@@ -305,12 +305,14 @@ func (x *Index) matchPackage(out []Finding, base Finding, a *advisory.Affected, 
 		if v.Status == StatusNotAffected {
 			continue
 		}
-		f := base
+		// Filled in place: a Finding is large, and copying it twice per
+		// posting was a good part of a common module's advisory.
+		out = append(out, base)
+		f := &out[len(out)-1]
 		f.VersionID = x.slots[p.slot].id
 		f.Basis, f.Confidence = BasisPURL, 1
 		f.Component = x.comps[p.comp].purl
 		f.Status, f.Fixed, f.Reason = v.Status, v.Fixed, v.Reason
-		out = append(out, f)
 	}
 	return out
 }
