@@ -58,6 +58,8 @@ var de = map[string]string{
 	"label.support.until":      "Sicherheitsupdates bis %s",
 	"label.support.ended":      "Sicherheitsupdates endeten am %s",
 	"label.support.none":       "Der Hersteller hat nicht angegeben, wie lange er Sicherheitsupdates liefert.",
+	"label.support.hidden":     "Dieses Programm veröffentlicht den Unterstützungszeitraum des Herstellers nicht auf seinen Kennzeichen-Seiten.",
+	"label.contact.hidden":     "Dieses Programm veröffentlicht keinen Sicherheitskontakt auf seinen Kennzeichen-Seiten.",
 	"label.contact":            "Sicherheitsproblem melden",
 	"label.contact.none":       "Für dieses Produkt ist kein Sicherheitskontakt veröffentlicht.",
 	"label.made":               "Hersteller: %s",

@@ -63,6 +63,8 @@ var en = map[string]string{
 	"label.support.until":      "Security updates until %s",
 	"label.support.ended":      "Security updates ended on %s",
 	"label.support.none":       "The manufacturer has not declared how long it will provide security updates.",
+	"label.support.hidden":     "This scheme does not publish the manufacturer's support period on its label pages.",
+	"label.contact.hidden":     "This scheme does not publish a security contact on its label pages.",
 	"label.contact":            "Report a security problem",
 	"label.contact.none":       "No security contact is published for this product.",
 	"label.made":               "Made by %s",

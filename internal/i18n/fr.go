@@ -58,6 +58,8 @@ var fr = map[string]string{
 	"label.support.until":      "Mises à jour de sécurité jusqu'au %s",
 	"label.support.ended":      "Mises à jour de sécurité terminées le %s",
 	"label.support.none":       "Le fabricant n'a pas indiqué pendant combien de temps il fournira des mises à jour de sécurité.",
+	"label.support.hidden":     "Ce programme ne publie pas la période de support du fabricant sur ses pages de label.",
+	"label.contact.hidden":     "Ce programme ne publie pas de contact de sécurité sur ses pages de label.",
 	"label.contact":            "Signaler un problème de sécurité",
 	"label.contact.none":       "Aucun contact de sécurité n'est publié pour ce produit.",
 	"label.made":               "Fabriqué par %s",

@@ -58,6 +58,8 @@ var ja = map[string]string{
 	"label.support.until":      "セキュリティ更新は %s まで",
 	"label.support.ended":      "セキュリティ更新は %s に終了",
 	"label.support.none":       "製造者はセキュリティ更新の提供期間を公表していません。",
+	"label.support.hidden":     "この制度はラベルのページで製造者のサポート期間を公開していません。",
+	"label.contact.hidden":     "この制度はラベルのページでセキュリティ窓口を公開していません。",
 	"label.contact":            "セキュリティ上の問題を報告",
 	"label.contact.none":       "この製品のセキュリティ窓口は公開されていません。",
 	"label.made":               "製造者：%s",

@@ -11,6 +11,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/i18n"
 	"github.com/hallmark-iot/hallmark/internal/notify"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
@@ -29,7 +30,11 @@ type pager struct {
 	// there; the page says so and links to the last).
 	Beyond bool
 	query  url.Values // the other query parameters
+	lang   i18n.Lang
 }
+
+// T says a pager message in the visitor's language.
+func (pg pager) T(key string, args ...any) string { return pg.lang.T(key, args...) }
 
 func newPager(r *http.Request, total int) pager {
 	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
@@ -37,7 +42,7 @@ func newPager(r *http.Request, total int) pager {
 	p = max(p, 1)
 	q := r.URL.Query()
 	q.Del("page")
-	return pager{Page: p, Pages: pages, Total: total, Beyond: p > pages, query: q}
+	return pager{Page: p, Pages: pages, Total: total, Beyond: p > pages, query: q, lang: requestLang(r)}
 }
 
 // URL is the link to page n of the same list.
