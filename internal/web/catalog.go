@@ -10,6 +10,7 @@ import (
 type topicGroup struct {
 	Topic        catalog.Topic
 	Requirements []catalog.Requirement
+	Lang         string // of the titles and summaries, when not English
 }
 
 func (h *Web) catalog(w http.ResponseWriter, r *http.Request) {
@@ -39,13 +40,23 @@ func (h *Web) catalog(w http.ResponseWriter, r *http.Request) {
 			groups = append(groups, g)
 		}
 	}
+	pg := h.page(r, "Catalogue", "catalog")
+	// The plain summaries in the visitor's language where there is one.
+	for gi := range groups {
+		for ri, req := range groups[gi].Requirements {
+			if t, in := h.App.RequirementText(req, string(pg.Lang)); in != "en" {
+				groups[gi].Requirements[ri].Title, groups[gi].Requirements[ri].Summary = t.Title, t.Summary
+				groups[gi].Lang = in
+			}
+		}
+	}
 	h.render(w, r, http.StatusOK, "catalog", struct {
 		page
 		Catalog  *catalog.Catalog
 		Q, Topic string
 		Results  []catalog.Requirement
 		Groups   []topicGroup
-	}{h.page(r, "Catalogue", "catalog"), c, q, topic, results, groups})
+	}{pg, c, q, topic, results, groups})
 }
 
 type mappingGroup struct {
@@ -83,12 +94,16 @@ func (h *Web) requirement(w http.ResponseWriter, r *http.Request) {
 			groups = append(groups, g)
 		}
 	}
+	pg := h.page(r, req.ID+" "+req.Title, "catalog")
+	plain, in := h.App.RequirementText(req, string(pg.Lang))
 	h.render(w, r, http.StatusOK, "requirement", struct {
 		page
 		Requirement catalog.Requirement
 		Topic       catalog.Topic
 		Mappings    []mappingGroup
-	}{h.page(r, req.ID+" "+req.Title, "catalog"), req, topic, groups})
+		Plain       catalog.Text
+		PlainLang   string
+	}{pg, req, topic, groups, plain, in})
 }
 
 type frameworkRow struct {
