@@ -1,8 +1,12 @@
 package web
 
 import (
+	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
+
+	"github.com/hallmark-iot/hallmark/internal/chart"
 
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 )
@@ -210,14 +214,45 @@ func (h *Web) crosswalk(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		data.Title = "Crosswalk: " + x.To.Short + " → " + x.From.Short
-		data.X = &crosswalkView{Crosswalk: x, Matrix: buildMatrix(x)}
+		data.X = &crosswalkView{Crosswalk: x, Matrix: buildMatrix(x), GapGroups: groupGaps(x.Gaps()),
+			Bar: template.HTML(chart.Bar("cw-bar", fmt.Sprintf("Items of %s met by %s", x.From.Short, x.To.Short), []chart.Part{
+				{Label: "covered in full", Value: x.Full, Color: chart.Full},
+				{Label: "covered in part", Value: x.Partial, Color: chart.Partial},
+				{Label: "not covered", Value: x.None, Color: chart.None}}))}
 	}
 	h.render(w, r, http.StatusOK, "crosswalk", data)
 }
 
 type crosswalkView struct {
 	catalog.Crosswalk
-	Matrix *matrix
+	Matrix    *matrix
+	Bar       template.HTML // full / partial / none with the counts
+	GapGroups []gapGroup
+}
+
+// gapGroup is the gaps that one sentence explains: said once, with the
+// items it is about, rather than the same sentence twenty times.
+type gapGroup struct {
+	Summary string
+	Rows    []catalog.CrosswalkRow
+}
+
+func groupGaps(rows []catalog.CrosswalkRow) []gapGroup {
+	var out []gapGroup
+	at := map[string]int{}
+	for _, r := range rows {
+		if r.Deemed {
+			continue
+		}
+		i, ok := at[r.Summary]
+		if !ok {
+			i = len(out)
+			at[r.Summary] = i
+			out = append(out, gapGroup{Summary: r.Summary})
+		}
+		out[i].Rows = append(out[i].Rows, r)
+	}
+	return out
 }
 
 func (h *Web) glossary(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -142,6 +143,9 @@ var funcs = template.FuncMap{
 		}
 		return "Label"
 	},
+	"short": shortName,
+	// levelName is bound to the server's schemes in New.
+	"levelName": func(schemeID, levelID string) string { return schemeID + " " + levelID },
 	"anchor": func(s string) string {
 		return "term-" + strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
@@ -155,6 +159,8 @@ var funcs = template.FuncMap{
 // New parses the templates; it fails only if a template is broken.
 func New(app *server.Server, secure bool, publicURL string) (*Web, error) {
 	w := &Web{App: app, Secure: secure, Origin: originOf(publicURL), pages: map[string]*template.Template{}}
+	fm := maps.Clone(funcs)
+	fm["levelName"] = w.levelName
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -163,7 +169,7 @@ func New(app *server.Server, secure bool, publicURL string) (*Web, error) {
 		if n == "templates/layout.html" || n == "templates/partials.html" {
 			continue
 		}
-		t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
+		t, err := template.New("").Funcs(fm).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
 		if err != nil {
 			return nil, err
 		}
