@@ -280,19 +280,20 @@ func (lp *LabelPage) describe(lang i18n.Lang, title func(catalog.Requirement) (s
 				at = l.ValidUntil
 			}
 			line.Text, line.Reason = lang.T("history.expire"), ""
-		case assess.SuspendLabel, assess.RestoreLabel:
+		case assess.SuspendLabel, assess.RestoreLabel, assess.RevokeLabel:
+			line.Text = lang.T("history." + e.Action)
 			if w, ok := server.ParseWatchReason(e.Reason); ok && e.UserID == 0 {
-				key := "history.watch"
-				if e.Action == string(assess.RestoreLabel) {
-					key = "history.watch.restore"
+				switch assess.LabelAction(e.Action) {
+				case assess.SuspendLabel:
+					line.Text = lang.T("history.watch")
+				case assess.RestoreLabel:
+					line.Text = lang.T("history.watch.restore")
 				}
-				line.Text, line.Reason = lang.T(key), w.Description
+				line.Reason = w.Description
 				if len(w.Flaws) > 0 {
 					line.Reason += " " + lang.T("label.flaws") + ": " + strings.Join(w.Flaws, ", ") + "."
 				}
-				break
 			}
-			line.Text = lang.T("history." + e.Action)
 		case "issue":
 			// The approval note is the authority's to the manufacturer,
 			// not a public statement.
