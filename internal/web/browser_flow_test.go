@@ -280,8 +280,8 @@ func TestBrowserLabelFlow(t *testing.T) {
 			if href := eval[string](b, `document.querySelector("#contact-link").getAttribute("href")`); href != "mailto:security@flowtest.example" {
 				t.Errorf("the security contact links to %q, want mailto:security@flowtest.example", href)
 			}
-			if s := b.text("h1"); !strings.Contains(s, "FlowCam 2") || !strings.Contains(s, "1.4.2") {
-				t.Errorf("label h1 = %q", s)
+			if s := b.text("h1") + " " + b.text("p.model"); !strings.Contains(s, "FlowCam 2") || !strings.Contains(s, "1.4.2") {
+				t.Errorf("label title and model line = %q, want the product and its version", s)
 			}
 			if s := b.text("main"); !strings.Contains(s, "Made by "+org) {
 				t.Errorf("the label page does not say who made the product (%q)", org)
