@@ -199,4 +199,22 @@ var de = map[string]string{
 
 	"error.notfound": "Nicht gefunden",
 	"error.back":     "Zurück zum Register",
+
+	// Known vulnerabilities, in a sentence each.
+	"finding.sev":         ", %s",
+	"finding.exploited":   ", wird aktiv ausgenutzt",
+	"finding.review":      ": möglicher Treffer über den Produktnamen, in Prüfung seit %s.",
+	"finding.disputed":    ": Der Hersteller bestreitet, dass sie zutrifft; in Prüfung.",
+	"finding.notaffected": ": Laut Hersteller ist diese Produktversion nicht betroffen.",
+	"finding.fixed":       ": vom Hersteller behoben.",
+	"finding.fixedin":     "; behoben in %s",
+	"finding.nofix":       "; noch keine Korrektur veröffentlicht",
+	"finding.overdue":     "; die Frist des Herstellers für eine Korrektur, %s, ist verstrichen",
+	"finding.deadline":    "; der Hersteller hat bis %s Zeit, die Korrektur auszuliefern",
+	"finding.end":         ".",
+	"severity.critical":   "kritisch",
+	"severity.high":       "hoch",
+	"severity.medium":     "mittel",
+	"severity.low":        "niedrig",
+	"severity.none":       "ohne Einstufung",
 }

@@ -210,4 +210,22 @@ var en = map[string]string{
 	// Error pages.
 	"error.notfound": "Not found",
 	"error.back":     "Back to the registry",
+
+	// Known vulnerabilities, in a sentence each.
+	"finding.sev":         ", %s",
+	"finding.exploited":   ", actively exploited",
+	"finding.review":      ": a possible match by product name, under review since %s.",
+	"finding.disputed":    ": the manufacturer disputes that it applies; under review.",
+	"finding.notaffected": ": the manufacturer states this product version is not affected.",
+	"finding.fixed":       ": fixed by the manufacturer.",
+	"finding.fixedin":     "; fixed in %s",
+	"finding.nofix":       "; no fix published yet",
+	"finding.overdue":     "; the manufacturer's deadline to ship a fix, %s, has passed",
+	"finding.deadline":    "; the manufacturer has until %s to ship the fix",
+	"finding.end":         ".",
+	"severity.critical":   "critical",
+	"severity.high":       "high",
+	"severity.medium":     "medium",
+	"severity.low":        "low",
+	"severity.none": "no severity given",
 }

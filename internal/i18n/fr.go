@@ -199,4 +199,22 @@ var fr = map[string]string{
 
 	"error.notfound": "Introuvable",
 	"error.back":     "Retour au registre",
+
+	// Known vulnerabilities, in a sentence each.
+	"finding.sev":         ", %s",
+	"finding.exploited":   ", activement exploitée",
+	"finding.review":      " : correspondance possible par le nom du produit, en cours d'examen depuis le %s.",
+	"finding.disputed":    " : le fabricant conteste qu'elle s'applique ; en cours d'examen.",
+	"finding.notaffected": " : selon le fabricant, cette version du produit n'est pas concernée.",
+	"finding.fixed":       " : corrigée par le fabricant.",
+	"finding.fixedin":     " ; corrigée dans %s",
+	"finding.nofix":       " ; aucun correctif publié pour l'instant",
+	"finding.overdue":     " ; le délai accordé au fabricant pour livrer un correctif, le %s, est dépassé",
+	"finding.deadline":    " ; le fabricant a jusqu'au %s pour livrer le correctif",
+	"finding.end":         ".",
+	"severity.critical":   "critique",
+	"severity.high":       "élevée",
+	"severity.medium":     "moyenne",
+	"severity.low":        "faible",
+	"severity.none":       "sans gravité attribuée",
 }

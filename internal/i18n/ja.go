@@ -199,4 +199,22 @@ var ja = map[string]string{
 
 	"error.notfound": "見つかりません",
 	"error.back":     "登録簿に戻る",
+
+	// Known vulnerabilities, in a sentence each.
+	"finding.sev":         "、深刻度 %s",
+	"finding.exploited":   "、悪用を確認",
+	"finding.review":      "：製品名による一致の可能性があり、%s から確認中。",
+	"finding.disputed":    "：製造者は該当しないと主張しており、確認中。",
+	"finding.notaffected": "：製造者によれば、この製品バージョンは影響を受けません。",
+	"finding.fixed":       "：製造者が修正済み。",
+	"finding.fixedin":     "；%s で修正",
+	"finding.nofix":       "；修正はまだ公開されていません",
+	"finding.overdue":     "；製造者の修正期限 %s は過ぎています",
+	"finding.deadline":    "；製造者は %s までに修正を提供する必要があります",
+	"finding.end":         "。",
+	"severity.critical":   "緊急",
+	"severity.high":       "高",
+	"severity.medium":     "中",
+	"severity.low":        "低",
+	"severity.none":       "未評価",
 }

@@ -121,6 +121,7 @@ type LabelPage struct {
 	Contact    fact   // the security contact, a link when it is one
 	Facts      []fact
 	History    []historyLine
+	FindingsIn []string // the findings, a sentence each in the reader's language
 	Method     string
 	Needs      []needLine
 }
@@ -265,6 +266,9 @@ func (lp *LabelPage) describe(lang i18n.Lang, title func(catalog.Requirement) (s
 	add("certifying_body", pub.CertifyingBody, "")
 	add("testing_lab", pub.TestingLab, "")
 	lp.Method = lang.T("method." + string(lp.Level.Level.Method))
+	for _, f := range lp.Findings {
+		lp.FindingsIn = append(lp.FindingsIn, findingSentence(lang, f))
+	}
 	for _, n := range lp.Level.Needs {
 		t, in := title(n.Requirement)
 		lp.Needs = append(lp.Needs, needLine{ID: n.Requirement.ID, Title: t, Lang: in})
@@ -304,6 +308,45 @@ func (lp *LabelPage) describe(lang i18n.Lang, title func(catalog.Requirement) (s
 		line.Date = lang.Date(at)
 		lp.History = append(lp.History, line)
 	}
+}
+
+// findingSentence says a known vulnerability in a sentence, in lang: the
+// same facts as server.PublicFinding.Sentence, in the reader's words.
+func findingSentence(lang i18n.Lang, f server.PublicFinding) string {
+	var b strings.Builder
+	b.WriteString(f.Advisory)
+	if f.Severity != "" {
+		sev := f.Severity
+		if k := "severity." + sev; lang.Has(k) {
+			sev = lang.T(k)
+		}
+		b.WriteString(lang.T("finding.sev", sev))
+	}
+	if f.Exploited {
+		b.WriteString(lang.T("finding.exploited"))
+	}
+	switch f.State {
+	case registry.FindingReview:
+		return b.String() + lang.T("finding.review", lang.Date(f.Since))
+	case registry.FindingDisputed:
+		return b.String() + lang.T("finding.disputed")
+	case registry.FindingNotAffected:
+		return b.String() + lang.T("finding.notaffected")
+	case registry.FindingFixed:
+		return b.String() + lang.T("finding.fixed")
+	}
+	if len(f.Fixed) > 0 {
+		b.WriteString(lang.T("finding.fixedin", strings.Join(f.Fixed, ", ")))
+	} else {
+		b.WriteString(lang.T("finding.nofix"))
+	}
+	switch {
+	case f.Overdue:
+		b.WriteString(lang.T("finding.overdue", lang.Date(f.Deadline)))
+	case !f.Deadline.IsZero():
+		b.WriteString(lang.T("finding.deadline", lang.Date(f.Deadline)))
+	}
+	return b.String() + lang.T("finding.end")
 }
 
 // contactHref makes a security contact a working link: an e-mail address
