@@ -405,7 +405,7 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 	lp, err := h.labelPage(r, r.PathValue("id"), lang)
 	if err != nil {
 		if server.IsNotFound(err) {
-			h.NotFound(w, r, lang.T("label.notfound", r.PathValue("id")))
+			h.labelNotFound(w, r, lang.T("label.notfound", r.PathValue("id")))
 			return
 		}
 		h.fail(w, r, err)

@@ -269,6 +269,8 @@ type page struct {
 	Catalog string
 	// Switch links to this page in each other language.
 	Switch []langLink
+	// BackHref and BackText lead an error page back (default: the catalogue).
+	BackHref, BackText string
 }
 
 type langLink struct {
@@ -405,6 +407,18 @@ func (h *Web) NotFound(w http.ResponseWriter, r *http.Request, msg string) {
 		page
 		Message string
 	}{h.page(r, "Not found", ""), msg})
+}
+
+// labelNotFound is the 404 of the label page, in the visitor's language
+// like the page itself, pointing to the registry.
+func (h *Web) labelNotFound(w http.ResponseWriter, r *http.Request, msg string) {
+	pg := h.translatedPage(r, "", "labels")
+	pg.Title = pg.T("error.notfound")
+	pg.BackHref, pg.BackText = "/labels", pg.T("error.back")
+	h.render(w, r, http.StatusNotFound, "error", struct {
+		page
+		Message string
+	}{pg, msg})
 }
 
 func (h *Web) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
