@@ -227,5 +227,5 @@ var en = map[string]string{
 	"severity.high":       "high",
 	"severity.medium":     "medium",
 	"severity.low":        "low",
-	"severity.none": "no severity given",
+	"severity.none":       "no severity given",
 }
