@@ -74,6 +74,21 @@ func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 		h.App.Schemes().Sorted(), categories, statuses})
 }
 
+// refName names "scheme@level" (or a scheme alone) as people do.
+func (h *Web) refName(ref string) string {
+	id, level, ok := strings.Cut(ref, "@")
+	s, known := h.App.Schemes()[id]
+	switch {
+	case !known:
+		return ref
+	case !ok && len(s.Levels) == 1:
+		level = s.Levels[0].ID
+	case !ok:
+		return s.Name
+	}
+	return h.levelName(id, level)
+}
+
 // levelName names a scheme level as people do ("Cybersecurity Labelling
 // Scheme (CLS) Level 2"), never "sg-cls@2"; an unknown one keeps its id.
 func (h *Web) levelName(schemeID, levelID string) string {

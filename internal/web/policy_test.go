@@ -61,7 +61,7 @@ func TestPolicyPages(t *testing.T) {
 	// Names, not ids, on the public pages.
 	id := regexp.MustCompile(`\b[a-z]{2,}(-[a-z0-9]+)+@[a-z0-9-]+\b`)
 	for _, p := range []string{"/labels", "/labels?scheme=sg-cls", "/matrix", "/schemes/sg-cls", "/compare?a=sg-cls@2&b=de-bsi-label@label",
-		"/schemes/sg-cls/levels/2/whatif?add=HM-SBOM-1"} {
+		"/schemes/sg-cls/levels/2/whatif?add=HM-SBOM-1", "/agreements"} {
 		_, body, _ := fetch(t, base+p)
 		text := regexp.MustCompile(`(?s)<select.*?</select>|<p class="print-only".*?</p>|<[^>]*>`).ReplaceAllString(visible(body), " ")
 		if m := id.FindString(text); m != "" {

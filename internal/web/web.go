@@ -146,6 +146,7 @@ var funcs = template.FuncMap{
 	"short": shortName,
 	// levelName is bound to the server's schemes in New.
 	"levelName": func(schemeID, levelID string) string { return schemeID + " " + levelID },
+	"refName":   func(ref string) string { return ref },
 	"anchor": func(s string) string {
 		return "term-" + strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
@@ -161,6 +162,7 @@ func New(app *server.Server, secure bool, publicURL string) (*Web, error) {
 	w := &Web{App: app, Secure: secure, Origin: originOf(publicURL), pages: map[string]*template.Template{}}
 	fm := maps.Clone(funcs)
 	fm["levelName"] = w.levelName
+	fm["refName"] = w.refName
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
