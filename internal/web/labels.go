@@ -310,7 +310,7 @@ func (lp *LabelPage) describe(lang i18n.Lang, title func(catalog.Requirement) (s
 				}
 				line.Reason = w.Description
 				if len(w.Flaws) > 0 {
-					line.Reason += " " + lang.T("label.flaws") + ": " + strings.Join(w.Flaws, ", ") + "."
+					line.Reason += " " + lang.T("label.flaws") + " " + strings.Join(w.Flaws, ", ") + lang.T("finding.end")
 				}
 			}
 		case "issue":
