@@ -328,11 +328,11 @@ func (h *Web) translatedPage(r *http.Request, title, nav string) page {
 func (p page) T(key string, args ...any) string { return p.Lang.T(key, args...) }
 
 // Date and DateText write a day in the visitor's language; Time a moment.
-func (p page) Date(t time.Time) string                           { return p.Lang.Date(t) }
-func (p page) DateText(s string) string                          { return p.Lang.DateText(s) }
-func (p page) Time(t time.Time) string                           { return p.Lang.Time(t) }
-func (p page) Mixed() bool                                       { return p.ContentLang != p.Lang }
-func (p page) Status(k scheme.Kind, s assess.LabelStatus) string { return statusWord(p.Lang, k, s) }
+func (p page) Date(t time.Time) string                             { return p.Lang.Date(t) }
+func (p page) DateText(s string) string                            { return p.Lang.DateText(s) }
+func (p page) Time(t time.Time) string                             { return p.Lang.Time(t) }
+func (p page) Mixed() bool                                         { return p.ContentLang != p.Lang }
+func (p page) StatusIn(k scheme.Kind, s assess.LabelStatus) string { return statusWord(p.Lang, k, s) }
 
 // statusWord is a record's status in one word or two, the same on the
 // label page, the registry and everywhere else.
