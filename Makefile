@@ -1,5 +1,6 @@
 # Hallmark: the whole test suite is `make test`; CI runs exactly that.
 GO ?= go
+SHELL := /bin/bash
 FUZZTIME ?= 30s
 
 .PHONY: test lint fuzz bench run build vuln
@@ -7,8 +8,9 @@ FUZZTIME ?= 30s
 # Every test, on SQLite and PostgreSQL, with the browser tests in chromium.
 # Tests needing PostgreSQL or chromium skip on a laptop without them, and
 # fail instead when CI=true.
+# The summary at the end lists every skipped test with its reason.
 test:
-	$(GO) test -count=1 -timeout 15m ./...
+	set -o pipefail; $(GO) test -count=1 -timeout 15m -json ./... | $(GO) run ./internal/tools/testsummary
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -37,6 +39,8 @@ fuzz:
 	$(GO) test ./internal/advisory -run '^$$' -fuzz '^FuzzReadOSVZip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/feed -run '^$$' -fuzz '^FuzzFingerprints$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/backup -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/tools/testsummary -run '^$$' -fuzz '^FuzzSummary$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/i18n -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # govulncheck against the Go vulnerability records in ../shared/corpus (this
 # environment cannot reach vuln.go.dev); with network access, plain

@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,6 +125,9 @@ func (f *decideFixture) issue(ctx context.Context, version string, sb *server.Pa
 	}
 	app, err := f.srv.Apply(ctx, f.mfr, vid, benchScheme+"@"+benchLevel)
 	if err != nil {
+		return registry.Label{}, err
+	}
+	if _, err := f.srv.AddEvidence(ctx, f.mfr, app, "test-report.txt", "text/plain", strings.NewReader("every requirement met")); err != nil {
 		return registry.Label{}, err
 	}
 	if _, err := f.srv.Step(ctx, f.mfr, app, assess.Submit, "", 0); err != nil {

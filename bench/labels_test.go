@@ -123,6 +123,9 @@ func (f *labelFixture) assessed(b *testing.B) int64 {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if _, err := f.srv.AddEvidence(ctx, f.mfr, app, "test-report.txt", "text/plain", strings.NewReader("every requirement met")); err != nil {
+		b.Fatal(err)
+	}
 	for _, s := range []struct {
 		who  server.Principal
 		step assess.Step

@@ -113,7 +113,13 @@ func schemeQuery(ctx context.Context, sub string, args []string, stdout, stderr 
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "\n%s (%s): %d requirements, %s\n  %s\n", l.Name, l.ID, len(r.Needs), l.Method.Describe(), wrap(l.Summary))
+			// "Level 1 (1)" says the id twice; the id is shown only when
+			// the name does not already carry it.
+			name := l.Name
+			if !strings.Contains(strings.ToLower(l.Name), strings.ToLower(l.ID)) {
+				name += " (" + l.ID + ")"
+			}
+			fmt.Fprintf(stdout, "\n%s: %d requirements, %s\n  %s\n", name, len(r.Needs), l.Method.Describe(), wrap(l.Summary))
 			for _, n := range r.Needs {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\n", n.Requirement.ID, n.Method, n.Requirement.Title)
 			}

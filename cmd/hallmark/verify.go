@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -143,6 +144,7 @@ type verifier struct {
 	trustFlag string // --trust as given; "" for the default store
 	tofu      bool
 	maxAge    time.Duration
+	source    string // where the credential was read: its URL or file
 	stderr    io.Writer
 	warnings  []string
 }
@@ -273,7 +275,7 @@ func (v *verifier) run(ctx context.Context, arg, keysArg string, stdout io.Write
 			res.Reasons = append(res.Reasons, err.Error())
 		}
 	}
-	writeVerifyReport(stdout, res, verifyContext{keysFrom: keysFrom, trusted: &trusted, now: v.now}, v.warnings)
+	writeVerifyReport(stdout, res, verifyContext{source: v.source, keysFrom: keysFrom, trusted: &trusted, now: v.now}, v.warnings)
 	return exitFor(res)
 }
 
@@ -381,6 +383,15 @@ func exitFor(r label.Result) error {
 	return nil
 }
 
+// mustPath is the path of a URL, or "" when it is none.
+func mustPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Path
+}
+
 func isHTTPURL(s string) bool {
 	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")
 }
@@ -410,6 +421,7 @@ func (v *verifier) readCredential(ctx context.Context, arg string) (jws, credOri
 		if err != nil {
 			return "", "", err
 		}
+		v.source = arg
 		return strings.TrimSpace(string(body)), "", nil
 	}
 	if v.offline {
@@ -424,13 +436,23 @@ func (v *verifier) readCredential(ctx context.Context, arg string) (jws, credOri
 		return "", "", usagef("%v", err)
 	}
 	if jws, err = c.Credential(ctx, u.String()); err != nil {
+		var se *peer.StatusError
+		if errors.As(err, &se) && se.Code == http.StatusNotFound {
+			what := "no credential at " + u.String()
+			if m := labelPagePath.FindStringSubmatch(mustPath(arg)); m != nil {
+				what = fmt.Sprintf("no label %s at %s", m[1], c.BaseURL())
+			}
+			return "", "", fmt.Errorf("there is %s: check the code on the box or the address (the server answered %s)", what, se.Status)
+		}
 		return "", "", err
 	}
+	v.source = u.String()
 	return jws, c.BaseURL(), nil
 }
 
 // verifyContext is what the report needs besides the result.
 type verifyContext struct {
+	source   string // where the credential was read from
 	keysFrom string
 	trusted  *peer.TrustedIssuer
 	now      time.Time
@@ -457,8 +479,8 @@ func writeVerifyReport(w io.Writer, r label.Result, vc verifyContext, warnings [
 	if v := r.Credential; v != nil {
 		c := v.Claims
 		line("Label", "%s", c.LabelID)
-		if c.ID != "" {
-			line("Credential", "%s", c.ID)
+		if vc.source != "" {
+			line("Credential", "%s", vc.source)
 		}
 		p := c.Product.Name
 		if c.Product.ModelNumber != "" {

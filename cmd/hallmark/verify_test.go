@@ -602,3 +602,35 @@ func TestVerifyCommandHelpDocumentsExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// The report's Credential line says where the credential was read (its
+// URL or file), not the page; an unknown label is said in words.
+func TestVerifyCommandCredentialSourceAndUnknownLabel(t *testing.T) {
+	s := newLabelServer(t)
+	trust := s.trustStore(t)
+	now := time.Now()
+	s.issue("good", 10, now.Add(-time.Hour), now.Add(365*24*time.Hour))
+	code, out, errs := runVerifyCmd(t, "--trust", trust, "--status-cache", t.TempDir(), s.srv.URL+"/labels/good")
+	if code != 0 || !strings.Contains(out, "Credential     "+s.srv.URL+"/api/v1/labels/good/credential\n") {
+		t.Errorf("exit %d; the Credential line does not name the credential's URL:\n%s%s", code, out, errs)
+	}
+	file := writeTemp(t, "g.jws", s.creds["good"])
+	if _, out, _ := runVerifyCmd(t, "--trust", trust, "--status-cache", t.TempDir(), file); !strings.Contains(out, "Credential     "+file+"\n") {
+		t.Errorf("the Credential line does not name the file:\n%s", out)
+	}
+	code, out, errs = runVerifyCmd(t, "--trust", trust, "--status-cache", t.TempDir(), s.srv.URL+"/labels/HM-NONE-XXXX")
+	if code != 1 || !strings.Contains(out+errs, "there is no label HM-NONE-XXXX at "+s.srv.URL+": check the code on the box") {
+		t.Errorf("an unknown label: exit %d, %s%s", code, out, errs)
+	}
+}
+
+// scheme show names each level once: "Level 1:", never "Level 1 (1):".
+func TestSchemeShowLevelNames(t *testing.T) {
+	code, out, errs := hallmark(t, "", "scheme", "show", "sg-cls")
+	if code != 0 || !strings.Contains(out, "\nLevel 1: 5 requirements") || strings.Contains(out, "Level 1 (1)") {
+		t.Errorf("exit %d: %s%s", code, out, errs)
+	}
+	if _, out, _ := hallmark(t, "", "scheme", "show", "eu-red-da"); !strings.Contains(out, "(3-3-d): ") {
+		t.Errorf("a level whose name lacks its id loses the id:\n%s", out)
+	}
+}

@@ -363,7 +363,7 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, limit int64) ([
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", rawURL, resp.Status)
+		return nil, &StatusError{URL: rawURL, Code: resp.StatusCode, Status: resp.Status}
 	}
 	if resp.ContentLength > limit {
 		return nil, fmt.Errorf("GET %s: %d bytes, over the %d byte limit", rawURL, resp.ContentLength, limit)
@@ -482,3 +482,13 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// StatusError is an answer other than 200 OK, so callers can tell "there
+// is no such label" (404) from a server in trouble.
+type StatusError struct {
+	URL    string
+	Code   int
+	Status string
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("GET %s: %s", e.URL, e.Status) }

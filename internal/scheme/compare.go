@@ -114,17 +114,17 @@ func (x Comparison) verdict() Verdict {
 		for _, g := range x.Gaps {
 			titles = append(titles, g.Requirement.ID+" "+strings.ToLower(g.Requirement.Title))
 		}
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%s does not ask for %d requirement(s) that %s asks for: %s.", an, len(x.Gaps), bn, strings.Join(titles, "; ")))
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%s does not ask for %s that %s asks for: %s.", an, plural(len(x.Gaps), "requirement"), bn, strings.Join(titles, "; ")))
 	}
 	if len(short) > 0 {
 		var parts []string
 		for _, m := range short {
 			parts = append(parts, fmt.Sprintf("%s (%s rather than %s)", m.Requirement.ID, m.MethodA, m.MethodB))
 		}
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%s checks %d shared requirement(s) less strictly: %s.", an, len(short), strings.Join(parts, "; ")))
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%s checks %s less strictly: %s.", an, plural(len(short), "shared requirement"), strings.Join(parts, "; ")))
 	}
 	if len(x.Extra) > 0 {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%s also asks for %d requirement(s) %s does not, which a recognition in this direction does not need.", an, len(x.Extra), bn))
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%s also asks for %s %s does not, which a recognition in this direction does not need.", an, plural(len(x.Extra), "requirement"), bn))
 	}
 	if x.B.Scheme.Status == Closed {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%s is closed to new labels, so recognition could only concern labels already issued.", x.B.Scheme.Name))

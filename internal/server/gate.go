@@ -244,6 +244,9 @@ func (s *Server) decideStep(ctx context.Context, p Principal, r Request) (Outcom
 		if err := assess.CheckApprovable(findings); err != nil {
 			return Outcome{}, err
 		}
+		if err := s.checkEvidence(ctx, a); err != nil {
+			return Outcome{}, err
+		}
 		l, id, err := s.issueLabel(ctx, c, a)
 		if err != nil {
 			return Outcome{}, err

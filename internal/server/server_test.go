@@ -186,10 +186,20 @@ func (e *env) needs(t *testing.T, p server.Principal, app int64) []string {
 // authority au assigning lab, every requirement passed.
 func (e *env) assessed(t *testing.T, mfr, au server.Principal, ref string) (app int64) {
 	t.Helper()
+	return e.assessedWith(t, mfr, au, ref, true)
+}
+
+// assessedWith is assessed, with or without an evidence file attached.
+func (e *env) assessedWith(t *testing.T, mfr, au server.Principal, ref string, evidence bool) (app int64) {
+	t.Helper()
 	ctx := context.Background()
 	_, vid := e.product(t, mfr)
 	app, err := e.srv.Apply(ctx, mfr, vid, ref)
 	ok(t, "apply", err)
+	if evidence {
+		_, err = e.srv.AddEvidence(ctx, mfr, app, "test-report.txt", "text/plain", strings.NewReader("every requirement met"))
+		ok(t, "add evidence", err)
+	}
 	_, err = e.srv.Step(ctx, mfr, app, assess.Submit, "", 0)
 	ok(t, "submit", err)
 	_, err = e.srv.Step(ctx, au, app, assess.Assign, "", e.lab.OrgID)
@@ -967,4 +977,33 @@ func TestRacingSuspensions(t *testing.T) {
 			e.settle(t, ids...)
 		})
 	}
+}
+
+// A level that asks for evidence is not approved on an application with
+// none attached, and nothing is issued; attaching it is not possible once
+// assessed, so the authority returns it.
+func TestApprovalNeedsEvidence(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		app := e.assessedWith(t, e.mfr, e.authA, schemeA+"@"+levelA, false)
+		_, err := e.srv.Step(ctx, e.authA, app, assess.Approve, "all met", 0)
+		is(t, "approve without evidence", err, server.ErrInvalid)
+		if err == nil || !strings.Contains(err.Error(), "asks for evidence") {
+			t.Errorf("the refusal says %v, want it to name the evidence the level asks for", err)
+		}
+		if a, _ := e.srv.Application(ctx, e.mfr, app); a.State != assess.Assessed || a.LabelID != "" {
+			t.Fatalf("after the refused approval: %s, label %q", a.State, a.LabelID)
+		}
+		_, err = e.srv.Step(ctx, e.authA, app, assess.Return, "attach the test report", 0)
+		ok(t, "return", err)
+		_, err = e.srv.AddEvidence(ctx, e.mfr, app, "report.txt", "text/plain", strings.NewReader("report"))
+		ok(t, "attach evidence while back in assessment", err)
+		_, err = e.srv.Step(ctx, e.lab, app, assess.Complete, "", 0)
+		ok(t, "complete again", err)
+		o, err := e.srv.Step(ctx, e.authA, app, assess.Approve, "all met", 0)
+		ok(t, "approve with evidence", err)
+		if o.Label.ID == "" {
+			t.Error("no label issued once the evidence was attached")
+		}
+	})
 }

@@ -93,8 +93,8 @@ func TestWatchSuspendsAndRestores(t *testing.T) {
 				t.Fatalf("label %s: %s %v", tg.Label.ID, l.Status, err)
 			}
 			page = get(t, inst.URL+"/labels/"+tg.Label.ID)
-			if !strings.Contains(page, `id="status-why">Post-market watch:`) {
-				t.Error("the suspended label's page does not give the reason beside the status")
+			if !strings.Contains(page, "Suspended under the scheme's post-market rules") || !strings.Contains(page, `id="status-why"`) || !strings.Contains(page, "CVE-2099-0001") {
+				t.Errorf("the suspended label's page does not say it was suspended under the post-market rules, with the reason and the flaw: %s", page[strings.Index(page, "<main"):min(len(page), strings.Index(page, "<main")+800)])
 			}
 			if want := "the manufacturer's deadline to ship a fix, " + due + ", has passed."; !strings.Contains(page, want) {
 				t.Errorf("the suspended label's page does not say %q", want)

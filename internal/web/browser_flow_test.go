@@ -285,11 +285,14 @@ func TestBrowserLabelFlow(t *testing.T) {
 			if s := b.text("#label-id"); s != labelID {
 				t.Errorf("#label-id = %q, want %s", s, labelID)
 			}
-			if s := b.text("#support-end"); s != flowSupportEnd {
-				t.Errorf("the label shows support until %q, want %s", s, flowSupportEnd)
+			if s := b.text("#support"); s != "Security updates until 30 June 2031" {
+				t.Errorf("the label's status card says %q, want security updates until 30 June 2031 (%s)", s, flowSupportEnd)
 			}
-			if s := b.text("h1"); !strings.Contains(s, "FlowCam 2") || !strings.Contains(s, "1.4.2") {
-				t.Errorf("label h1 = %q", s)
+			if href := eval[string](b, `document.querySelector("#contact-link").getAttribute("href")`); href != "mailto:security@flowtest.example" {
+				t.Errorf("the security contact links to %q, want mailto:security@flowtest.example", href)
+			}
+			if s := b.text("h1") + " " + b.text("p.model"); !strings.Contains(s, "FlowCam 2") || !strings.Contains(s, "1.4.2") {
+				t.Errorf("label title and model line = %q, want the product and its version", s)
 			}
 			if s := b.text("main"); !strings.Contains(s, "Made by "+org) {
 				t.Errorf("the label page does not say who made the product (%q)", org)
@@ -354,7 +357,7 @@ func TestBrowserLabelFlow(t *testing.T) {
 			if s := b.text("#status"); !strings.Contains(s, "Suspended") {
 				t.Errorf("after suspending, the status reads %q, want Suspended", s)
 			}
-			if h := b.text("#history"); !strings.Contains(h, flowReason) || !strings.Contains(h, "suspend") {
+			if h := b.text("#history"); !strings.Contains(h, flowReason) || !strings.Contains(h, "Suspended") {
 				t.Errorf("the status history reads %q, want the suspension and its reason", h)
 			}
 			flowGetJSON(t, srv.URL+"/api/v1/labels/"+labelID, &api)

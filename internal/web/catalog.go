@@ -1,8 +1,12 @@
 package web
 
 import (
+	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
+
+	"github.com/hallmark-iot/hallmark/internal/chart"
 
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 )
@@ -10,6 +14,7 @@ import (
 type topicGroup struct {
 	Topic        catalog.Topic
 	Requirements []catalog.Requirement
+	Lang         string // of the titles and summaries, when not English
 }
 
 func (h *Web) catalog(w http.ResponseWriter, r *http.Request) {
@@ -39,13 +44,23 @@ func (h *Web) catalog(w http.ResponseWriter, r *http.Request) {
 			groups = append(groups, g)
 		}
 	}
+	pg := h.page(r, "Catalogue", "catalog")
+	// The plain summaries in the visitor's language where there is one.
+	for gi := range groups {
+		for ri, req := range groups[gi].Requirements {
+			if t, in := h.App.RequirementText(req, string(pg.Lang)); in != "en" {
+				groups[gi].Requirements[ri].Title, groups[gi].Requirements[ri].Summary = t.Title, t.Summary
+				groups[gi].Lang = in
+			}
+		}
+	}
 	h.render(w, r, http.StatusOK, "catalog", struct {
 		page
 		Catalog  *catalog.Catalog
 		Q, Topic string
 		Results  []catalog.Requirement
 		Groups   []topicGroup
-	}{h.page(r, "Catalogue", "catalog"), c, q, topic, results, groups})
+	}{pg, c, q, topic, results, groups})
 }
 
 type mappingGroup struct {
@@ -83,12 +98,16 @@ func (h *Web) requirement(w http.ResponseWriter, r *http.Request) {
 			groups = append(groups, g)
 		}
 	}
+	pg := h.page(r, req.ID+" "+req.Title, "catalog")
+	plain, in := h.App.RequirementText(req, string(pg.Lang))
 	h.render(w, r, http.StatusOK, "requirement", struct {
 		page
 		Requirement catalog.Requirement
 		Topic       catalog.Topic
 		Mappings    []mappingGroup
-	}{h.page(r, req.ID+" "+req.Title, "catalog"), req, topic, groups})
+		Plain       catalog.Text
+		PlainLang   string
+	}{pg, req, topic, groups, plain, in})
 }
 
 type frameworkRow struct {
@@ -195,14 +214,45 @@ func (h *Web) crosswalk(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		data.Title = "Crosswalk: " + x.To.Short + " → " + x.From.Short
-		data.X = &crosswalkView{Crosswalk: x, Matrix: buildMatrix(x)}
+		data.X = &crosswalkView{Crosswalk: x, Matrix: buildMatrix(x), GapGroups: groupGaps(x.Gaps()),
+			Bar: template.HTML(chart.Bar("cw-bar", fmt.Sprintf("Items of %s met by %s", x.From.Short, x.To.Short), []chart.Part{
+				{Label: "covered in full", Value: x.Full, Color: chart.Full},
+				{Label: "covered in part", Value: x.Partial, Color: chart.Partial},
+				{Label: "not covered", Value: x.None, Color: chart.None}}))}
 	}
 	h.render(w, r, http.StatusOK, "crosswalk", data)
 }
 
 type crosswalkView struct {
 	catalog.Crosswalk
-	Matrix *matrix
+	Matrix    *matrix
+	Bar       template.HTML // full / partial / none with the counts
+	GapGroups []gapGroup
+}
+
+// gapGroup is the gaps that one sentence explains: said once, with the
+// items it is about, rather than the same sentence twenty times.
+type gapGroup struct {
+	Summary string
+	Rows    []catalog.CrosswalkRow
+}
+
+func groupGaps(rows []catalog.CrosswalkRow) []gapGroup {
+	var out []gapGroup
+	at := map[string]int{}
+	for _, r := range rows {
+		if r.Deemed {
+			continue
+		}
+		i, ok := at[r.Summary]
+		if !ok {
+			i = len(out)
+			at[r.Summary] = i
+			out = append(out, gapGroup{Summary: r.Summary})
+		}
+		out[i].Rows = append(out[i].Rows, r)
+	}
+	return out
 }
 
 func (h *Web) glossary(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/i18n"
 	"github.com/hallmark-iot/hallmark/internal/notify"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
@@ -30,7 +32,11 @@ type pager struct {
 	// there; the page says so and links to the last).
 	Beyond bool
 	query  url.Values // the other query parameters
+	lang   i18n.Lang
 }
+
+// T says a pager message in the visitor's language.
+func (pg pager) T(key string, args ...any) string { return pg.lang.T(key, args...) }
 
 func newPager(r *http.Request, total int) pager {
 	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
@@ -38,7 +44,7 @@ func newPager(r *http.Request, total int) pager {
 	p = max(p, 1)
 	q := r.URL.Query()
 	q.Del("page")
-	return pager{Page: p, Pages: pages, Total: total, Beyond: p > pages, query: q}
+	return pager{Page: p, Pages: pages, Total: total, Beyond: p > pages, query: q, lang: requestLang(r)}
 }
 
 // URL is the link to page n of the same list.
@@ -69,6 +75,29 @@ func (pg pager) Next() int {
 	return 0
 }
 
+// workList is one part of a console home page: the first applications
+// and a link to all of them.
+type workList struct {
+	Apps  []registry.Application
+	Total int
+	More  string // the full list
+}
+
+// homeStates says, per role, which application states need the user's
+// action and which wait on someone else.
+func homeStates(role auth.Role) (mine, others []assess.State) {
+	switch role {
+	case auth.RoleAuthorityAdmin:
+		return []assess.State{assess.Submitted, assess.Assessed}, []assess.State{assess.InAssessment}
+	case auth.RoleAssessor:
+		return []assess.State{assess.InAssessment}, []assess.State{assess.Assessed}
+	}
+	return []assess.State{assess.Draft}, []assess.State{assess.Submitted, assess.InAssessment, assess.Assessed}
+}
+
+// homeShown is how many applications each part of the home page lists.
+const homeShown = 10
+
 func (h *Web) console(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	org, err := h.App.OrganisationOf(r.Context(), p)
@@ -79,8 +108,8 @@ func (h *Web) console(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		page
 		Org             registry.Organisation
-		Work            []registry.Application
-		WorkN           int
+		Mine            workList
+		Others          workList
 		Products        int
 		Tokens          []consoleToken
 		PasswordChanged bool
@@ -94,20 +123,24 @@ func (h *Web) console(w http.ResponseWriter, r *http.Request) {
 	for _, t := range toks {
 		data.Tokens = append(data.Tokens, consoleToken{t, t.State(now)})
 	}
-	var states []assess.State
-	switch p.Role {
-	case auth.RoleAuthorityAdmin:
-		states = []assess.State{assess.Submitted, assess.Assessed}
-	case auth.RoleAssessor:
-		states = []assess.State{assess.InAssessment}
-	default:
-		states = []assess.State{assess.Draft, assess.Submitted, assess.InAssessment, assess.Assessed}
+	if p.Role == auth.RoleManufacturer {
 		_, data.Products, _ = h.App.Products(r.Context(), p, store.ProductQuery{OnlyOrg: p.OrgID, Limit: 1})
 	}
-	data.Work, data.WorkN, err = h.App.Applications(r.Context(), p, store.AppQuery{States: states, Limit: 20})
-	if err != nil {
-		h.fail(w, r, err)
-		return
+	mine, others := homeStates(p.Role)
+	for _, part := range []struct {
+		states []assess.State
+		into   *workList
+	}{{mine, &data.Mine}, {others, &data.Others}} {
+		apps, total, err := h.App.Applications(r.Context(), p, store.AppQuery{States: part.states, Limit: homeShown})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		q := url.Values{}
+		for _, st := range part.states {
+			q.Add("state", string(st))
+		}
+		*part.into = workList{Apps: apps, Total: total, More: "/console/applications?" + q.Encode()}
 	}
 	h.render(w, r, http.StatusOK, "console", data)
 }
@@ -236,10 +269,17 @@ func (h *Web) apply(w http.ResponseWriter, r *http.Request) {
 
 func (h *Web) applications(w http.ResponseWriter, r *http.Request) {
 	q := store.AppQuery{Limit: pageSize, Offset: pageOffset(r)}
-	state := r.URL.Query().Get("state")
-	if state != "" {
-		q.States = []assess.State{assess.State(state)}
+	// One state or several (the console home links to "needs your action").
+	for _, st := range r.URL.Query()["state"] {
+		if !slices.Contains(assess.States, assess.State(st)) {
+			h.badRequest(w, r, "There is no application state "+st+".")
+			return
+		}
+		if !slices.Contains(q.States, assess.State(st)) {
+			q.States = append(q.States, assess.State(st))
+		}
 	}
+	state := r.URL.Query().Get("state")
 	list, total, err := h.App.Applications(r.Context(), principal(r), q)
 	if err != nil {
 		h.fail(w, r, err)

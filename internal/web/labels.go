@@ -1,13 +1,20 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/mail"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
+	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/i18n"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
@@ -15,10 +22,13 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
 
-// The public registry search.
+// The public registry search, in the visitor's language, naming schemes
+// and levels as people do.
 func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 	q := store.LabelQuery{Text: strings.TrimSpace(r.URL.Query().Get("q")), SchemeID: r.URL.Query().Get("scheme"),
 		Status: assess.LabelStatus(r.URL.Query().Get("status")), Category: r.URL.Query().Get("category"), Limit: pageSize, Offset: pageOffset(r)}
+	pg := h.translatedPage(r, "", "labels")
+	pg.Title = pg.T("registry.title")
 	if len(q.Text) > 200 {
 		h.badRequest(w, r, "The search text is longer than 200 characters.")
 		return
@@ -28,26 +38,76 @@ func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	type row struct {
+		registry.Label
+		Kind       scheme.Kind
+		Level      string
+		StatusWord string
+		IssuedText string
+	}
+	kinds := h.App.RecordKinds()
+	rows := make([]row, len(list))
+	for i, l := range list {
+		rows[i] = row{Label: l, Kind: kinds[l.SchemeID], Level: h.levelName(l.SchemeID, l.LevelID),
+			StatusWord: statusWord(pg.Lang, kinds[l.SchemeID], l.Status), IssuedText: pg.Date(l.Issued)}
+	}
+	type option struct{ Value, Text string }
+	var categories, statuses []option
+	for _, c := range registry.Categories {
+		categories = append(categories, option{c, pg.T("category." + c)})
+	}
+	for _, s := range []assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired} {
+		statuses = append(statuses, option{string(s), statusWord(pg.Lang, scheme.KindLabel, s)})
+	}
 	h.render(w, r, http.StatusOK, "labels", struct {
 		page
-		Labels     []registry.Label
+		Labels     []row
 		Pager      pager
 		Q          string
 		Scheme     string
 		Status     string
 		Category   string
 		Schemes    []*scheme.Scheme
-		Categories []string
-		Statuses   []assess.LabelStatus
-		Kinds      map[string]scheme.Kind
-	}{h.page(r, "Registry", "labels"), list, newPager(r, total), q.Text, q.SchemeID, string(q.Status), q.Category,
-		h.App.Schemes().Sorted(), registry.Categories,
-		[]assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired},
-		h.App.RecordKinds()})
+		Categories []option
+		Statuses   []option
+	}{pg, rows, newPager(r, total), q.Text, q.SchemeID, string(q.Status), q.Category,
+		h.App.Schemes().Sorted(), categories, statuses})
 }
 
-// LabelPage is everything the public page of a label shows; the API's
-// JSON view is built from the same data.
+// refName names "scheme@level" (or a scheme alone) as people do.
+func (h *Web) refName(ref string) string {
+	id, level, ok := strings.Cut(ref, "@")
+	s, known := h.App.Schemes()[id]
+	switch {
+	case !known:
+		return ref
+	case !ok && len(s.Levels) == 1:
+		level = s.Levels[0].ID
+	case !ok:
+		return s.Name
+	}
+	return h.levelName(id, level)
+}
+
+// levelName names a scheme level as people do ("Cybersecurity Labelling
+// Scheme (CLS) Level 2"), never "sg-cls@2"; an unknown one keeps its id.
+func (h *Web) levelName(schemeID, levelID string) string {
+	s, ok := h.App.Schemes()[schemeID]
+	if !ok {
+		return schemeID + " " + levelID
+	}
+	l, ok := s.Level(levelID)
+	if !ok {
+		return s.Name + " " + levelID
+	}
+	return scheme.Resolved{Scheme: s, Level: l}.Name()
+}
+
+// LabelPage is everything the public page of a label shows, in the
+// visitor's language: the status first (what it means for the owner, why,
+// the support end date and the security contact), then the product, the
+// QR code, what the level means, the declared facts, known
+// vulnerabilities and the history in plain words.
 type LabelPage struct {
 	Label     registry.Label
 	Events    []registry.LabelEvent
@@ -63,11 +123,41 @@ type LabelPage struct {
 	Findings      []server.PublicFinding
 	FindingsTotal int
 	// Why is the reason of the newest status change, shown beside the
-	// status when the label is not in good standing.
-	Why string
+	// status when the label is not in good standing; Watch is that reason
+	// read back when the post-market watch took the decision.
+	Why   string
+	Watch *server.WatchReason
+
+	Conformity bool
+	StatusWord string
+	Means      string // what the status means for the owner
+	Support    string // the support end date in a sentence, or why there is none
+	SupportOld bool   // the support period is over
+	Contact    fact   // the security contact, a link when it is one
+	Facts      []fact
+	History    []historyLine
+	FindingsIn []string // the findings, a sentence each in the reader's language
+	Method     string
+	Needs      []needLine
 }
 
-func (h *Web) labelPage(r *http.Request, id string) (LabelPage, error) {
+// fact is one declared fact with its value in words; Href makes it a link.
+type fact struct {
+	Name, Value, Href string
+}
+
+type historyLine struct {
+	Date   string
+	Text   string
+	Reason string
+}
+
+type needLine struct {
+	ID, Title string
+	Lang      i18n.Lang // the title's language
+}
+
+func (h *Web) labelPage(r *http.Request, id string, lang i18n.Lang) (LabelPage, error) {
 	l, events, err := h.App.Label(r.Context(), id)
 	if err != nil {
 		return LabelPage{}, err
@@ -82,19 +172,223 @@ func (h *Web) labelPage(r *http.Request, id string) (LabelPage, error) {
 	}
 	lp.Public, _ = label.NewPublicRecord(server.LabelFacts(l, lp.Version, lp.Level, lp.URL), lp.Scheme.PublicFields)
 	if l.ValidUntil.IsZero() {
-		lp.ValidText = "no fixed end"
+		lp.ValidText = lang.T("label.noend")
 	} else {
-		lp.ValidText = l.ValidUntil.Format("2 January 2006")
+		lp.ValidText = lang.Date(l.ValidUntil)
 	}
 	lp.Actions = h.App.LabelActionsFor(principal(r), l)
 	if lp.Findings, lp.FindingsTotal, err = h.App.LabelFindings(r.Context(), l); err != nil {
 		return lp, err
 	}
 	if n := len(events); n > 0 && l.Status != assess.Active {
-		lp.Why = events[n-1].Reason
+		last := events[n-1]
+		lp.Why = last.Reason
+		if w, ok := server.ParseWatchReason(lp.Why); ok && last.UserID == 0 {
+			lp.Watch = &w
+		} else if last.Action == string(assess.ExpireLabel) && last.UserID == 0 {
+			lp.Why = "" // Hallmark's own "the validity period ended": the status says it
+		}
 	}
+	lp.describe(lang, func(r catalog.Requirement) (string, i18n.Lang) {
+		t, in := h.App.RequirementText(r, string(lang))
+		return t.Title, i18n.Lang(in)
+	})
 	return lp, nil
 }
+
+// describe fills the words of the page in lang.
+func (lp *LabelPage) describe(lang i18n.Lang, title func(catalog.Requirement) (string, i18n.Lang)) {
+	l := lp.Label
+	lp.Conformity = lp.Scheme.Kind == scheme.KindConformity
+	lp.StatusWord = statusWord(lang, lp.Scheme.Kind, l.Status)
+	prefix := "label.means."
+	if lp.Conformity {
+		prefix = "record.means."
+	}
+	switch {
+	case l.Status == assess.Suspended && lp.Watch != nil:
+		lp.Means = lang.T(prefix + "watch")
+		if lp.Conformity {
+			lp.StatusWord = lang.T("label.watch.record")
+		} else {
+			lp.StatusWord = lang.T("label.watch")
+		}
+	case l.Status == assess.Expired:
+		end := l.ValidUntil
+		if end.IsZero() && len(lp.Events) > 0 {
+			end = lp.Events[len(lp.Events)-1].At
+		}
+		lp.Means = lang.T(prefix+"expired", lang.Date(end))
+	case l.Status == assess.Active && lp.Conformity:
+		lp.Means = lang.T(prefix+"active", lp.Scheme.Name)
+	default:
+		lp.Means = lang.T(prefix + string(l.Status))
+	}
+	// The support period and the security contact come first, when the
+	// scheme publishes them: they decide whether the product stays safe
+	// to use, and where to turn when it is not.
+	published := func(f string) bool { return slices.Contains(lp.Scheme.PublicFields, f) }
+	switch end := lp.Public.SupportEndDate; {
+	case !published("support_end_date"):
+		lp.Support = lang.T("label.support.hidden")
+	case end == "":
+		lp.Support = lang.T("label.support.none")
+	case end < time.Now().UTC().Format(time.DateOnly):
+		lp.Support, lp.SupportOld = lang.T("label.support.ended", lang.DateText(end)), true
+	default:
+		lp.Support = lang.T("label.support.until", lang.DateText(end))
+	}
+	if c := strings.TrimSpace(lp.Public.SecurityContact); c != "" {
+		lp.Contact = fact{Name: lang.T("label.contact"), Value: c, Href: contactHref(c)}
+	} else if !published("security_contact") {
+		lp.Contact = fact{Name: lang.T("label.contact.hidden")}
+	}
+	pub := lp.Public
+	add := func(key, value, href string) {
+		if value != "" {
+			lp.Facts = append(lp.Facts, fact{Name: lang.T("fact." + key), Value: value, Href: href})
+		}
+	}
+	word := func(prefix, v string) string {
+		if v == "" {
+			return ""
+		}
+		if k := prefix + v; lang.Has(k) {
+			return lang.T(k)
+		}
+		return v
+	}
+	add("update_mode", word("value.update.", pub.UpdateMode), "")
+	add("password_type", word("value.password.", pub.PasswordType), "")
+	add("password_change_method", pub.PasswordChangeMethod, "")
+	add("disclosure_policy_url", pub.DisclosurePolicyURL, webHref(pub.DisclosurePolicyURL))
+	var sensors []string
+	for _, s := range pub.Sensors {
+		sensors = append(sensors, word("value.sensor.", s))
+	}
+	add("sensors", strings.Join(sensors, ", "), "")
+	add("data_deletion", pub.DataDeletion, webHref(pub.DataDeletion))
+	add("account_deactivation", pub.AccountDeactivation, webHref(pub.AccountDeactivation))
+	add("encryption", pub.Encryption, "")
+	add("how_to_secure", pub.HowToSecure, webHref(pub.HowToSecure))
+	if b := pub.SBOMAvailable; b != nil {
+		add("sbom_available", map[bool]string{true: lang.T("value.yes"), false: lang.T("value.no")}[*b], "")
+	}
+	add("brand", pub.Brand, "")
+	add("product_category", word("category.", pub.ProductCategory), "")
+	add("hardware_version", pub.HardwareVersion, "")
+	add("authorization_date", lang.DateText(pub.AuthorizationDate), "")
+	add("certifying_body", pub.CertifyingBody, "")
+	add("testing_lab", pub.TestingLab, "")
+	lp.Method = lang.T("method." + string(lp.Level.Level.Method))
+	for _, f := range lp.Findings {
+		lp.FindingsIn = append(lp.FindingsIn, findingSentence(lang, f))
+	}
+	for _, n := range lp.Level.Needs {
+		t, in := title(n.Requirement)
+		lp.Needs = append(lp.Needs, needLine{ID: n.Requirement.ID, Title: t, Lang: in})
+	}
+	// The history in plain words, each event on the day it happened: an
+	// expiry on the day the validity ended, not the day it was recorded.
+	for _, e := range lp.Events {
+		at := e.At
+		line := historyLine{Reason: e.Reason}
+		switch assess.LabelAction(e.Action) {
+		case assess.ExpireLabel:
+			if !l.ValidUntil.IsZero() && l.ValidUntil.Before(at) {
+				at = l.ValidUntil
+			}
+			line.Text, line.Reason = lang.T("history.expire"), ""
+		case assess.SuspendLabel, assess.RestoreLabel, assess.RevokeLabel:
+			line.Text = lang.T("history." + e.Action)
+			if w, ok := server.ParseWatchReason(e.Reason); ok && e.UserID == 0 {
+				switch assess.LabelAction(e.Action) {
+				case assess.SuspendLabel:
+					line.Text = lang.T("history.watch")
+				case assess.RestoreLabel:
+					line.Text = lang.T("history.watch.restore")
+				}
+				line.Reason = w.Description
+				if len(w.Flaws) > 0 {
+					line.Reason += " " + lang.T("label.flaws") + " " + strings.Join(w.Flaws, ", ") + lang.T("finding.end")
+				}
+			}
+		case "issue":
+			// The approval note is the authority's to the manufacturer,
+			// not a public statement.
+			line.Text, line.Reason = lang.T("history.issue", lp.Scheme.Owner), ""
+		default:
+			line.Text = lang.T("history." + e.Action)
+		}
+		line.Date = lang.Date(at)
+		lp.History = append(lp.History, line)
+	}
+}
+
+// findingSentence says a known vulnerability in a sentence, in lang: the
+// same facts as server.PublicFinding.Sentence, in the reader's words.
+func findingSentence(lang i18n.Lang, f server.PublicFinding) string {
+	var b strings.Builder
+	b.WriteString(f.Advisory)
+	if f.Severity != "" {
+		sev := f.Severity
+		if k := "severity." + sev; lang.Has(k) {
+			sev = lang.T(k)
+		}
+		b.WriteString(lang.T("finding.sev", sev))
+	}
+	if f.Exploited {
+		b.WriteString(lang.T("finding.exploited"))
+	}
+	switch f.State {
+	case registry.FindingReview:
+		return b.String() + lang.T("finding.review", lang.Date(f.Since))
+	case registry.FindingDisputed:
+		return b.String() + lang.T("finding.disputed")
+	case registry.FindingNotAffected:
+		return b.String() + lang.T("finding.notaffected")
+	case registry.FindingFixed:
+		return b.String() + lang.T("finding.fixed")
+	}
+	if len(f.Fixed) > 0 {
+		b.WriteString(lang.T("finding.fixedin", strings.Join(f.Fixed, ", ")))
+	} else {
+		b.WriteString(lang.T("finding.nofix"))
+	}
+	switch {
+	case f.Overdue:
+		b.WriteString(lang.T("finding.overdue", lang.Date(f.Deadline)))
+	case !f.Deadline.IsZero():
+		b.WriteString(lang.T("finding.deadline", lang.Date(f.Deadline)))
+	}
+	return b.String() + lang.T("finding.end")
+}
+
+// contactHref makes a security contact a working link: an e-mail address
+// becomes mailto:, a web address stays one; anything else is shown as text.
+func contactHref(c string) string {
+	c = strings.TrimSpace(c)
+	if h := webHref(c); h != "" {
+		return h
+	}
+	if a, err := mail.ParseAddress(strings.TrimPrefix(c, "mailto:")); err == nil && !strings.ContainsAny(a.Address, " <>") {
+		return "mailto:" + a.Address
+	}
+	return ""
+}
+
+// webHref is s when it is an http(s) URL, else "".
+func webHref(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+// asOfMark stands in cached label pages for the time they are served at:
+// the status on a page is known as of the moment it is sent.
+const asOfMark = "HALLMARK-AS-OF-7Q2X"
 
 // anonPage is a label page as rendered for anonymous visitors, kept until
 // any label's status changes: most QR scans then cost no database read and
@@ -106,52 +400,56 @@ type anonPage struct {
 
 func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 	anonymous := principal(r).IsAnonymous()
+	lang := requestLang(r)
 	gen := h.App.LabelGeneration()
 	if old := h.pagesGen.Swap(gen); old != gen {
 		h.labelPages.Clear() // every cached page is stale: free them at once
 	}
+	key := r.PathValue("id") + "|" + string(lang) + "|" + r.URL.Query().Get("lang")
+	serve := func(body []byte) {
+		setPageHeaders(w)
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		w.Write(bytes.ReplaceAll(body, []byte(asOfMark), []byte(lang.Time(time.Now()))))
+	}
 	if anonymous {
-		if c, ok := h.labelPages.Load(r.PathValue("id")); ok && c.(anonPage).gen == gen {
-			setPageHeaders(w)
-			w.Header().Set("Cache-Control", "public, max-age=60")
-			w.Header().Set("Vary", "Cookie")
-			w.Write(c.(anonPage).body)
+		if c, ok := h.labelPages.Load(key); ok && c.(anonPage).gen == gen {
+			serve(c.(anonPage).body)
 			return
 		}
 	}
-	lp, err := h.labelPage(r, r.PathValue("id"))
+	lp, err := h.labelPage(r, r.PathValue("id"), lang)
 	if err != nil {
 		if server.IsNotFound(err) {
-			h.NotFound(w, r, "There is no label "+r.PathValue("id")+". Check the code on the box, or search the registry.")
+			h.labelNotFound(w, r, lang.T("label.notfound", r.PathValue("id")))
 			return
 		}
 		h.fail(w, r, err)
 		return
 	}
-	// The status can change at any moment: keep public caches short. A
-	// signed-in user's page carries their account and forms: never cache it.
-	if principal(r).IsAnonymous() {
-		w.Header().Set("Cache-Control", "public, max-age=60")
-	} else {
-		w.Header().Set("Cache-Control", "private, no-store")
+	title := lang.T("label.title", lp.Label.ID)
+	if lp.Scheme.Kind == scheme.KindConformity {
+		title = lang.T("label.title.record", lp.Label.ID)
 	}
-	w.Header().Set("Vary", "Cookie")
 	data := struct {
 		page
 		LabelPage
-	}{h.page(r, kindTitle(lp.Scheme.Kind)+" "+lp.Label.ID, "labels"), lp}
-	if !anonymous {
-		h.render(w, r, http.StatusOK, "label", data)
-		return
-	}
+		AsOf string
+	}{h.translatedPage(r, title, "labels"), lp, asOfMark}
+	data.page.PageURL = lp.URL
 	body, err := h.renderBytes("label", data)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	h.labelPages.Store(lp.Label.ID, anonPage{gen: gen, body: body})
-	setPageHeaders(w)
-	w.Write(body)
+	if !anonymous {
+		// A signed-in user's page carries their account and forms: never cache it.
+		setPageHeaders(w)
+		w.Header().Set("Cache-Control", "private, no-store")
+		w.Write(bytes.ReplaceAll(body, []byte(asOfMark), []byte(lang.Time(time.Now()))))
+		return
+	}
+	h.labelPages.Store(key, anonPage{gen: gen, body: body})
+	serve(body)
 }
 
 func (h *Web) labelQR(w http.ResponseWriter, r *http.Request) {

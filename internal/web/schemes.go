@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
+	"github.com/hallmark-iot/hallmark/internal/catalog"
+
+	"github.com/hallmark-iot/hallmark/internal/chart"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 )
 
@@ -63,9 +67,11 @@ func (h *Web) compare(w http.ResponseWriter, r *http.Request) {
 	a, b := r.URL.Query().Get("a"), r.URL.Query().Get("b")
 	data := struct {
 		page
-		Levels []scheme.Resolved
-		A, B   string
-		X      *scheme.Comparison
+		Levels  []scheme.Resolved
+		A, B    string
+		X       *scheme.Comparison
+		Picture template.HTML
+		Strict  int // shared requirements A checks at least as strictly
 	}{page: h.page(r, "Compare schemes", "compare"), Levels: all, A: a, B: b}
 	if a == "" && b == "" {
 		data.A, data.B = "sg-cls@3", "fi-traficom@label"
@@ -83,6 +89,15 @@ func (h *Web) compare(w http.ResponseWriter, r *http.Request) {
 		}
 		x := scheme.Compare(ra, rb)
 		data.X = &x
+		short := len(x.Shortfalls())
+		data.Strict = len(x.Covered) - short
+		data.Picture = template.HTML(chart.Overlap{ID: "overlap", Title: "What A and B ask for",
+			ALabel: fmt.Sprintf("A, %s: %d requirements", ra.Name(), len(ra.Needs)),
+			BLabel: fmt.Sprintf("B, %s: %d requirements", rb.Name(), len(rb.Needs)),
+			AOnly:  chart.Part{Label: "only A asks for", Value: len(x.Extra), Color: chart.Other},
+			Shared: []chart.Part{{Label: "both, A as strictly", Value: data.Strict, Color: chart.Full},
+				{Label: "both, A less strictly", Value: short, Color: chart.Partial}},
+			BOnly: chart.Part{Label: "only B asks for", Value: len(x.Gaps), Color: chart.None}}.SVG())
 		data.A, data.B = ra.Label(), rb.Label()
 		data.Title = "Compare " + ra.Name() + " with " + rb.Name()
 	}
@@ -133,16 +148,38 @@ func (h *Web) whatIf(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		page
 		Base    scheme.Resolved
-		Missing []string
+		Missing []catalog.Requirement
 		Result  *scheme.WhatIf
 		Add     []string
 		Remove  []string
-	}{page: h.page(r, "What if: "+base.Name(), "schemes"), Base: base, Add: add, Remove: remove}
+		Checked map[string]bool
+		Share   string
+	}{page: h.page(r, "What if: "+base.Name(), "schemes"), Base: base, Add: add, Remove: remove, Checked: map[string]bool{}}
+	if len(add)+len(remove) > 64 {
+		h.badRequest(w, r, "Choose at most 64 requirements to add or remove at once.")
+		return
+	}
 	have := base.Methods()
 	for _, req := range c.Requirements {
 		if _, ok := have[req.ID]; !ok {
-			data.Missing = append(data.Missing, req.ID)
+			data.Missing = append(data.Missing, req)
 		}
+	}
+	for _, id := range append(append([]string{}, add...), remove...) {
+		data.Checked[id] = true
+	}
+	// The shareable address of this very what-if: the selection in two
+	// comma-separated lists.
+	share := url.Values{}
+	if len(add) > 0 {
+		share.Set("add", strings.Join(add, ","))
+	}
+	if len(remove) > 0 {
+		share.Set("remove", strings.Join(remove, ","))
+	}
+	data.Share = h.App.Config().PublicURL + r.URL.Path
+	if len(share) > 0 {
+		data.Share += "?" + share.Encode()
 	}
 	if len(add)+len(remove) > 0 {
 		res, err := scheme.Simulate(c, base, add, remove, all)
@@ -182,9 +219,9 @@ func heatmap(m scheme.Matrix) template.HTML {
 	b.WriteString(`<g font-family="system-ui,sans-serif" font-size="11" fill="#1b1f24">`)
 	for i, l := range m.Levels {
 		y := top + i*cell + cell/2 + 4
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y, template.HTMLEscapeString(l.Label()))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y, template.HTMLEscapeString(shortName(l)))
 		x := left + i*cell + cell/2 + 4
-		fmt.Fprintf(&b, `<text transform="translate(%d,%d) rotate(-60)">%s</text>`, x, top-6, template.HTMLEscapeString(l.Label()))
+		fmt.Fprintf(&b, `<text transform="translate(%d,%d) rotate(-60)">%s</text>`, x, top-6, template.HTMLEscapeString(shortName(l)))
 	}
 	for i := range m.Levels {
 		for j := range m.Levels {
@@ -196,7 +233,7 @@ func heatmap(m scheme.Matrix) template.HTML {
 				text = "#ffffff"
 			}
 			fmt.Fprintf(&b, `<g><title>%s covers %d of %d requirements of %s (%d%%)</title><rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff"/><text x="%d" y="%d" font-size="10" text-anchor="middle" fill="%s">%d</text></g>`,
-				template.HTMLEscapeString(m.Levels[i].Label()), c.Covered, c.Required, template.HTMLEscapeString(m.Levels[j].Label()), c.Percent,
+				template.HTMLEscapeString(shortName(m.Levels[i])), c.Covered, c.Required, template.HTMLEscapeString(shortName(m.Levels[j])), c.Percent,
 				x, y, cell, cell, fill, x+cell/2, y+cell/2+4, text, c.Percent)
 		}
 	}

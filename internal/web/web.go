@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/i18n"
 	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/server"
@@ -134,13 +138,16 @@ var funcs = template.FuncMap{
 	"labelStatuses": func() []assess.LabelStatus {
 		return []assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired}
 	},
-	"statusText": recordStatus,
 	"kindName": func(k scheme.Kind) string {
 		if k == scheme.KindConformity {
 			return "Conformity record"
 		}
 		return "Label"
 	},
+	"short": shortName,
+	// levelName is bound to the server's schemes in New.
+	"levelName": func(schemeID, levelID string) string { return schemeID + " " + levelID },
+	"refName":   func(ref string) string { return ref },
 	"anchor": func(s string) string {
 		return "term-" + strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
@@ -154,6 +161,9 @@ var funcs = template.FuncMap{
 // New parses the templates; it fails only if a template is broken.
 func New(app *server.Server, secure bool, publicURL string) (*Web, error) {
 	w := &Web{App: app, Secure: secure, Origin: originOf(publicURL), pages: map[string]*template.Template{}}
+	fm := maps.Clone(funcs)
+	fm["levelName"] = w.levelName
+	fm["refName"] = w.refName
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -162,7 +172,7 @@ func New(app *server.Server, secure bool, publicURL string) (*Web, error) {
 		if n == "templates/layout.html" || n == "templates/partials.html" {
 			continue
 		}
-		t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
+		t, err := template.New("").Funcs(fm).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
 		if err != nil {
 			return nil, err
 		}
@@ -180,6 +190,7 @@ func (h *Web) Register(mux *http.ServeMux) {
 		fileServer.ServeHTTP(w, r)
 	}))
 	handle := func(pattern string, f http.HandlerFunc) { mux.Handle(pattern, h.withSession(f)) }
+	handle("GET /language", h.setLanguage)
 	handle("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/catalog", http.StatusFound)
 	})
@@ -250,16 +261,107 @@ type page struct {
 	User     auth.Principal
 	SignedIn bool
 	CSRF     string
+	// Lang is the visitor's language: the frame of every page is in it.
+	// ContentLang is the language of the page's own content: Lang on the
+	// pages that are translated (the label page, the registry), English
+	// on the others, and marked so on <main>.
+	Lang        i18n.Lang
+	ContentLang i18n.Lang
+	// URL is the page's full address and Loaded when it was made: every
+	// printout carries both, with the catalogue's version.
+	PageURL string
+	Loaded  time.Time
+	Catalog string
+	// Switch links to this page in each other language.
+	Switch []langLink
+	// BackHref and BackText lead an error page back (default: the catalogue).
+	BackHref, BackText string
 }
 
-// page builds the common page fields for a request.
+type langLink struct {
+	Lang i18n.Lang
+	Href string
+}
+
+// langCookie keeps the language a visitor chose with the switcher.
+const langCookie = "hallmark_lang"
+
+// requestLang is the language of a request (see i18n.Negotiate).
+func requestLang(r *http.Request) i18n.Lang {
+	c := ""
+	if ck, err := r.Cookie(langCookie); err == nil {
+		c = ck.Value
+	}
+	return i18n.Negotiate(r.URL.Query().Get("lang"), c, r.Header.Get("Accept-Language"))
+}
+
+// page builds the common page fields for a request; its content is in
+// English (see translatedPage).
 func (h *Web) page(r *http.Request, title, nav string) page {
 	p := principal(r)
-	pg := page{Title: title, Nav: nav, User: p, SignedIn: !p.IsAnonymous()}
+	pg := page{Title: title, Nav: nav, User: p, SignedIn: !p.IsAnonymous(), Lang: requestLang(r), ContentLang: i18n.English,
+		Loaded: time.Now().UTC(), Catalog: catalog.Version}
 	if sid := sessionID(r); sid != "" {
 		pg.CSRF = h.App.CSRFToken(sid)
 	}
+	pg.PageURL = h.App.Config().PublicURL + r.URL.RequestURI()
+	q := r.URL.Query()
+	q.Del("lang")
+	next := r.URL.Path
+	if len(q) > 0 {
+		next += "?" + q.Encode()
+	}
+	for _, l := range i18n.Supported {
+		if l != pg.Lang {
+			pg.Switch = append(pg.Switch, langLink{l, "/language?" + url.Values{"lang": {string(l)}, "next": {next}}.Encode()})
+		}
+	}
 	return pg
+}
+
+// translatedPage is page for a page whose content is in the visitor's
+// language.
+func (h *Web) translatedPage(r *http.Request, title, nav string) page {
+	pg := h.page(r, title, nav)
+	pg.ContentLang = pg.Lang
+	return pg
+}
+
+// T says a message in the visitor's language.
+func (p page) T(key string, args ...any) string { return p.Lang.T(key, args...) }
+
+// Date and DateText write a day in the visitor's language; Time a moment.
+func (p page) Date(t time.Time) string                             { return p.Lang.Date(t) }
+func (p page) DateText(s string) string                            { return p.Lang.DateText(s) }
+func (p page) Time(t time.Time) string                             { return p.Lang.Time(t) }
+func (p page) Mixed() bool                                         { return p.ContentLang != p.Lang }
+func (p page) StatusIn(k scheme.Kind, s assess.LabelStatus) string { return statusWord(p.Lang, k, s) }
+
+// statusWord is a record's status in one word or two, the same on the
+// label page, the registry and everywhere else.
+func statusWord(l i18n.Lang, k scheme.Kind, s assess.LabelStatus) string {
+	if k == scheme.KindConformity {
+		return l.T("status.record." + string(s))
+	}
+	return l.T("status.label." + string(s))
+}
+
+// setLanguage remembers the language chosen with the switcher and goes
+// back to the page it was chosen on.
+func (h *Web) setLanguage(w http.ResponseWriter, r *http.Request) {
+	l, ok := i18n.Parse(r.URL.Query().Get("lang"))
+	if !ok {
+		h.badRequest(w, r, "Choose one of the languages offered.")
+		return
+	}
+	// Only a path on this site: never an open redirect.
+	next := r.URL.Query().Get("next")
+	if safe := safeNext(next); safe != next {
+		next = "/labels"
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true,
+		Secure: h.Secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // originOf reduces a URL to scheme://host[:port].
@@ -300,6 +402,8 @@ func setPageHeaders(w http.ResponseWriter) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "same-origin")
+	// Every page's frame is in the visitor's language.
+	w.Header().Set("Vary", "Accept-Language, Cookie")
 }
 
 // NotFound answers with the HTML 404 page.
@@ -313,44 +417,21 @@ func (h *Web) NotFound(w http.ResponseWriter, r *http.Request, msg string) {
 // BadRequest answers with the HTML 400 page.
 func (h *Web) BadRequest(w http.ResponseWriter, r *http.Request, msg string) { h.badRequest(w, r, msg) }
 
+// labelNotFound is the 404 of the label page, in the visitor's language
+// like the page itself, pointing to the registry.
+func (h *Web) labelNotFound(w http.ResponseWriter, r *http.Request, msg string) {
+	pg := h.translatedPage(r, "", "labels")
+	pg.Title = pg.T("error.notfound")
+	pg.BackHref, pg.BackText = "/labels", pg.T("error.back")
+	h.render(w, r, http.StatusNotFound, "error", struct {
+		page
+		Message string
+	}{pg, msg})
+}
+
 func (h *Web) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
 	h.render(w, r, http.StatusBadRequest, "error", struct {
 		page
 		Message string
 	}{h.page(r, "Bad request", ""), msg})
-}
-
-// recordStatus says a record's status in words. A conformity record (a
-// statement of compliance, an EU declaration of conformity) is a
-// manufacturer's declaration under a legal duty, not a label: it is never
-// called a label in good standing.
-func recordStatus(k scheme.Kind, name string, s assess.LabelStatus) string {
-	if k == scheme.KindConformity {
-		switch s {
-		case assess.Active:
-			return "Declared compliant with " + name + ": the manufacturer's declaration is on record. This is not a label or a certificate."
-		case assess.Suspended:
-			return "Under review: the authority has put this declaration of compliance with " + name + " on hold."
-		case assess.Revoked:
-			return "Withdrawn: the authority no longer accepts this declaration of compliance with " + name + "."
-		case assess.Surrendered:
-			return "Withdrawn by the manufacturer: this declaration of compliance with " + name + " no longer stands."
-		case assess.Expired:
-			return "Past its support period: the declaration of compliance with " + name + " no longer covers this product."
-		}
-		return string(s)
-	}
-	switch s {
-	case assess.Active:
-		return "Valid: this label is in good standing."
-	case assess.Suspended:
-		return "Suspended: the authority has put this label on hold."
-	case assess.Revoked:
-		return "Revoked: this label has been withdrawn."
-	case assess.Surrendered:
-		return "Surrendered: the manufacturer gave this label up."
-	case assess.Expired:
-		return "Expired: this label's validity has ended."
-	}
-	return string(s)
 }
