@@ -92,6 +92,13 @@ func Allow(p Principal, action string, o Object) error {
 		return fmt.Errorf("%w: your authority does not run %s", ErrDenied, strings.Join(o.Schemes, ", "))
 	case ActionAuditRead, ActionUserManage, ActionAdvisoryIngest:
 		return nil
+	case ActionTargetDeclare, ActionReportPublish:
+		// Only for one's own organisation: a target or report names
+		// whose it is, and nobody declares for another.
+		if SameOrg(p, o.Owner) {
+			return nil
+		}
+		return fmt.Errorf("%w: an organisation declares and reports only its own targets", ErrDenied)
 	case ActionWebhookManage:
 		// Creating or listing one's own (no owner named), or an endpoint
 		// of one's own organisation; another's is not even there.

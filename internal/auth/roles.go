@@ -163,6 +163,13 @@ const (
 	// read their delivery log. Manufacturers and authorities, the ones
 	// notifications are for, each for its own organisation (Owner).
 	ActionWebhookManage = "webhook.manage"
+	// ActionTargetDeclare: declare a target on an indicator (or revise
+	// one, which supersedes it). Any organisation, for itself (Owner):
+	// each sets its own targets and is measured against them.
+	ActionTargetDeclare = "target.declare"
+	// ActionReportPublish: publish a transparency report on one's own
+	// targets for a period (Owner); Hallmark itself publishes each month's.
+	ActionReportPublish = "report.publish"
 )
 
 // permissions is the whole access policy as data: action → roles allowed.
@@ -189,6 +196,8 @@ var permissions = map[string][]Role{
 	ActionUserManage:          {RoleSystem},
 	ActionAuditRead:           {RoleAuthorityAdmin},
 	ActionWebhookManage:       {RoleManufacturer, RoleAuthorityAdmin},
+	ActionTargetDeclare:       {RoleAuthorityAdmin, RoleManufacturer, RoleAssessor},
+	ActionReportPublish:       {RoleAuthorityAdmin, RoleManufacturer, RoleAssessor, RoleSystem},
 }
 
 // Can reports whether p's role may perform action. Unknown actions are

@@ -78,6 +78,8 @@ var wantMatrix = map[string]string{
 	"user.manage":          "Y",
 	"audit.read":           "A",
 	"webhook.manage":       "AM",
+	"target.declare":       "ASM",
+	"report.publish":       "ASMY",
 }
 
 var principals = map[byte]Principal{
@@ -234,6 +236,16 @@ func TestAllowObjects(t *testing.T) {
 		{"webhooks: an authority, a maker's endpoint", auth, ActionWebhookManage, Object{Owner: 30}, ErrHidden},
 		{"webhooks: not for labs", lab, ActionWebhookManage, Object{Owner: 20}, ErrDenied},
 		{"webhooks: anonymous", Anonymous, ActionWebhookManage, Object{}, ErrDenied},
+		{"targets: an authority declares its own", auth, ActionTargetDeclare, Object{Owner: 10}, nil},
+		{"targets: a maker declares its own", mfr, ActionTargetDeclare, Object{Owner: 30}, nil},
+		{"targets: a lab declares its own", lab, ActionTargetDeclare, Object{Owner: 20}, nil},
+		{"targets: not for another organisation", otherMfr, ActionTargetDeclare, Object{Owner: 30}, ErrDenied},
+		{"targets: an authority not for a maker", auth, ActionTargetDeclare, Object{Owner: 30}, ErrDenied},
+		{"targets: anonymous", Anonymous, ActionTargetDeclare, Object{Owner: 30}, ErrDenied},
+		{"targets: no owner named", mfr, ActionTargetDeclare, Object{}, ErrDenied},
+		{"reports: the system publishes", System, ActionReportPublish, Object{Owner: 30}, nil},
+		{"reports: not another's", otherMfr, ActionReportPublish, Object{Owner: 30}, ErrDenied},
+		{"targets: the system declares none", System, ActionTargetDeclare, Object{Owner: 30}, ErrDenied},
 	} {
 		err := Allow(c.p, c.action, c.o)
 		switch {

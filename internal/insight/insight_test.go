@@ -52,7 +52,7 @@ func smallMarket() *Market {
 		{"L3", "2025-03-01", "active"}, {"L3", "2025-05-01", "revoked"}, {"L4", "2025-04-01", "active"}, {"L5", "2025-05-01", "active"},
 		// L6 has no logged issue at this checkpoint: it is not in the market.
 	} {
-		b.AddEvent(e.id, day(e.at), e.st)
+		b.AddEvent(e.id, day(e.at), e.st, 0)
 	}
 	b.AddFinding(FindingRow{VersionID: 1, Flaw: "CVE-1", Severity: "critical", Published: day("2025-03-01"), FirstSeen: day("2025-03-05"),
 		State: "fixed", Updated: day("2025-04-04"), Counts: true, Response: "none"})

@@ -168,6 +168,7 @@ type Label struct {
 type Event struct {
 	At     time.Time
 	Status Status
+	seq    int64 // the decision's order, for two in the same second
 }
 
 // Finding is one post-market finding on a product version: one flaw.
@@ -441,13 +442,16 @@ func (b *Builder) AddLabel(id string, versionID int64, schemeID, level string) {
 }
 
 // AddEvent adds one logged status change of a label (status after it).
-func (b *Builder) AddEvent(labelID string, at time.Time, status string) {
+// Times are taken to the second, as the log holds them; seq orders two
+// decisions of one second (the decision's id, which the log entry carries
+// as its ref).
+func (b *Builder) AddEvent(labelID string, at time.Time, status string, seq int64) {
 	i, ok := b.labels[labelID]
 	st := ParseStatus(status)
 	if !ok || st == NoStatus {
 		return
 	}
-	b.events[i] = append(b.events[i], Event{At: at, Status: st})
+	b.events[i] = append(b.events[i], Event{At: at.UTC().Truncate(time.Second), Status: st, seq: seq})
 }
 
 // FindingRow is one post-market finding as the application layer has
@@ -527,7 +531,12 @@ func (b *Builder) Market() *Market {
 		if len(evs) == 0 {
 			continue // not yet in the log at this checkpoint
 		}
-		slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
+		slices.SortFunc(evs, func(a, b Event) int {
+			if c := a.At.Compare(b.At); c != 0 {
+				return c
+			}
+			return int(a.seq - b.seq)
+		})
 		l.Issued = evs[0].At
 		ls = append(ls, keyed{l, evs})
 	}

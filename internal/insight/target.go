@@ -42,7 +42,7 @@ type Class string
 const (
 	OnTrack      Class = "on-track"     // projected to reach the target by its date, or already there
 	Moderate     Class = "moderate"     // projected to make at least half the change needed
-	Insufficient Class = "insufficient" // moving the right way, less than half the change needed
+	Insufficient Class = "insufficient" // less than half the change needed, or none
 	MovingAway   Class = "moving-away"  // projected to end further from the target than the reference
 	NoData       Class = "no-data"      // too few monthly values to project
 )
@@ -55,7 +55,7 @@ func (c Class) Describe() string {
 	case Moderate:
 		return "moderate progress: the projection makes at least half the change needed, not all of it"
 	case Insufficient:
-		return "insufficient: moving the right way, but the projection makes less than half the change needed"
+		return "insufficient: the projection makes less than half the change needed, or none"
 	case MovingAway:
 		return "moving away: the projection ends further from the target than the reference point"
 	}
@@ -243,13 +243,15 @@ func classify(ref, target, current, projected float64) Class {
 	if need == 0 || (need > 0 && current >= target) || (need < 0 && current <= target) {
 		return OnTrack // already there
 	}
-	r := (projected - ref) / need
+	// Rounded, so a flat line's floating-point dust is no progress, not a
+	// move either way.
+	r := math.Round((projected-ref)/need*1e9) / 1e9
 	switch {
 	case r >= 1:
 		return OnTrack
 	case r >= 0.5:
 		return Moderate
-	case r > 0:
+	case r >= 0:
 		return Insufficient
 	}
 	return MovingAway

@@ -85,6 +85,7 @@ type Server struct {
 	witnessKey  string
 	watchMu     sync.Mutex // one watch pass at a time
 	hooks       *webhookSender
+	insight     insightCache // the market indicators compute on (insight.go)
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
