@@ -119,7 +119,9 @@ func (s *Server) Market(ctx context.Context) (*insight.Market, error) {
 }
 
 // RefreshMarket rebuilds the market now (tests, and after a bulk load).
-func (s *Server) RefreshMarket(ctx context.Context) (*insight.Market, error) { return s.rebuildMarket(ctx) }
+func (s *Server) RefreshMarket(ctx context.Context) (*insight.Market, error) {
+	return s.rebuildMarket(ctx)
+}
 
 func (s *Server) rebuildMarket(ctx context.Context) (*insight.Market, error) {
 	c := &s.insight
