@@ -382,3 +382,31 @@ func TestCatalogue(t *testing.T) {
 		}
 	}
 }
+
+func TestBundle(t *testing.T) {
+	m := smallMarket()
+	f := compute(t, m, "vuln-unfixed", Query{By: ByScheme, From: "2025-10"})
+	csv := string(CSV(f))
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	// total, 2 groups, 3 months of total, 3 of each group.
+	if len(lines) != 1+1+2+3+6 || !strings.HasPrefix(lines[0], "indicator,definition_version,as_of,checkpoint_size,checkpoint_root") ||
+		!strings.Contains(lines[0], "part_critical") {
+		t.Fatalf("csv:\n%s", csv)
+	}
+	if !strings.Contains(lines[1], ",9,cm9vdA==,scheme,,total,2025-12,0.3333333333333333,1,3,0,1,0,0,0") {
+		t.Errorf("total row: %s", lines[1])
+	}
+	md := NewMetadata(f, mustDef(t, "vuln-unfixed"), "https://hallmark.example", "https://hallmark.example/indicators/vuln-unfixed?by=scheme")
+	if !strings.Contains(md.Citation, "checkpoint 9 (root cm9vdA==)") || !strings.Contains(md.Citation, "definition version 1") || len(md.DefinitionDigest) != 64 {
+		t.Errorf("citation %q", md.Citation)
+	}
+	q, err := ParseQuery(map[string][]string{"by": {"category"}, "manufacturer": {"200"}, "from": {"2025-01"}})
+	if err != nil || q.By != ByCategory || q.Manufacturer != 200 || q.Values().Encode() != "by=category&from=2025-01&manufacturer=200" {
+		t.Errorf("ParseQuery: %+v %v", q, err)
+	}
+	for _, bad := range []map[string][]string{{"colour": {"red"}}, {"manufacturer": {"x"}}, {"by": {"a", "b"}}, {"limit": {"0"}}} {
+		if _, err := ParseQuery(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
