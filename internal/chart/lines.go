@@ -53,8 +53,42 @@ type Line struct {
 
 // SVG draws the chart.
 func (c Line) SVG() string {
-	const width, height = 640, 280
-	const left, right, top, bottom = 56, 16, 16, 64
+	const width, plotHeight = 640, 280
+	const left, right, top, axisBottom = 84, 16, 16, 64
+	// The legend wraps onto as many rows as it needs, under the axis.
+	type entry struct {
+		name   string
+		col    string
+		dashed bool
+		mark   bool
+		x      float64
+		row    int
+	}
+	var legend []entry
+	if len(c.Series) > 1 || c.Mark.Label != "" {
+		lx, row := float64(left), 0
+		add := func(e entry) {
+			w := 30 + 6.5*float64(len([]rune(e.name)))
+			if lx+w > width && lx > float64(left) {
+				lx, row = float64(left), row+1
+			}
+			e.x, e.row = lx, row
+			legend = append(legend, e)
+			lx += w
+		}
+		for si, s := range c.Series {
+			add(entry{name: s.Name, col: Palette[si%len(Palette)], dashed: s.Dashed})
+		}
+		if c.Mark.Label != "" {
+			add(entry{name: c.MarkName, col: textInk, mark: true})
+		}
+	}
+	rows := 0
+	if len(legend) > 0 {
+		rows = legend[len(legend)-1].row + 1
+	}
+	height := plotHeight + 18*rows
+	bottom := axisBottom + 18*rows
 	format := c.Format
 	if format == nil {
 		format = func(v float64) string { return trimNum(v) }
@@ -93,8 +127,10 @@ func (c Line) SVG() string {
 		if math.IsInf(lo, 1) {
 			lo, hi = 0, 1
 		}
+		// Five ticks at a round step (1, 2 or 5 times a power of ten).
 		lo = math.Min(0, lo)
-		hi = niceCeil(math.Max(hi, lo+1))
+		step := niceCeil(math.Max(hi-lo, 1e-9) / 4)
+		hi = lo + 4*step
 	}
 	plotW, plotH := float64(width-left-right), float64(height-top-bottom)
 	x := func(i int) float64 {
@@ -126,6 +162,9 @@ func (c Line) SVG() string {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="end" transform="rotate(-40 %.1f %d)">%s</text>`, x(i), height-bottom+16, x(i), height-bottom+16, text(l))
 	}
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s"/>`, left, height-bottom, width-right, height-bottom, axisInk)
+	if math.IsInf(hiData(c), -1) {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="14">No data in these months</text>`, float64(left)+plotW/2, float64(top)+plotH/2)
+	}
 	for si, s := range c.Series {
 		col := Palette[si%len(Palette)]
 		dash := ""
@@ -164,25 +203,34 @@ func (c Line) SVG() string {
 			text(c.MarkName), text(c.Mark.Label), text(format(c.Mark.Value)))
 	}
 	// The legend, under the axis labels.
-	lx := float64(left)
-	for si, s := range c.Series {
-		if len(c.Series) == 1 && c.Mark.Label == "" {
-			break // one series needs no legend: the title names it
+	for _, e := range legend {
+		y := plotHeight + 18*e.row + 10
+		if e.mark {
+			fmt.Fprintf(&b, `<path d="M%.1f %d l6 6 l-6 6 l-6 -6 z" fill="%s"/>`, e.x+9, y-10, e.col)
+		} else {
+			dash := ""
+			if e.dashed {
+				dash = ` stroke-dasharray="6 4"`
+			}
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2.5"%s/>`, e.x, y-4, e.x+18, y-4, e.col, dash)
 		}
-		col := Palette[si%len(Palette)]
-		dash := ""
-		if s.Dashed {
-			dash = ` stroke-dasharray="6 4"`
-		}
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2.5"%s/>`, lx, height-8, lx+18, height-8, col, dash)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`, lx+22, height-4, text(s.Name))
-		lx += 30 + 7*float64(len([]rune(s.Name)))
-	}
-	if c.Mark.Label != "" {
-		fmt.Fprintf(&b, `<path d="M%.1f %d l6 6 l-6 6 l-6 -6 z" fill="%s"/><text x="%.1f" y="%d">%s</text>`, lx+6, height-14, textInk, lx+16, height-4, text(c.MarkName))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`, e.x+22, y, text(e.name))
 	}
 	b.WriteString(`</g></svg>`)
 	return b.String()
+}
+
+// hiData is the largest value drawn, -Inf when there is none.
+func hiData(c Line) float64 {
+	hi := math.Inf(-1)
+	for _, s := range c.Series {
+		for _, p := range s.Points {
+			if !math.IsNaN(p.Value) {
+				hi = math.Max(hi, p.Value)
+			}
+		}
+	}
+	return hi
 }
 
 func (c Line) describe(format func(float64) string) string {
@@ -227,7 +275,7 @@ type BarRow struct {
 
 // SVG draws the chart.
 func (c Bars) SVG() string {
-	const width, rowH, labelW, valueW = 640, 24, 200, 70
+	const width, rowH, labelW, valueW = 640, 24, 230, 70
 	format := c.Format
 	if format == nil {
 		format = func(v float64) string { return trimNum(v) }
@@ -256,7 +304,7 @@ func (c Bars) SVG() string {
 	fmt.Fprintf(&b, `<g %s fill="%s">`, fontAttr, textInk)
 	for i, r := range c.Rows {
 		yy := 4 + i*rowH
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, labelW-8, yy+16, text(clipText(r.Label, 30)))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end"><title>%s</title>%s</text>`, labelW-8, yy+16, text(r.Label), text(clipText(r.Label, 32)))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="#f2f4f6"/>`, labelW, yy+3, barW, rowH-6)
 		w := 0.0
 		if !math.IsNaN(r.Value) && r.Value > 0 {
@@ -287,7 +335,7 @@ type StackRow struct {
 
 // SVG draws the chart, with a legend above it.
 func (c Stacked) SVG() string {
-	const width, rowH, labelW, top = 640, 24, 200, 28
+	const width, rowH, labelW, top = 640, 24, 230, 28
 	height := top + rowH*len(c.Rows) + 8
 	barW := float64(width - labelW - 16)
 	var b strings.Builder
@@ -316,7 +364,7 @@ func (c Stacked) SVG() string {
 		for _, n := range r.Counts {
 			total += max(n, 0)
 		}
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, labelW-8, yy+16, text(clipText(r.Label, 30)))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end"><title>%s</title>%s</text>`, labelW-8, yy+16, text(r.Label), text(clipText(r.Label, 32)))
 		x := float64(labelW)
 		for k, n := range r.Counts {
 			if n <= 0 || total == 0 || k >= len(c.Parts) {

@@ -260,19 +260,17 @@ func whatIfSummary(w WhatIf, r WhatIfResult) string {
 	for _, c := range r.Conditions {
 		words = append(words, c.Words)
 	}
+	// SchemeName names the level in full when the caller has its name.
 	level := w.SchemeName
 	if level == "" {
-		level = w.Scheme
-	}
-	if w.LevelName != "" && w.LevelName != level {
-		level += " (" + w.LevelName + ")"
+		level = w.Scheme + " at level " + w.Level
 	}
 	if r.Labelled == 0 {
-		return fmt.Sprintf("No product holds a live label of %s at level %s now, so the proposal would hold none back.", level, w.Level)
+		return fmt.Sprintf("No product holds a live label of %s now, so the proposal would hold none back.", level)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "If %s at level %s also required %s, %s of the %s products it labels now (%s) would not qualify on present evidence",
-		level, w.Level, joinAnd(words), count(r.WouldFail), count(r.Labelled), pct(r.WouldFail, r.Labelled))
+	fmt.Fprintf(&b, "If %s also required %s, %s of the %s products it labels now (%s) would not qualify on present evidence",
+		level, joinAnd(words), count(r.WouldFail), count(r.Labelled), pct(r.WouldFail, r.Labelled))
 	if r.WouldFail > 0 {
 		fmt.Fprintf(&b, ": %s fail on the evidence and %s have no evidence either way", count(r.FailEvidence), count(r.NoEvidence))
 	}

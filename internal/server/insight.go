@@ -353,7 +353,7 @@ func (s *Server) MarketWhatIf(ctx context.Context, ref string, add []string, lis
 		needs = append(needs, n.Requirement.ID)
 	}
 	cat := s.Catalog()
-	out, err := insight.RunWhatIf(m, insight.WhatIf{Scheme: res.Scheme.ID, SchemeName: res.Scheme.Name, Level: res.Level.ID, LevelName: res.Level.Name,
+	out, err := insight.RunWhatIf(m, insight.WhatIf{Scheme: res.Scheme.ID, SchemeName: res.Name(), Level: res.Level.ID, LevelName: res.Level.Name,
 		Needs: needs, Add: conds, List: list, Title: func(id string) string {
 			if r, ok := cat.Requirement(id); ok {
 				return r.Title
