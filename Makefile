@@ -32,6 +32,9 @@ fuzz:
 	$(GO) test ./internal/advisory -run '^$$' -fuzz '^FuzzParseKEV$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/advisory -run '^$$' -fuzz '^FuzzReadOSVZip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/feed -run '^$$' -fuzz '^FuzzFingerprints$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/scheme -run '^$$' -fuzz '^FuzzParseRule$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/insight -run '^$$' -fuzz '^FuzzParseQuery$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/insight -run '^$$' -fuzz '^FuzzReadMetadata$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # govulncheck against the Go vulnerability records in ../shared/corpus (this
 # environment cannot reach vuln.go.dev); with network access, plain

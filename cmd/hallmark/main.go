@@ -38,6 +38,8 @@ var commands = []command{
 	{"scan", "match one SBOM against the stored advisories, offline", runScan},
 	{"account", "create an organisation and its first user (authorities, assessor labs)", runAccount},
 	{"keys", "list, rotate or mark compromised the label-signing keys; rotate the log key", runKeys},
+	{"brief", "write a briefing (an indicator, a what-if, a replay, a target, a comparison) as Markdown, HTML or PDF", runBrief},
+	{"figure", "verify a published figure against a mirror of the registry and the log", runFigure},
 	{"version", "print the version", runVersion},
 }
 

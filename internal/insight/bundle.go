@@ -2,7 +2,9 @@ package insight
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
@@ -199,4 +201,93 @@ func Citation(f Figure, instance, url string) string {
 	}
 	return fmt.Sprintf("Hallmark (%s), \"%s\" (%s), definition version %d, computed %s from log checkpoint %d (root %s). %s",
 		instance, f.Name, scope, f.Version, f.At.UTC().Format("2 January 2006 15:04 UTC"), f.Checkpoint.Size, f.Checkpoint.Root, url)
+}
+
+// MaxMetadata bounds a metadata file read back.
+const MaxMetadata = 64 << 20
+
+// ReadMetadata reads a figure's metadata file back, refusing one that does
+// not describe a checkable figure.
+func ReadMetadata(b []byte) (Metadata, error) {
+	var md Metadata
+	if len(b) > MaxMetadata {
+		return md, fmt.Errorf("%w: the metadata file is larger than %d MiB", ErrInvalid, MaxMetadata>>20)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&md); err != nil {
+		return md, fmt.Errorf("%w: the metadata file does not read as JSON: %v", ErrInvalid, err)
+	}
+	f := md.Figure
+	root, err := base64.StdEncoding.DecodeString(f.Checkpoint.Root)
+	switch {
+	case f.Indicator == "" || f.Version < 1:
+		return md, fmt.Errorf("%w: the metadata names no indicator and definition version (figure.indicator, figure.definition_version)", ErrInvalid)
+	case err != nil || len(root) != 32:
+		return md, fmt.Errorf("%w: figure.checkpoint.root_hash must be a SHA-256 in base64", ErrInvalid)
+	case f.Checkpoint.Size > 1<<40:
+		return md, fmt.Errorf("%w: figure.checkpoint.size %d is out of range", ErrInvalid, f.Checkpoint.Size)
+	case f.At.IsZero():
+		return md, fmt.Errorf("%w: figure.as_of is missing", ErrInvalid)
+	}
+	// The question must be one a figure can be asked.
+	if _, err := ParseQuery(f.Query.Values()); err != nil {
+		return md, err
+	}
+	return md, nil
+}
+
+// Compare lists how figure b differs from figure a, in words: the total,
+// each group and each month of the series. Values are compared to one part
+// in a billion (they are ratios and medians of the same integers).
+func Compare(a, b Figure) []string {
+	var out []string
+	same := func(x, y Num) bool {
+		if !x.Defined() || !y.Defined() {
+			return x.Defined() == y.Defined()
+		}
+		return math.Abs(float64(x)-float64(y)) <= 1e-9*math.Max(1, math.Abs(float64(x)))
+	}
+	val := func(what string, x, y Value) {
+		if !same(x.Value, y.Value) || x.Num != y.Num || x.Den != y.Den {
+			out = append(out, fmt.Sprintf("%s: published %s (%d of %d), recomputed %s (%d of %d)", what, num(x.Value), x.Num, x.Den, num(y.Value), y.Num, y.Den))
+		}
+		for i := range min(len(x.Parts), len(y.Parts)) {
+			if x.Parts[i].Count != y.Parts[i].Count {
+				out = append(out, fmt.Sprintf("%s, part %s: published %d, recomputed %d", what, x.Parts[i].Name, x.Parts[i].Count, y.Parts[i].Count))
+			}
+		}
+	}
+	val("total", a.Total, b.Total)
+	bg := map[string]Group{}
+	for _, g := range b.Groups {
+		bg[g.Key] = g
+	}
+	for _, g := range a.Groups {
+		h, ok := bg[g.Key]
+		if !ok {
+			out = append(out, fmt.Sprintf("group %s: published, missing from the recomputation", g.Key))
+			continue
+		}
+		val("group "+g.Key, g.Value, h.Value)
+		series(&out, "group "+g.Key, g.Series, h.Series, same)
+	}
+	series(&out, "total", a.Series, b.Series, same)
+	return out
+}
+
+func series(out *[]string, what string, a, b []Point, same func(x, y Num) bool) {
+	bm := map[string]Point{}
+	for _, p := range b {
+		bm[p.Month] = p
+	}
+	for _, p := range a {
+		q, ok := bm[p.Month]
+		if !ok {
+			*out = append(*out, fmt.Sprintf("%s in %s: published, missing from the recomputation", what, p.Month))
+			continue
+		}
+		if !same(p.Value, q.Value) || p.Den != q.Den {
+			*out = append(*out, fmt.Sprintf("%s in %s: published %s of %d, recomputed %s of %d", what, p.Month, num(p.Value), p.Den, num(q.Value), q.Den))
+		}
+	}
 }

@@ -1,8 +1,10 @@
 package insight
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -409,4 +411,73 @@ func TestBundle(t *testing.T) {
 			t.Errorf("%v: %v", bad, err)
 		}
 	}
+}
+
+func TestMetadataRoundTrip(t *testing.T) {
+	m := smallMarket()
+	f := compute(t, m, "label-status", Query{By: ByScheme})
+	f.Checkpoint.Root = "dGhpcnR5LXR3by1ieXRlcy1vZi1hLXJvb3QtaGFzaCE="
+	b, _ := json.Marshal(NewMetadata(f, mustDef(t, "label-status"), "https://h.example", "https://h.example/indicators/label-status"))
+	md, err := ReadMetadata(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Compare(f, md.Figure); len(d) != 0 {
+		t.Errorf("a figure read back differs from itself: %v", d)
+	}
+	other := md.Figure
+	other.Total.Num++
+	other.Series = other.Series[1:]
+	if d := Compare(f, other); len(d) != 2 {
+		t.Errorf("differences: %v", d)
+	}
+	for _, bad := range []string{`{}`, `{"figure": {"indicator": "x", "definition_version": 1, "checkpoint": {"root_hash": "nope"}}}`, `[`} {
+		if _, err := ReadMetadata([]byte(bad)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+func FuzzReadMetadata(f *testing.F) {
+	m := smallMarket()
+	def, _ := Lookup("support-5y", 0)
+	fig, _ := Compute(m, def, Query{By: ByCategory})
+	fig.Checkpoint.Root = "dGhpcnR5LXR3by1ieXRlcy1vZi1hLXJvb3QtaGFzaCE="
+	b, _ := json.Marshal(NewMetadata(fig, def, "https://h.example", "u"))
+	f.Add(b)
+	f.Add([]byte(`{"figure": {"indicator": "support-5y", "definition_version": 1, "query": {"by": "colour"}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		md, err := ReadMetadata(b)
+		if err != nil {
+			return
+		}
+		// Whatever is accepted can be asked again without a panic.
+		if d, err := Lookup(md.Figure.Indicator, md.Figure.Version); err == nil {
+			Compute(m, d, md.Figure.Query)
+		}
+		Compare(md.Figure, md.Figure)
+	})
+}
+
+func FuzzParseQuery(f *testing.F) {
+	f.Add("by=scheme&from=2025-01&to=2025-06&manufacturer=7")
+	f.Add("requirement=HM-UPD-4&limit=0")
+	f.Add("from=9999-99&by=a&by=b")
+	m := smallMarket()
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := ParseQuery(v)
+		if err != nil {
+			return
+		}
+		for _, d := range Definitions() {
+			Compute(m, d, q) // refusals are errors, never panics
+		}
+		if _, err := ParseCondition(raw); err == nil && len(raw) > 40 && !strings.HasPrefix(raw, "HM-") {
+			t.Fatalf("accepted a long condition %q", raw)
+		}
+	})
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 
 	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/tessera/client"
 	"github.com/transparency-dev/tessera/api"
 	"github.com/transparency-dev/tessera/api/layout"
 	"golang.org/x/mod/sumdb/note"
@@ -88,4 +90,33 @@ func PrefixEntries(ctx context.Context, f Fetcher, size uint64) ([]Entry, []byte
 		}
 	}
 	return entries, root, nil
+}
+
+// ConsistentWith checks that a log of size with root is a prefix of the
+// log cp describes (a verified checkpoint): the same root when the sizes
+// match, else a consistency proof built from f's tiles.
+func ConsistentWith(ctx context.Context, f Fetcher, size uint64, root []byte, cp CheckpointInfo) error {
+	switch {
+	case size > cp.Size:
+		return fmt.Errorf("tlog: size %d is beyond the log's checkpoint (size %d)", size, cp.Size)
+	case size == cp.Size:
+		if !bytes.Equal(root, cp.Root) {
+			return fmt.Errorf("tlog: the root at size %d differs from the checkpoint's: another history", size)
+		}
+		return nil
+	case size == 0:
+		return nil
+	}
+	pb, err := client.NewProofBuilder(ctx, cp.Size, tileFetcher(f))
+	if err != nil {
+		return fmt.Errorf("tlog: consistency proof: %w", err)
+	}
+	p, err := pb.ConsistencyProof(ctx, size, cp.Size)
+	if err != nil {
+		return fmt.Errorf("tlog: consistency proof from %d to %d: %w", size, cp.Size, err)
+	}
+	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, size, cp.Size, p, root, cp.Root); err != nil {
+		return fmt.Errorf("tlog: the log at size %d with that root is not a prefix of the checkpoint's log (size %d): %w", size, cp.Size, err)
+	}
+	return nil
 }
