@@ -317,6 +317,12 @@ func insightErr(err error) error {
 // framework item (resolved to the requirements that capture it),
 // support>=N or sbom.
 func (s *Server) MarketWhatIf(ctx context.Context, ref string, add []string, list int) (insight.WhatIfResult, error) {
+	return s.MarketWhatIfOn(ctx, nil, ref, add, list)
+}
+
+// MarketWhatIfOn is MarketWhatIf on a given market (nil: the current one),
+// for benchmarks that time the what-if apart from reading the market.
+func (s *Server) MarketWhatIfOn(ctx context.Context, m *insight.Market, ref string, add []string, list int) (insight.WhatIfResult, error) {
 	res, err := s.Schemes().ResolveRef(s.Catalog(), ref)
 	if err != nil {
 		return insight.WhatIfResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -344,9 +350,11 @@ func (s *Server) MarketWhatIf(ctx context.Context, ref string, add []string, lis
 			}
 		}
 	}
-	m, err := s.Market(ctx)
-	if err != nil {
-		return insight.WhatIfResult{}, err
+	if m == nil {
+		var err error
+		if m, err = s.Market(ctx); err != nil {
+			return insight.WhatIfResult{}, err
+		}
 	}
 	var needs []string
 	for _, n := range res.Needs {
