@@ -280,11 +280,17 @@ func replaySummary(r Replay, res ReplayResult) string {
 	} else {
 		fmt.Fprintf(&b, " (of %s)", count(res.Considered))
 	}
-	if res.Anyway > 0 {
-		fmt.Fprintf(&b, "; the %s that were %s anyway would have been so a median of %s days earlier", count(res.Anyway), past,
-			strconv.FormatFloat(float64(res.MedianEarlier), 'f', -1, 64))
+	days := strconv.FormatFloat(float64(res.MedianEarlier), 'f', -1, 64)
+	switch {
+	case res.Anyway == 1:
+		fmt.Fprintf(&b, "; the one that was %s anyway would have been so %s days earlier", past, days)
+	case res.Anyway > 1:
+		fmt.Fprintf(&b, "; the %s that were %s anyway would have been so a median of %s days earlier", count(res.Anyway), past, days)
 	}
-	if res.Never > 0 {
+	switch {
+	case res.Never == 1:
+		fmt.Fprintf(&b, "; one was never %s under the current rules", past)
+	case res.Never > 1:
 		fmt.Fprintf(&b, "; %s were never %s under the current rules", count(res.Never), past)
 	}
 	b.WriteString(".")
