@@ -104,8 +104,8 @@ func Synth(n int, seed uint64, now time.Time, levels []SynthLevel, fn func(Synth
 		release := now.AddDate(0, 0, -r.IntN(1500))
 		support := release.AddDate(1+r.IntN(8), r.IntN(12), 0)
 		f := registry.Facts{SupportEnd: support.Format(time.DateOnly),
-			UpdateMode:   pick(r, []string{"automatic", "automatic", "automatic-opt-out", "manual", "consent", "none", "not-disclosed"}),
-			PasswordType: pick(r, []string{"unique-per-device", "unique-per-device", "user-defined", "no-password", "shared-default"}),
+			UpdateMode:      pick(r, []string{"automatic", "automatic", "automatic-opt-out", "manual", "consent", "none", "not-disclosed"}),
+			PasswordType:    pick(r, []string{"unique-per-device", "unique-per-device", "user-defined", "no-password", "shared-default"}),
 			SecurityContact: "security@example.test", SBOMAvailable: r.IntN(3) != 0}
 		if r.IntN(5) != 0 {
 			f.DisclosurePolicyURL = "https://example.test/security"
