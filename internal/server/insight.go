@@ -39,7 +39,14 @@ type insightCache struct {
 	took     time.Duration // how long it took to build
 	building bool          // a rebuild runs in the background
 	buildMu  sync.Mutex    // one build at a time
+	// figures computed on market, by question: a figure of a million
+	// labels takes seconds, and the dashboard asks the same ones.
+	figMarket *insight.Market
+	figs      map[string]insight.Figure
 }
+
+// maxCachedFigures bounds the figures kept per market.
+const maxCachedFigures = 512
 
 const (
 	// marketMaxAge bounds how long a market is served without a rebuild
@@ -299,8 +306,29 @@ func (s *Server) Indicator(ctx context.Context, id string, version int, q insigh
 	if err != nil {
 		return insight.Figure{}, def, err
 	}
+	key := fmt.Sprintf("%s/%d?%s&limit=%d", def.ID, def.Version, q.Values().Encode(), q.Limit)
+	c := &s.insight
+	c.mu.Lock()
+	if c.figMarket == m {
+		if f, ok := c.figs[key]; ok {
+			c.mu.Unlock()
+			return f, def, nil
+		}
+	}
+	c.mu.Unlock()
 	f, err := insight.Compute(m, def, q)
-	return f, def, insightErr(err)
+	if err != nil {
+		return f, def, insightErr(err)
+	}
+	c.mu.Lock()
+	if c.figMarket != m {
+		c.figMarket, c.figs = m, map[string]insight.Figure{}
+	}
+	if len(c.figs) < maxCachedFigures {
+		c.figs[key] = f
+	}
+	c.mu.Unlock()
+	return f, def, nil
 }
 
 // insightErr turns the insight package's refusals into the server's.
