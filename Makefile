@@ -41,6 +41,9 @@ fuzz:
 	$(GO) test ./internal/backup -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/tools/testsummary -run '^$$' -fuzz '^FuzzSummary$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/i18n -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/scheme -run '^$$' -fuzz '^FuzzParseRule$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/insight -run '^$$' -fuzz '^FuzzParseQuery$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/insight -run '^$$' -fuzz '^FuzzReadMetadata$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # govulncheck against the Go vulnerability records in ../shared/corpus (this
 # environment cannot reach vuln.go.dev); with network access, plain

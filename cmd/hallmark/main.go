@@ -43,6 +43,8 @@ var commands = []command{
 	{"keys", "list, rotate or mark compromised the label-signing keys; rotate the log key", runKeys},
 	{"backup", "write a consistent backup of the database, log, keys and evidence", runBackup},
 	{"restore", "restore a backup into a new data directory and database, or check one", runRestore},
+	{"brief", "write a briefing (an indicator, a what-if, a replay, a target, a comparison) as Markdown, HTML or PDF", runBrief},
+	{"figure", "verify a published figure against a mirror of the registry and the log", runFigure},
 	{"version", "print the version", runVersion},
 }
 

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,7 +11,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/demo"
+	"github.com/hallmark-iot/hallmark/internal/insight"
+	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
@@ -191,7 +196,24 @@ func TestExports(t *testing.T) {
 // Every route the server answers is described in the OpenAPI document, and
 // every path in the document answers.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
-	base := servertest.Start(t, "sqlite").URL
+	inst := servertest.Start(t, "sqlite")
+	base := inst.URL
+	// A target and a published report, for the paths that name one.
+	ctx := context.Background()
+	_, authority, err := inst.Server.Login(ctx, demo.Email(demo.Owners["sg-cls"]), demo.Password, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastMonth := time.Now().AddDate(0, -1, 0).Format("2006-01")
+	tg, err := inst.Server.DeclareTarget(ctx, authority, server.TargetDeclaration{Target: insight.Target{Title: "OpenAPI test target", Indicator: "support-5y",
+		RefMonth: lastMonth, Value: 0.9, Due: time.Now().AddDate(1, 0, 0).Format("2006-01")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := inst.Server.PublishReport(ctx, authority, lastMonth)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var doc struct {
 		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
@@ -237,9 +259,14 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			continue
 		}
 		path := strings.NewReplacer("requirements/{id}", "requirements/HM-AUTH-1", "schemes/{id}", "schemes/sg-cls",
+			"indicators/{id}", "indicators/support-5y", "targets/{id}", "targets/"+tg.ID, "reports/{id}", "reports/"+rep,
 			"labels/{id}", "labels/"+anyLabel(t, base), "products/{id}", "products/"+anyProduct(t, base),
 			"{level}", "3", "{id}", "uk-psti-2023").Replace(p)
 		switch {
+		case path == "/api/v1/whatif":
+			path += "?level=sg-cls@1&add=sbom"
+		case path == "/api/v1/reports":
+			path += fmt.Sprintf("?organisation=%d&period=%s", authority.OrgID, lastMonth)
 		case strings.Contains(path, "crosswalk"):
 			path += "?from=uk-psti-2023&to=eu-cra-annex-i"
 		case strings.Contains(path, "compare"):

@@ -398,6 +398,26 @@ func (f *rtFixture) webhookCount() string {
 	return fmt.Sprint(n)
 }
 
+func (f *rtFixture) targetCount() string {
+	l, err := f.inst.Store.Targets(f.ctx, 0, 1000)
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprint(len(l))
+}
+
+func (f *rtFixture) reportCount() string {
+	n := 0
+	for _, org := range []int64{f.m1, f.m2, f.labA, f.labOther, f.authA, f.authOther} {
+		l, err := f.inst.Store.Reports(f.ctx, org, 100)
+		if err != nil {
+			return err.Error()
+		}
+		n += len(l)
+	}
+	return fmt.Sprint(n)
+}
+
 func (f *rtFixture) webhookExists(id int64) func() string {
 	return func() string {
 		_, err := f.inst.Store.Webhook(f.ctx, id)
@@ -486,6 +506,8 @@ func (f *rtFixture) rows() []rtRow {
 	invalidScheme := strings.Replace(string(draft), "- HM-VULN-1", "- HM-NOPE-1", 1)
 
 	id := func(n int64) string { return fmt.Sprint(n) }
+	lastMonth := time.Now().AddDate(0, -1, 0).Format("2006-01")
+	nextYear := time.Now().AddDate(1, 0, 0).Format("2006-01")
 	appPath := func(n int64, tail string) func() string {
 		return rtPath("/api/v1/applications/" + id(n) + tail)
 	}
@@ -530,6 +552,26 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "GET /api/v1/compare", path: rtPath("/api/v1/compare?a=sg-cls@3&b=fi-traficom"), want: public},
 		{route: "GET /api/v1/agreements", path: rtPath("/api/v1/agreements"), want: public},
 		{route: "GET /api/v1/matrix", path: rtPath("/api/v1/matrix"), want: public},
+
+		// Evidence for policy: figures, what-ifs, replays, targets and
+		// reports are public to read; declaring and publishing are each
+		// organisation's own.
+		{route: "GET /api/v1/indicators", path: rtPath("/api/v1/indicators"), want: public},
+		{route: "GET /api/v1/indicators/{id}", path: rtPath("/api/v1/indicators/support-5y?by=scheme"), want: public},
+		{route: "GET /api/v1/whatif", path: rtPath("/api/v1/whatif?level=" + f.scheme + "@" + f.level + "&add=support>=5"), want: public},
+		{route: "POST /api/v1/replay", ctype: "application/json",
+			body: `{"rule": {"id": "roles-replay", "description": "Critical and exploited: suspend.", "when": {"severity": ["critical"], "actively_exploited": true}, "then": [{"action": "suspend"}]}}`,
+			want: public},
+		{route: "GET /api/v1/targets", path: rtPath("/api/v1/targets"), want: public},
+		{route: "GET /api/v1/targets/{id}", name: "an unknown target", path: rtPath("/api/v1/targets/T-NONE-0000"), want: rtCells(rtHidden)},
+		{route: "GET /api/v1/reports", path: rtPath("/api/v1/reports?organisation=" + id(f.authA) + "&period=" + lastMonth), want: public},
+		{route: "GET /api/v1/reports/{id}", name: "an unknown report", path: rtPath("/api/v1/reports/R-0-2000-01"), want: rtCells(rtHidden)},
+		{route: "POST /api/v1/targets", name: "every organisation declares its own targets", ctype: "application/json",
+			body: jsonBody(map[string]any{"title": "Roles test: 90% with 5 years of support", "indicator": "support-5y", "reference_month": lastMonth,
+				"reference_value": 0.5, "target_value": 0.9, "target_month": nextYear}),
+			want: rtAccount(rtCreated()), state: f.targetCount, changes: true},
+		{route: "POST /api/v1/reports", name: "every organisation publishes its own report, once a month is over", ctype: "application/json",
+			body: jsonBody(map[string]string{"period": lastMonth}), want: rtAccount(rtCreated()), state: f.reportCount, changes: true},
 
 		// The public label register.
 		{route: "GET /api/v1/labels", path: rtPath("/api/v1/labels?limit=1000"), want: public},

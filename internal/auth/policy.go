@@ -107,6 +107,13 @@ func Allow(p Principal, action string, o Object) error {
 			return nil
 		}
 		return fmt.Errorf("%w: you may change only your own password", ErrDenied)
+	case ActionTargetDeclare, ActionReportPublish:
+		// Only for one's own organisation: a target or report names
+		// whose it is, and nobody declares for another.
+		if SameOrg(p, o.Owner) {
+			return nil
+		}
+		return fmt.Errorf("%w: an organisation declares and reports only its own targets", ErrDenied)
 	case ActionWebhookManage:
 		// Creating or listing one's own (no owner named), or an endpoint
 		// of one's own organisation; another's is not even there.

@@ -174,6 +174,13 @@ const (
 	// one. Every account, for itself only (User); the operator resets
 	// passwords and disables users through user.manage.
 	ActionPasswordChange = "password.change"
+	// ActionTargetDeclare: declare a target on an indicator (or revise
+	// one, which supersedes it). Any organisation, for itself (Owner):
+	// each sets its own targets and is measured against them.
+	ActionTargetDeclare = "target.declare"
+	// ActionReportPublish: publish a transparency report on one's own
+	// targets for a period (Owner); Hallmark itself publishes each month's.
+	ActionReportPublish = "report.publish"
 )
 
 // permissions is the whole access policy as data: action → roles allowed.
@@ -202,6 +209,8 @@ var permissions = map[string][]Role{
 	ActionWebhookManage:       {RoleManufacturer, RoleAuthorityAdmin},
 	ActionTokenManage:         {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin, RoleSystem},
 	ActionPasswordChange:      {RoleManufacturer, RoleAssessor, RoleAuthorityAdmin},
+	ActionTargetDeclare:       {RoleAuthorityAdmin, RoleManufacturer, RoleAssessor},
+	ActionReportPublish:       {RoleAuthorityAdmin, RoleManufacturer, RoleAssessor, RoleSystem},
 }
 
 // Can reports whether p's role may perform action. Unknown actions are

@@ -80,6 +80,8 @@ var wantMatrix = map[string]string{
 	"webhook.manage":       "AM",
 	"token.manage":         "ASMY",
 	"password.change":      "ASM",
+	"target.declare":       "ASM",
+	"report.publish":       "ASMY",
 }
 
 var principals = map[byte]Principal{
@@ -246,6 +248,16 @@ func TestAllowObjects(t *testing.T) {
 		{"password: another's", mfr, ActionPasswordChange, Object{User: 1}, ErrDenied},
 		{"password: the system has none", System, ActionPasswordChange, Object{User: 1}, ErrDenied},
 		{"users: only the operator disables", auth, ActionUserManage, Object{User: 3}, ErrDenied},
+		{"targets: an authority declares its own", auth, ActionTargetDeclare, Object{Owner: 10}, nil},
+		{"targets: a maker declares its own", mfr, ActionTargetDeclare, Object{Owner: 30}, nil},
+		{"targets: a lab declares its own", lab, ActionTargetDeclare, Object{Owner: 20}, nil},
+		{"targets: not for another organisation", otherMfr, ActionTargetDeclare, Object{Owner: 30}, ErrDenied},
+		{"targets: an authority not for a maker", auth, ActionTargetDeclare, Object{Owner: 30}, ErrDenied},
+		{"targets: anonymous", Anonymous, ActionTargetDeclare, Object{Owner: 30}, ErrDenied},
+		{"targets: no owner named", mfr, ActionTargetDeclare, Object{}, ErrDenied},
+		{"reports: the system publishes", System, ActionReportPublish, Object{Owner: 30}, nil},
+		{"reports: not another's", otherMfr, ActionReportPublish, Object{Owner: 30}, ErrDenied},
+		{"targets: the system declares none", System, ActionTargetDeclare, Object{Owner: 30}, ErrDenied},
 	} {
 		err := Allow(c.p, c.action, c.o)
 		switch {

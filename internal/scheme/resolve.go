@@ -45,6 +45,11 @@ func resolveRef(c *catalog.Catalog, ref string) ([]string, error) {
 	return nil, fmt.Errorf("%q: no Hallmark requirement maps to this item (see the catalogue's gaps), so a level cannot require it", ref)
 }
 
+// ResolveItem is what a level's reference (a requirement id or a
+// framework item) stands for: the requirements it names, as a level
+// written with it would need them.
+func ResolveItem(c *catalog.Catalog, ref string) ([]string, error) { return resolveRef(c, ref) }
+
 // effective returns, for level index i, every requirement the level needs
 // (inherited ones too in a cumulative scheme) with its assessment method.
 func (s *Scheme) effective(c *catalog.Catalog, i int) (map[string]Method, error) {

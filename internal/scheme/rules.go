@@ -123,6 +123,11 @@ func (c Condition) empty() bool {
 		c.FixAvailable == nil && c.UpstreamFix == nil && len(c.ManufacturerResponse) == 0 && c.SupportEnded == nil
 }
 
+// Problems returns every reason the rule cannot work as written, as the
+// scheme validator reports them (nil when it can): a proposed rule is
+// checked the same way before it is replayed.
+func (r Rule) Problems() []string { return r.validate() }
+
 // validate returns every reason the rule cannot work as written.
 func (r Rule) validate() []string {
 	var errs []string

@@ -263,3 +263,32 @@ func TestKindEarlierNameAndPaused(t *testing.T) {
 		t.Error("a paused scheme takes no applications; an active one does")
 	}
 }
+
+func FuzzParseRule(f *testing.F) {
+	f.Add([]byte("id: exploited-30d\ndescription: Exploited, 30 days.\nwhen: {severity: [critical], actively_exploited: true}\nthen: [{action: notify}, {action: deadline, days: 30}, {action: suspend}]"))
+	f.Add([]byte(`{"id": "x", "description": "y", "when": {"cvss_min": 11}, "then": [{"action": "restore"}]}`))
+	f.Add([]byte("id: [\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := scheme.ParseRule(b)
+		if err != nil {
+			return
+		}
+		// Anything accepted is a rule the validator finds nothing wrong with.
+		if p := r.Problems(); len(p) > 0 {
+			t.Fatalf("accepted a rule with problems: %v", p)
+		}
+	})
+}
+
+func TestParseRule(t *testing.T) {
+	r, err := scheme.ParseRule([]byte("id: exploited-30d\ndescription: Exploited, 30 days.\nwhen: {severity: [critical], actively_exploited: true}\nthen: [{action: notify}, {action: deadline, days: 30}, {action: suspend}]"))
+	if err != nil || r.ID != "exploited-30d" || len(r.Then) != 3 || r.Then[1].Days != 30 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	for _, bad := range []string{"id: x\ndescription: y\nwhen: {severity: [critical]}\nthen: [{action: suspend, days: 3}]",
+		"id: x\ndescription: y\nwhen: {colour: red}\nthen: [{action: suspend}]", "- a\n- b", strings.Repeat("x", scheme.MaxRuleSize+1)} {
+		if _, err := scheme.ParseRule([]byte(bad)); err == nil {
+			t.Errorf("accepted %.40q", bad)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/input"
+	"github.com/hallmark-iot/hallmark/internal/insight"
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
@@ -40,6 +41,12 @@ type Request struct {
 	// At back-dates the decision (the demo loader plays a past market);
 	// zero means now. Handlers never set it.
 	At time.Time
+
+	// Target declares a target on an indicator, Report publishes a
+	// transparency report: an organisation's own logged decisions (see
+	// targets.go), so neither can be quietly rewritten.
+	Target *TargetDeclaration
+	Report *ReportRequest
 }
 
 // Outcome is what the gate did with one request.
@@ -48,6 +55,8 @@ type Outcome struct {
 	Status     assess.LabelStatus // the label's status after an action
 	Label      registry.Label     // the label an approval issued
 	DecisionID int64              // the decision to be logged, 0 when none
+	Target     insight.Target     // the target a declaration made
+	Report     string             // the report a publication made
 	Err        error              // why the request was refused; nothing of it was written
 }
 
@@ -73,6 +82,21 @@ func (s *Server) Decide(ctx context.Context, p Principal, reqs ...Request) ([]Ou
 	var labelReqs []int
 	for i, r := range reqs {
 		switch {
+		case r.Target != nil || r.Report != nil:
+			if r.Label != "" || r.App != 0 || (r.Target != nil && r.Report != nil) {
+				out[i].Err = fmt.Errorf("%w: a declaration is a request of its own", ErrInvalid)
+				continue
+			}
+			decide := s.decideTarget
+			if r.Report != nil {
+				decide = s.decideReport
+			}
+			o, err := decide(ctx, p, r)
+			if err != nil && !isRefusal(err) {
+				return out, err
+			}
+			o.Err = err
+			out[i] = o
 		case r.Label != "" && r.App == 0:
 			labelReqs = append(labelReqs, i)
 		case r.App != 0 && r.Label == "":

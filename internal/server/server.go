@@ -104,6 +104,7 @@ type Server struct {
 	// slots and registrations bound uploads and registrations (uploads.go).
 	slots         *quota.Slots
 	registrations *quota.Rate
+	insight       insightCache // the market indicators compute on (insight.go)
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.

@@ -342,7 +342,7 @@ const WatchEvery = time.Hour
 func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var lastWatch time.Time
+	var lastWatch, lastReports time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -355,6 +355,11 @@ func (s *Server) Maintain(ctx context.Context, every time.Duration) {
 				slog.Warn("expiring labels", "err", err)
 			} else if n > 0 {
 				slog.Info("labels expired", "count", n)
+			}
+			if time.Since(lastReports) >= 24*time.Hour {
+				// Last month's transparency reports, once the month is over.
+				lastReports = time.Now()
+				s.publishDueReports(ctx)
 			}
 			if time.Since(lastWatch) >= WatchEvery {
 				lastWatch = time.Now()

@@ -41,6 +41,8 @@ const (
 	KindKeyRetired        = "key.retired"
 	KindKeyCompromised    = "key.compromised" // At is the time from which the key's signatures are void
 	KindAgreementRecorded = "agreement.recorded"
+	KindTargetDeclared    = "target.declared"  // Subject: the target id; Digest: the declaration's
+	KindReportPublished   = "report.published" // Subject: the report id; Digest: the report's
 )
 
 const (
@@ -61,7 +63,7 @@ var entryKinds = map[string]bool{
 	KindLabelIssued: true, KindLabelSuspended: true, KindLabelRestored: true,
 	KindLabelRevoked: true, KindLabelSurrendered: true, KindLabelExpired: true,
 	KindSchemePublished: true, KindKeyAdded: true, KindKeyRetired: true, KindKeyCompromised: true,
-	KindAgreementRecorded: true,
+	KindAgreementRecorded: true, KindTargetDeclared: true, KindReportPublished: true,
 }
 
 // entryKeys are the line keys after the header, in their fixed order.

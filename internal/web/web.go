@@ -21,6 +21,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/i18n"
+	"github.com/hallmark-iot/hallmark/internal/insight"
 	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/server"
@@ -148,6 +149,17 @@ var funcs = template.FuncMap{
 	// levelName is bound to the server's schemes in New.
 	"levelName": func(schemeID, levelID string) string { return schemeID + " " + levelID },
 	"refName":   func(ref string) string { return ref },
+	"pdfLink":   func(u string) string { return briefingAs(u, ".pdf") },
+	"mdLink":    func(u string) string { return briefingAs(u, ".md") },
+	"num":       func(f float64) insight.Num { return insight.Num(f) },
+	// fmtv writes a value of an indicator's unit ("37.5%", "41 days").
+	"fmtv": func(id string, version int, n insight.Num) string {
+		d, err := insight.Lookup(id, version)
+		if err != nil {
+			return "—"
+		}
+		return d.Format(n)
+	},
 	"anchor": func(s string) string {
 		return "term-" + strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
@@ -249,6 +261,7 @@ func (h *Web) Register(mux *http.ServeMux) {
 	handle("POST /console/versions/{id}/vex", h.signedIn(h.uploadVEX))
 	handle("POST /console/webhooks", h.signedIn(h.createWebhook))
 	handle("POST /console/webhooks/{id}/delete", h.signedIn(h.deleteWebhook))
+	h.registerInsight(handle)
 	handle("/", func(w http.ResponseWriter, r *http.Request) {
 		h.NotFound(w, r, "There is no page at this address.")
 	})
