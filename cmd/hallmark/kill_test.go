@@ -442,6 +442,9 @@ func prepareApplications(t *testing.T, base, authority, someLabel string, n int)
 			t.Helper()
 			must("step "+body, apiCall(ctx, "POST", fmt.Sprintf("%s/api/v1/applications/%d/steps", base, app.ID), tok, body, nil))
 		}
+		// The level asks for evidence: approval is refused without it.
+		must("evidence", apiCall(ctx, "POST", fmt.Sprintf("%s/api/v1/applications/%d/evidence?name=test-report.json", base, app.ID), maker,
+			`{"report": "every requirement of the level was assessed and met"}`, nil))
 		step(maker, `{"step": "submit"}`)
 		if labID == "" {
 			// The lab's id, as the authority's assignment form offers it.
