@@ -64,7 +64,8 @@ func Handler(s *server.Server) (http.Handler, error) {
 }
 
 // plainInput refuses a request whose path or query holds what Hallmark
-// never accepts (input.Line: control characters, invalid UTF-8), before
+// never accepts (control characters but tab and newline in values, invalid
+// UTF-8), before
 // any handler or database sees it: one answer, 400, on either database.
 func plainInput(pages *web.Web, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -72,9 +73,15 @@ func plainInput(pages *web.Web, next http.Handler) http.Handler {
 		if err == nil && r.URL.RawQuery != "" {
 			q, _ := url.ParseQuery(r.URL.RawQuery) // what cannot be parsed no handler sees either
 			for k, vs := range q {
-				for _, v := range append([]string{k}, vs...) {
+				if err == nil {
+					err = input.Check("query parameter name "+strconv.Quote(clip(k)), k, input.Line)
+				}
+				// Values may be free text (a proposed rule for /replay is
+				// YAML): tab and newline pass, every other control
+				// character (NUL above all) is refused.
+				for _, v := range vs {
 					if err == nil {
-						err = input.Check("query parameter "+strconv.Quote(clip(k)), v, input.Line)
+						err = input.Check("query parameter "+strconv.Quote(clip(k)), v, input.Text)
 					}
 				}
 			}
