@@ -13,6 +13,7 @@ var de = map[string]string{
 	"nav.glossary":   "Glossar",
 	"nav.registry":   "Register",
 	"nav.api":        "API",
+	"nav.dashboard":  "Lagebild",
 	"nav.console":    "Konsole",
 	"nav.signin":     "Anmelden",
 	"nav.signout":    "Abmelden",

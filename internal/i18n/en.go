@@ -16,6 +16,7 @@ var en = map[string]string{
 	"nav.glossary":   "Glossary",
 	"nav.registry":   "Registry",
 	"nav.api":        "API",
+	"nav.dashboard":  "Dashboard",
 	"nav.console":    "Console",
 	"nav.signin":     "Sign in",
 	"nav.signout":    "Sign out",

@@ -13,6 +13,7 @@ var fr = map[string]string{
 	"nav.glossary":   "Glossaire",
 	"nav.registry":   "Registre",
 	"nav.api":        "API",
+	"nav.dashboard":  "Tableau de bord",
 	"nav.console":    "Console",
 	"nav.signin":     "Se connecter",
 	"nav.signout":    "Se déconnecter",

@@ -13,6 +13,7 @@ var ja = map[string]string{
 	"nav.glossary":   "用語集",
 	"nav.registry":   "登録簿",
 	"nav.api":        "API",
+	"nav.dashboard":  "ダッシュボード",
 	"nav.console":    "コンソール",
 	"nav.signin":     "ログイン",
 	"nav.signout":    "ログアウト",
