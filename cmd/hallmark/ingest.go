@@ -287,7 +287,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	findings := watch.MatchComponents(doc.Components, advs)
 	if *format == "json" {
-		out, err := watch.OSVScannerJSON(fs.Arg(0), findings)
+		out, err := watch.OSVScannerJSON(fs.Arg(0), findings, advs)
 		if err != nil {
 			return err
 		}

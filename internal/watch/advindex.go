@@ -66,7 +66,7 @@ func (x *AdvisoryIndex) Match(components []Component) []Finding {
 				continue
 			}
 			out = append(out, Finding{
-				AdvisoryID: adv.ID, Aliases: adv.Aliases, AffectedIndex: r.aff,
+				AdvisoryID: adv.ID, AffectedIndex: r.aff,
 				Basis: BasisPURL, Confidence: 1, Component: c.PURL,
 				Status: vd.Status, Fixed: vd.Fixed, Reason: vd.Reason,
 			})

@@ -44,9 +44,12 @@ type ProductIDs struct {
 
 // Finding is one advisory matched to one product version (or, from
 // AdvisoryIndex, to one component of the SBOM scanned).
+//
+// It names the advisory by id only: its aliases are the advisory's, the
+// same for each of the thousands of findings a common module's advisory
+// makes.
 type Finding struct {
 	AdvisoryID string
-	Aliases    []string
 	// AffectedIndex is the index, in the advisory's Affected list, of the
 	// entry matched. The entry itself is not copied: a common module's
 	// advisory makes thousands of findings, and copying each entry was

@@ -253,16 +253,17 @@ func (x *Index) Match(adv advisory.Advisory) []Finding {
 	// module has thousands of them (growing the slice by appending was
 	// most of Match's time).
 	verdicts := make([]map[uint32]Verdict, len(adv.Affected))
+	cache := versionCache{}
 	n := 0
 	for ai := range adv.Affected {
 		var k int
-		verdicts[ai], k = x.packageVerdicts(&adv.Affected[ai])
+		verdicts[ai], k = x.packageVerdicts(&adv.Affected[ai], cache)
 		n += k
 	}
 	out := make([]Finding, 0, n)
 	for ai := range adv.Affected {
 		a := &adv.Affected[ai]
-		base := Finding{AdvisoryID: adv.ID, Aliases: adv.Aliases, AffectedIndex: ai}
+		base := Finding{AdvisoryID: adv.ID, AffectedIndex: ai}
 		out = x.matchPackage(out, base, a, verdicts[ai])
 		out = x.matchProduct(out, base, a)
 	}
@@ -275,17 +276,18 @@ func (x *Index) Match(adv advisory.Advisory) []Finding {
 // packageVerdicts evaluates a's package against every interned component
 // of that package indexed (each once) and counts the postings it makes
 // findings of.
-func (x *Index) packageVerdicts(a *advisory.Affected) (map[uint32]Verdict, int) {
+func (x *Index) packageVerdicts(a *advisory.Affected, cache versionCache) (map[uint32]Verdict, int) {
 	id, ok := PackageIdentity(a.Package)
 	if !ok {
 		return nil, 0
 	}
 	verdicts := map[uint32]Verdict{} // per interned component: computed once
+	ents := entries{a: a, cache: cache}
 	n := 0
 	for _, p := range x.pkgs[id.Key] {
 		v, seen := verdicts[p.comp]
 		if !seen {
-			v = componentVerdict(*a, x.comps[p.comp].eco, x.comps[p.comp].version)
+			v = ents.verdict(x.comps[p.comp].eco, x.comps[p.comp].version)
 			verdicts[p.comp] = v
 		}
 		if v.Status != StatusNotAffected {
@@ -317,10 +319,45 @@ func (x *Index) matchPackage(out []Finding, base Finding, a *advisory.Affected, 
 	return out
 }
 
+// entries compiles one affected entry for each ecosystem it is evaluated
+// in (one, unless the advisory names none), on first use.
+type entries struct {
+	a     *advisory.Affected
+	cache versionCache // may be nil
+	eco   string
+	entry *entry
+	more  map[string]*entry
+}
+
+func (es *entries) get(eco string) *entry {
+	switch {
+	case es.entry == nil:
+		es.eco, es.entry = eco, newEntry(es.a, eco)
+		return es.entry
+	case es.eco == eco:
+		return es.entry
+	}
+	e, ok := es.more[eco]
+	if !ok {
+		if es.more == nil {
+			es.more = map[string]*entry{}
+		}
+		e = newEntry(es.a, eco)
+		es.more[eco] = e
+	}
+	return e
+}
+
 // componentVerdict evaluates a component of ecosystem compEco against an
 // affected entry, after checking that a distribution advisory is for the
 // component's release.
 func componentVerdict(a advisory.Affected, compEco, version string) Verdict {
+	es := entries{a: &a}
+	return es.verdict(compEco, version)
+}
+
+func (es *entries) verdict(compEco, version string) Verdict {
+	a := es.a
 	advEco := a.Package.Ecosystem
 	if advEco == "" {
 		advEco = compEco
@@ -331,7 +368,7 @@ func componentVerdict(a advisory.Affected, compEco, version string) Verdict {
 			return Verdict{}
 		}
 		if !known {
-			v := Affects(a, advEco, version)
+			v := es.get(advEco).verdict(version, es.cache)
 			if v.Status != StatusNotAffected {
 				v.Status = StatusNotEvaluated
 				v.Reason = strings.TrimPrefix(v.Reason+"; ", "; ") + "the component names no " + baseEcosystem(advEco) + " release; the advisory is for " + advEco
@@ -339,7 +376,7 @@ func componentVerdict(a advisory.Affected, compEco, version string) Verdict {
 			return v
 		}
 	}
-	return Affects(a, advEco, version)
+	return es.get(advEco).verdict(version, es.cache)
 }
 
 // matchProduct matches CSAF product identification: CPE, model numbers,

@@ -286,19 +286,20 @@ func TestDistroRelease(t *testing.T) {
 }
 
 func TestOSVScannerJSONGolden(t *testing.T) {
-	fs := MatchComponents([]Component{
-		{PURL: "pkg:golang/golang.org/x/net@v0.1.0"},
-		{PURL: "pkg:golang/github.com/BurntSushi/toml@v0.3.1"},
-		{PURL: "pkg:golang/golang.org/x/text@v0.3.0"},
-	}, []advisory.Advisory{
+	advs := []advisory.Advisory{
 		{ID: "GO-TEST-2", Affected: []advisory.Affected{{Package: advisory.Package{Ecosystem: "Go", Name: "golang.org/x/net"},
 			Ranges: []advisory.Range{rng(advisory.RangeSemver, intro("0"), fixed("0.7.0"))}}}},
 		{ID: "GO-TEST-1", Aliases: []string{"CVE-0000-1", "GHSA-xxxx-yyyy-zzzz"}, Affected: []advisory.Affected{
 			{Package: advisory.Package{Ecosystem: "Go", Name: "golang.org/x/net"}, Ranges: []advisory.Range{rng(advisory.RangeSemver, intro("0"), fixed("0.23.0"))}},
 			{Package: advisory.Package{Ecosystem: "Go", Name: "github.com/BurntSushi/toml"}, Ranges: []advisory.Range{rng(advisory.RangeSemver, intro("0.2.0"))}},
 		}},
-	})
-	got, err := OSVScannerJSON("bom.cdx.json", fs)
+	}
+	fs := MatchComponents([]Component{
+		{PURL: "pkg:golang/golang.org/x/net@v0.1.0"},
+		{PURL: "pkg:golang/github.com/BurntSushi/toml@v0.3.1"},
+		{PURL: "pkg:golang/golang.org/x/text@v0.3.0"},
+	}, advs)
+	got, err := OSVScannerJSON("bom.cdx.json", fs, advs)
 	if err != nil {
 		t.Fatal(err)
 	}

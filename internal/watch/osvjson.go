@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/hallmark-iot/hallmark/internal/advisory"
 )
 
 // OSVScannerJSON renders findings in the shape of osv-scanner's JSON
@@ -11,8 +13,12 @@ import (
 // vulnerabilities[{id, aliases}]), for `hallmark scan --format json`, so
 // tools written for osv-scanner read ours. Only affected purl findings
 // are reported, as osv-scanner reports only what it matched; source is
-// the SBOM's path.
-func OSVScannerJSON(source string, findings []Finding) ([]byte, error) {
+// the SBOM's path; advs are the advisories matched, for their aliases.
+func OSVScannerJSON(source string, findings []Finding, advs []advisory.Advisory) ([]byte, error) {
+	aliasesOf := make(map[string][]string, len(advs))
+	for _, a := range advs {
+		aliasesOf[a.ID] = a.Aliases
+	}
 	type vuln struct {
 		ID      string   `json:"id"`
 		Aliases []string `json:"aliases"`
@@ -54,7 +60,7 @@ func OSVScannerJSON(source string, findings []Finding) ([]byte, error) {
 		}
 		vs := &r.Packages[i].Vulnerabilities
 		if !slices.ContainsFunc(*vs, func(v vuln) bool { return v.ID == f.AdvisoryID }) {
-			aliases := f.Aliases
+			aliases := aliasesOf[f.AdvisoryID]
 			if aliases == nil {
 				aliases = []string{}
 			}
