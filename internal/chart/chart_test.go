@@ -57,3 +57,29 @@ func TestColoursContrast(t *testing.T) {
 		}
 	}
 }
+
+func TestHeatmap(t *testing.T) {
+	h := Heatmap{ID: "hm", Title: "Coverage <between> levels", Desc: "d",
+		Labels: []string{"A & 1", "B"},
+		Cells:  [][]HeatCell{{{100, "A covers all of A"}, {40, "A covers 2 of 5 of B"}}, {{0, "B covers none of A"}, {100, "B"}}}}
+	svg := h.SVG()
+	if strings.Count(svg, "<rect ") != 4 {
+		t.Errorf("want one rect per cell: %s", svg)
+	}
+	for _, want := range []string{"A &amp; 1", "Coverage &lt;between&gt; levels", "A covers 2 of 5 of B", `fill="` + HeatColour(40) + `"`, `aria-labelledby="hm-t hm-d"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	// The numbers drawn on a cell stay readable: white on the dark
+	// cells, ink on the pale ones.
+	for p := 0; p <= 100; p++ {
+		text := ink
+		if p >= whiteFrom {
+			text = "#ffffff"
+		}
+		if c := Contrast(HeatColour(p), text); c < 4.5 {
+			t.Errorf("%d%%: contrast %.2f of %s on %s", p, c, text, HeatColour(p))
+		}
+	}
+}

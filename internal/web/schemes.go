@@ -205,49 +205,22 @@ func cleanList(vals []string) []string {
 	return out
 }
 
-// heatmap draws the matrix as an SVG: rows are the label held, columns the
-// level it would be recognised as; darker green means more coverage. The
-// same figures are in the table beside it.
+// heatmap draws the matrix: rows are the label held, columns the level it
+// would be recognised as. The same figures are in the table beside it.
 func heatmap(m scheme.Matrix) template.HTML {
-	const cell, left, top, right = 34, 190, 175, 140
-	n := len(m.Levels)
-	width, height := left+n*cell+right, top+n*cell+10
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="hm-title hm-desc" class="heatmap">`, width, height, width, height)
-	b.WriteString(`<title id="hm-title">Coverage between scheme levels</title><desc id="hm-desc">Each cell is the share of the column level's requirements that the row level also requires. The table below holds the same figures.</desc>`)
-	// Presentation attributes only: the pages' CSP forbids inline styles.
-	b.WriteString(`<g font-family="system-ui,sans-serif" font-size="11" fill="#1b1f24">`)
-	for i, l := range m.Levels {
-		y := top + i*cell + cell/2 + 4
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y, template.HTMLEscapeString(shortName(l)))
-		x := left + i*cell + cell/2 + 4
-		fmt.Fprintf(&b, `<text transform="translate(%d,%d) rotate(-60)">%s</text>`, x, top-6, template.HTMLEscapeString(shortName(l)))
+	h := chart.Heatmap{ID: "hm", Title: "Coverage between scheme levels",
+		Desc: "Each cell is the share of the column level's requirements that the row level also requires. The table below holds the same figures."}
+	for _, l := range m.Levels {
+		h.Labels = append(h.Labels, shortName(l))
 	}
 	for i := range m.Levels {
+		row := make([]chart.HeatCell, len(m.Levels))
 		for j := range m.Levels {
 			c := m.Cells[i][j]
-			x, y := left+j*cell, top+i*cell
-			fill := heatColour(c.Percent)
-			text := "#1b1f24"
-			if c.Percent >= 70 {
-				text = "#ffffff"
-			}
-			fmt.Fprintf(&b, `<g><title>%s covers %d of %d requirements of %s (%d%%)</title><rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff"/><text x="%d" y="%d" font-size="10" text-anchor="middle" fill="%s">%d</text></g>`,
-				template.HTMLEscapeString(shortName(m.Levels[i])), c.Covered, c.Required, template.HTMLEscapeString(shortName(m.Levels[j])), c.Percent,
-				x, y, cell, cell, fill, x+cell/2, y+cell/2+4, text, c.Percent)
+			row[j] = chart.HeatCell{Percent: c.Percent, Tip: fmt.Sprintf("%s covers %d of %d requirements of %s (%d%%)",
+				shortName(m.Levels[i]), c.Covered, c.Required, shortName(m.Levels[j]), c.Percent)}
 		}
+		h.Cells = append(h.Cells, row)
 	}
-	b.WriteString(`</g></svg>`)
-	return template.HTML(b.String())
-}
-
-// heatColour runs from pale grey (0%) to dark green (100%).
-func heatColour(p int) string {
-	lo := [3]int{242, 244, 246}
-	hi := [3]int{26, 127, 55}
-	var c [3]int
-	for k := range c {
-		c[k] = lo[k] + (hi[k]-lo[k])*p/100
-	}
-	return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2])
+	return template.HTML(h.SVG())
 }
