@@ -38,7 +38,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"entries and compares every tile, and finds decision ids, label issues and status-list\n"+
 			"indices logged twice. With a registry (the instance's URL, or --registry), it checks that\n"+
 			"every label's current credential and status has a matching log entry, and that each\n"+
-			"event of its public history is a logged decision with the reason whose hash was logged.\n"+
+			"event of its public history is a logged decision with the reason whose hash was logged,\n"+
+			"and that every declared target and transparency report is published as it was logged.\n"+
 			"Exit status: 0 clean, 3 problems found, 1 the audit could not run.", stderr)
 	verifiersFile := fs.String("verifiers", "", "file of the log's note verifier keys, one per line (default: from the instance's /.well-known/hallmark/log.json, or DIR/../logkeys/verifiers)")
 	origin := fs.String("origin", "", "the log's origin (default: from the instance, or the verifier keys' name)")
@@ -134,6 +135,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "Registry     %d labels checked against the log\n", n)
 		problems = append(problems, regProblems...)
+		nt, nr, declProblems, err := checkDeclarations(ctx, c, rep.Entries, time.Now().Add(-*grace))
+		if err != nil {
+			return fmt.Errorf("check the targets and reports against the log: %w", err)
+		}
+		fmt.Fprintf(stdout, "Targets      %d declared targets and %d transparency reports checked against the log\n", nt, nr)
+		problems = append(problems, declProblems...)
 	}
 
 	if len(problems) == 0 {

@@ -566,6 +566,7 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "GET /api/v1/targets/{id}", name: "an unknown target", path: rtPath("/api/v1/targets/T-NONE-0000"), want: rtCells(rtHidden)},
 		{route: "GET /api/v1/reports", path: rtPath("/api/v1/reports?organisation=" + id(f.authA) + "&period=" + lastMonth), want: public},
 		{route: "GET /api/v1/reports/{id}", name: "an unknown report", path: rtPath("/api/v1/reports/R-0-2000-01"), want: rtCells(rtHidden)},
+		{route: "GET /api/v1/reports/{id}/published", name: "an unknown report's bytes", path: rtPath("/api/v1/reports/R-0-2000-01/published"), want: rtCells(rtHidden)},
 		{route: "POST /api/v1/targets", name: "every organisation declares its own targets", ctype: "application/json",
 			body: jsonBody(map[string]any{"title": "Roles test: 90% with 5 years of support", "indicator": "support-5y", "reference_month": lastMonth,
 				"reference_value": 0.5, "target_value": 0.9, "target_month": nextYear}),

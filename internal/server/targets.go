@@ -372,6 +372,16 @@ func (s *Server) PublishedReport(ctx context.Context, id string) (Report, bool, 
 	return rep, intact, nil
 }
 
+// ReportAsPublished returns a published report's exact bytes: what its
+// logged digest is the SHA-256 of, so an auditor can check it.
+func (s *Server) ReportAsPublished(ctx context.Context, id string) ([]byte, error) {
+	row, err := s.store.Report(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return row.Body, nil
+}
+
 // Reports lists an organisation's published reports, newest first.
 func (s *Server) Reports(ctx context.Context, org int64) ([]store.ReportRow, error) {
 	return s.store.Reports(ctx, org, 120)
