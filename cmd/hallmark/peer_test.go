@@ -11,9 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/hallmark-iot/hallmark/internal/peer"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
+	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/tlog"
 	"github.com/hallmark-iot/hallmark/internal/trustlist"
 )
 
@@ -41,8 +45,14 @@ func fetchCredential(t *testing.T, base, id string) string {
 // its pivot; an instance's own peers appear in its trust list; a bundle
 // verifies with an empty cache and says when it is too old.
 func TestPeerTrustListAndBundle(t *testing.T) {
-	a := servertest.Start(t, "sqlite")
-	b := servertest.Start(t, "sqlite")
+	for _, d := range servertest.Dialects {
+		t.Run(string(d), func(t *testing.T) { testPeerTrustListAndBundle(t, d) })
+	}
+}
+
+func testPeerTrustListAndBundle(t *testing.T, d store.Dialect) {
+	a := servertest.Start(t, d)
+	b := servertest.Start(t, d)
 	trust := filepath.Join(t.TempDir(), "trust.json")
 	cache := t.TempDir()
 
@@ -141,5 +151,63 @@ func TestPeerTrustListAndBundle(t *testing.T) {
 	}
 	if code, _ = runCmd("verify", "--trust", trust, "--status-cache", cache, "--offline", active); code != int(VerifyIssuerNotTrusted) {
 		t.Fatalf("after peer remove: exit %d", code)
+	}
+}
+
+// A bundle of a witnessed log carries a checkpoint with the witness's
+// cosignature, and verify counts it against the quorum the trust list
+// publishes. C witnesses A; both are real servers on loopback.
+func TestBundleCheckpointIsCosigned(t *testing.T) {
+	var witness *servertest.Instance
+	a := servertest.StartWith(t, "sqlite", func(cfg *server.Config) {
+		origin := server.LogOrigin(cfg.PublicURL)
+		if _, _, err := tlog.LoadOrCreateSigner(filepath.Join(cfg.DataDir, "logkeys"), origin); err != nil {
+			t.Fatal(err)
+		}
+		_, vkeys, err := tlog.Verifiers(filepath.Join(cfg.DataDir, "logkeys"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		witness = servertest.StartWith(t, "sqlite", func(c *server.Config) { c.WitnessFor = map[string]string{origin: vkeys[0]} })
+		v, err := tlog.NewWitnessVerifier(witness.Server.WitnessKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Witnesses = &tlog.WitnessPolicy{URLs: []string{witness.URL + "/witness"}, Verifiers: []note.Verifier{v},
+			Keys: []string{witness.Server.WitnessKey()}, Threshold: 1, Timeout: 5 * time.Second}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.Server.WaitLogged(ctx); err != nil {
+		t.Fatal(err)
+	}
+	trust := filepath.Join(t.TempDir(), "trust.json")
+	code, out := runCmd("peer", "add", "--trust", trust, "--status-cache", t.TempDir(), a.URL)
+	if code != 0 || !strings.Contains(out, "1 witnesses, quorum 1") {
+		t.Fatalf("peer add: exit %d\n%s", code, out)
+	}
+	bundle := filepath.Join(t.TempDir(), "a.bundle.json")
+	if code, out = runCmd("bundle", "--trust", trust, "-o", bundle, a.URL); code != 0 || !strings.Contains(out, "cosigned by 1 witnesses") {
+		t.Fatalf("bundle: exit %d\n%s", code, out)
+	}
+	active := fetchCredential(t, a.URL, someLabel(t, a.URL, "active"))
+	code, out = runCmd("verify", "--trust", trust, "--bundle", bundle, active)
+	if code != 0 || !strings.Contains(out, "cosigned by 1 of 1 witnesses (quorum 1)") {
+		t.Fatalf("verify --bundle: exit %d\n%s", code, out)
+	}
+	// The cosignature stripped: the checkpoint falls short of the quorum,
+	// and verify says so rather than counting the log's word alone.
+	raw, _ := os.ReadFile(bundle)
+	bd, err := peer.ParseBundle(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(bd.Checkpoint, "\n"), "\n")
+	bd.Checkpoint = strings.Join(lines[:len(lines)-1], "\n") + "\n"
+	stripped, _ := bd.Marshal()
+	os.WriteFile(bundle, stripped, 0o600)
+	code, out = runCmd("verify", "--trust", trust, "--bundle", bundle, active)
+	if !strings.Contains(out, "0 of the 1 witness cosignatures") {
+		t.Fatalf("a checkpoint without its cosignature: exit %d\n%s", code, out)
 	}
 }
