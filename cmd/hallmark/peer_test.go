@@ -18,6 +18,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
+	"github.com/hallmark-iot/hallmark/internal/tlogpolicy"
 	"github.com/hallmark-iot/hallmark/internal/trustlist"
 )
 
@@ -195,6 +196,32 @@ func TestBundleCheckpointIsCosigned(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "cosigned by 1 of 1 witnesses (quorum 1)") {
 		t.Fatalf("verify --bundle: exit %d\n%s", code, out)
 	}
+	// The published witness policy (C2SP tlog-policy) accepts the served
+	// checkpoint, and not one stripped of its cosignature.
+	resp, err := http.Get(a.URL + "/.well-known/hallmark/witness-policy.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	pol, err := tlogpolicy.Parse(text)
+	if err != nil {
+		t.Fatalf("the served policy does not parse: %v\n%s", err, text)
+	}
+	resp, err = http.Get(a.URL + "/log/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got, err := pol.Check(cp); err != nil || len(got) != 1 {
+		t.Fatalf("the log's checkpoint against its own policy: %v %v\n%s", got, err, text)
+	}
+	cpLines := strings.Split(strings.TrimSuffix(string(cp), "\n"), "\n")
+	if _, err := pol.Check([]byte(strings.Join(cpLines[:len(cpLines)-1], "\n") + "\n")); err == nil {
+		t.Fatal("a checkpoint without its cosignature met the policy's quorum")
+	}
+
 	// The cosignature stripped: the checkpoint falls short of the quorum,
 	// and verify says so rather than counting the log's word alone.
 	raw, _ := os.ReadFile(bundle)

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/peer"
+	"github.com/hallmark-iot/hallmark/internal/tlogpolicy"
 	"github.com/hallmark-iot/hallmark/internal/trustlist"
 )
 
@@ -163,4 +165,25 @@ func (s *Server) RecognisedPeers() ([]peer.TrustedIssuer, error) {
 		return nil, err
 	}
 	return st.List(), nil
+}
+
+// WitnessPolicy is the log's witness policy as C2SP tlog-policy text: the
+// log's keys, the witnesses it asks, and the quorum it publishes with.
+func (s *Server) WitnessPolicy() []byte {
+	var logs []tlogpolicy.Log
+	for _, v := range s.LogVerifiers() {
+		logs = append(logs, tlogpolicy.Log{VKey: v, URL: s.cfg.PublicURL + "/log/"})
+	}
+	var ws []tlogpolicy.Witness
+	k := 0
+	if p := s.cfg.Witnesses; p != nil && len(p.Keys) == len(p.URLs) {
+		for i, u := range p.URLs {
+			name, _, _ := strings.Cut(p.Keys[i], "+")
+			ws = append(ws, tlogpolicy.Witness{Name: fmt.Sprintf("%s#%d", name, i+1), VKey: p.Keys[i], URL: u})
+		}
+		k = p.Threshold
+	}
+	pol := tlogpolicy.Simple(tlogpolicy.Log{}, ws, k)
+	pol.Logs = logs
+	return pol.Format(fmt.Sprintf("Witness policy of the log %s (%s).\nA checkpoint counts when one of these log keys signed it and the quorum of witnesses cosigned it.", s.LogOrigin(), s.cfg.IssuerName))
 }

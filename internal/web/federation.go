@@ -18,3 +18,10 @@ func (h *Web) trustList(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Write(b)
 }
+
+// witnessPolicy serves the log's witness policy (C2SP tlog-policy text).
+func (h *Web) witnessPolicy(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(h.App.WitnessPolicy())
+}
