@@ -110,7 +110,7 @@ func TestSimplePolicyAndNone(t *testing.T) {
 
 func TestRefusesWhatTheSpecificationForbids(t *testing.T) {
 	k := makeKeys(t, 2)
-	w1, w2 := "witness A " + k.wvkeys[0] + "\n", "witness B " + k.wvkeys[1] + "\n"
+	w1, w2 := "witness A "+k.wvkeys[0]+"\n", "witness B "+k.wvkeys[1]+"\n"
 	for name, text := range map[string]string{
 		"no quorum":         w1,
 		"two quorums":       w1 + "quorum A\nquorum A\n",
