@@ -35,6 +35,8 @@ var commands = []command{
 	{"scheme", "list, show, validate and compare schemes; check agreements", runScheme},
 	{"verify", "verify a label credential: signature, validity and status, online or offline", runVerify},
 	{"trust", "add, remove or list the issuers whose labels verify accepts", runTrust},
+	{"peer", "add, remove or list peer authorities by their signed trust lists", runPeer},
+	{"bundle", "write an offline bundle of a peer (trust list, keys, status lists, checkpoint)", runBundle},
 	{"audit", "audit an authority's transparency log and its registry against it", runAudit},
 	{"ingest", "feed advisories, KEV and VEX to the post-market watch", runIngest},
 	{"scan", "match one SBOM against the stored advisories, offline", runScan},

@@ -123,7 +123,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err != nil {
 				return usagef("--witness %s: %v", u, err)
 			}
-			pol.URLs, pol.Verifiers = append(pol.URLs, u), append(pol.Verifiers, v)
+			pol.URLs, pol.Verifiers, pol.Keys = append(pol.URLs, u), append(pol.Verifiers, v), append(pol.Keys, vkey)
 		}
 		if pol.Threshold == 0 {
 			pol.Threshold = len(pol.URLs)

@@ -113,6 +113,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	trustPath := flags.String("trust", "", "the trust store file (default $XDG_CONFIG_HOME/hallmark/trust.json)")
 	tofu := flags.Bool("tofu", false, "trust an issuer not in the trust store on first use, pinning its current keys")
 	maxAge := flags.Duration("max-age", 0, "the oldest status accepted, e.g. 1h (default: as long as the signed status list is valid)")
+	bundle := flags.String("bundle", "", "verify with the network off from this offline bundle ('hallmark bundle'), for an issuer pinned with 'hallmark peer add'")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -126,6 +127,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("--tofu needs the network to read the issuer's keys")
 	}
 	v := &verifier{offline: *offline, cache: *cache, now: clock(), trustFlag: *trustPath, tofu: *tofu, maxAge: *maxAge, stderr: stderr}
+	if *bundle != "" {
+		if *tofu || *keysArg != "" {
+			return usagef("--bundle brings the keys: it takes neither --tofu nor --keys")
+		}
+		v.offline = true
+		return v.runBundle(flags.Arg(0), *bundle, stdout)
+	}
 	return v.run(ctx, flags.Arg(0), *keysArg, stdout)
 }
 
@@ -206,7 +214,23 @@ func (v *verifier) run(ctx context.Context, arg, keysArg string, stdout io.Write
 	// The key set the issuer publishes now, checked against the pin.
 	var published label.PublicKeys
 	var keysFrom string
+	pinnedList := false
+	if t, _ := store.Get(claims.Issuer.ID); t.TrustList != nil && keysArg == "" && v.offline {
+		// Offline, a peer pinned by its trust list needs nothing more: the
+		// list is its word on its keys, checked again here.
+		lv, err := t.Verified(v.now)
+		if err != nil {
+			writeUntrusted(stdout, claims, base, v.trustFlag, store.Path(), fmt.Errorf("the pinned trust list of %s: %w", t.ID, err))
+			return VerifyIssuerNotTrusted
+		}
+		pinnedList = true
+		keysFrom = fmt.Sprintf("trust list %d of %s, pinned in %s", lv.List.Sequence, t.ID, store.Path())
+		if lv.List.Stale(v.now) {
+			v.warnf("the pinned trust list of %s was due to be replaced at %s: run 'hallmark peer add %s' when online", t.ID, lv.List.NextUpdate.UTC().Format(time.RFC3339), t.ID)
+		}
+	}
 	switch {
+	case pinnedList:
 	case keysArg != "" && !isHTTPURL(keysArg):
 		b, err := peer.ReadFileLimited(keysArg, peer.MaxKeysBytes)
 		if err != nil {

@@ -58,6 +58,30 @@ func Hash(jws string) string {
 
 // sign secures a VC as a compact JWS with the key's kid.
 func sign(payload []byte, key Key) (string, error) {
+	return signTyped(payload, key, jwsType, jwsContentType)
+}
+
+// SignJWS secures another document than a VC (a trust list, a key pivot)
+// with the key, as a compact JWS of type typ; the same rules as for
+// credentials apply (no retired or compromised key signs).
+func SignJWS(payload []byte, typ string, key Key) (string, error) {
+	if typ == "" || typ == jwsType || typ == MediaType {
+		return "", fmt.Errorf("SignJWS is for documents other than credentials, not typ %q", typ)
+	}
+	return signTyped(payload, key, typ, "")
+}
+
+// VerifyJWS checks a compact JWS of type typ (see SignJWS) against keys and
+// returns its payload and the key that signed it; the same checks as for a
+// credential, so a credential can never pass for another document.
+func VerifyJWS(token, typ string, keys PublicKeys) ([]byte, PublicKey, error) {
+	if typ == "" || typ == jwsType || typ == MediaType {
+		return nil, PublicKey{}, fmt.Errorf("VerifyJWS is for documents other than credentials, not typ %q", typ)
+	}
+	return verifyTyped(token, keys, typ, "")
+}
+
+func signTyped(payload []byte, key Key, typ, cty string) (string, error) {
 	if key.private == nil {
 		return "", errors.New("signing key has no private part")
 	}
@@ -67,9 +91,12 @@ func sign(payload []byte, key Key) (string, error) {
 	if key.Retired() {
 		return "", fmt.Errorf("key %s was retired at %s and no longer signs", key.KID, key.RetiredAt.Format(time.RFC3339))
 	}
+	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
+	if cty != "" {
+		opts = opts.WithContentType(jose.ContentType(cty))
+	}
 	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.EdDSA, Key: jose.JSONWebKey{Key: key.private, KeyID: key.KID}},
-		(&jose.SignerOptions{}).WithType(jwsType).WithContentType(jwsContentType))
+		jose.SigningKey{Algorithm: jose.EdDSA, Key: jose.JSONWebKey{Key: key.private, KeyID: key.KID}}, opts)
 	if err != nil {
 		return "", err
 	}
@@ -93,6 +120,12 @@ type jwsHeader struct {
 // signed it. The checks run from cheapest to dearest, and their order fixes
 // which error a bad token gets.
 func verifyJWS(token string, keys PublicKeys) ([]byte, PublicKey, error) {
+	return verifyTyped(token, keys, "", "")
+}
+
+// verifyTyped is verifyJWS for a credential (typ "") or a document of
+// type typ, which then carries no cty.
+func verifyTyped(token string, keys PublicKeys, typ, cty string) ([]byte, PublicKey, error) {
 	if len(token) > MaxCredentialSize {
 		return nil, PublicKey{}, fmt.Errorf("%w: %d bytes, over the %d byte limit", ErrMalformed, len(token), MaxCredentialSize)
 	}
@@ -121,10 +154,17 @@ func verifyJWS(token string, keys PublicKeys) ([]byte, PublicKey, error) {
 	if h.Crit != nil || h.B64 != nil {
 		return nil, PublicKey{}, fmt.Errorf("%w: critical or b64 header parameters are not supported", ErrMalformed)
 	}
-	if h.Typ != jwsType && h.Typ != MediaType {
+	switch {
+	case typ != "":
+		if h.Typ != typ {
+			return nil, PublicKey{}, fmt.Errorf("%w: typ %q, want %q", ErrMalformed, h.Typ, typ)
+		}
+		if h.Cty != cty {
+			return nil, PublicKey{}, fmt.Errorf("%w: cty %q, want %q", ErrMalformed, h.Cty, cty)
+		}
+	case h.Typ != jwsType && h.Typ != MediaType:
 		return nil, PublicKey{}, fmt.Errorf("%w: typ %q, want %q", ErrMalformed, h.Typ, jwsType)
-	}
-	if h.Cty != "" && h.Cty != jwsContentType && h.Cty != "application/vc" {
+	case h.Cty != "" && h.Cty != jwsContentType && h.Cty != "application/vc":
 		return nil, PublicKey{}, fmt.Errorf("%w: cty %q, want %q", ErrMalformed, h.Cty, jwsContentType)
 	}
 	if h.KID == "" {

@@ -344,7 +344,10 @@ func (r *KeyRing) Keys() []Key {
 
 // Rotate makes a new active key and retires the others at now. Retired keys
 // stay on disk and in the JWKS so that labels they signed keep verifying.
-func (r *KeyRing) Rotate(now time.Time) (Key, error) {
+// The key being retired signs a pivot to its successor (pivot.go).
+func (r *KeyRing) Rotate(now time.Time) (Key, error) { return r.rotate(now, true) }
+
+func (r *KeyRing) rotate(now time.Time, pivot bool) (Key, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k, err := newKey(now)
@@ -357,6 +360,13 @@ func (r *KeyRing) Rotate(now time.Time) (Key, error) {
 		return Key{}, err
 	}
 	retired := now.UTC().Truncate(time.Second)
+	if old, ok := r.active(); ok && pivot && old.CompromisedAt.IsZero() {
+		if err := r.writePivot(old, k, retired); err != nil {
+			r.keys = append(r.keys, k) // the ring matches the disk
+			r.sort()
+			return Key{}, fmt.Errorf("the key pivot: %w", err)
+		}
+	}
 	for i := range r.keys {
 		if r.keys[i].Retired() {
 			continue
@@ -398,7 +408,8 @@ func (r *KeyRing) Compromise(kid string, since, now time.Time) (newKey *Key, err
 	active := !r.keys[i].Retired()
 	r.mu.Unlock()
 	if active {
-		k, err := r.Rotate(now)
+		// No pivot: a compromised key vouches for nothing.
+		k, err := r.rotate(now, false)
 		if err != nil {
 			return nil, fmt.Errorf("replacing the compromised key: %w", err)
 		}

@@ -34,8 +34,9 @@ const (
 	TrustedOnUse  = "trust on first use"
 )
 
-// maxTrustStore bounds the trust store file.
-const maxTrustStore = 4 << 20
+// maxTrustStore bounds the trust store file: room for many pinned trust
+// lists (trustlist.MaxBytes each).
+const maxTrustStore = 64 << 20
 
 // TrustStore is the issuers a user accepts credentials from, with their
 // keys pinned: a file the user owns (0600), written atomically.
@@ -56,6 +57,9 @@ type TrustedIssuer struct {
 	How          string      `json:"how"`
 	Added        time.Time   `json:"added"`
 	Updated      time.Time   `json:"updated,omitzero"`
+	// TrustList is the issuer's trust list as last pinned ('hallmark peer
+	// add'); nil for an issuer trusted by its keys alone.
+	TrustList *PinnedList `json:"trust_list,omitempty"`
 }
 
 // PinnedKey is one pinned public key.

@@ -105,6 +105,7 @@ type Server struct {
 	slots         *quota.Slots
 	registrations *quota.Rate
 	insight       insightCache // the market indicators compute on (insight.go)
+	trustList     trustListCache
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.

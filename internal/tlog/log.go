@@ -59,6 +59,9 @@ type WitnessPolicy struct {
 	URLs      []string
 	Verifiers []note.Verifier
 	Threshold int
+	// Keys are the witnesses' verifier keys as text, in the order of URLs,
+	// for publishing the policy (trust list, tlog-policy); optional.
+	Keys []string
 	// Timeout bounds one round of collecting cosignatures; zero means 5s.
 	Timeout time.Duration
 }

@@ -235,6 +235,8 @@ func (h *Web) Register(mux *http.ServeMux) {
 	handle("GET /status/{purpose}/{list}", h.statusList)
 	handle("GET /.well-known/hallmark/keys.json", h.keys)
 	handle("GET /.well-known/hallmark/log.json", h.logInfo)
+	handle("GET /.well-known/hallmark/trust-list.json", h.trustList)
+	handle("GET /.well-known/hallmark/witness-policy.txt", h.witnessPolicy)
 	handle("GET /log/{path...}", h.logFile)
 	handle("GET /labels/{id}/receipts", h.labelReceipts)
 
