@@ -14,6 +14,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/cdn"
 	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
@@ -258,6 +259,7 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request) {
 	for _, l := range list {
 		items = append(items, a.toLabelJSON(l, nil))
 	}
+	w.Header().Set("Cache-Control", server.PublicCacheControl)
 	writeJSON(w, http.StatusOK, List[labelJSON]{Items: items, Total: total, Limit: limit, Offset: offset})
 }
 
@@ -267,7 +269,7 @@ func (a *API) label(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "public, max-age=60")
+	w.Header().Set("Cache-Control", server.PublicCacheControl)
 	writeJSON(w, http.StatusOK, a.toLabelJSON(l, ev))
 }
 
@@ -291,9 +293,11 @@ func (a *API) labelStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list := l.StatusIndex / label.MinListBits
-	w.Header().Set("Cache-Control", "public, max-age=60")
+	w.Header().Set("Cache-Control", server.PublicCacheControl)
+	// Weak: the answer differs from second to second only in as_of.
+	w.Header().Set("Etag", cdn.WeakTag(l.ID, string(l.Status), strconv.Itoa(l.StatusIndex), a.App.StatusListURL(label.PurposeRevocation, list)))
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": l.ID, "status": l.Status, "as_of": time.Now().UTC().Format(time.RFC3339),
+		"id": l.ID, "status": l.Status, "as_of": a.App.Now().UTC().Format(time.RFC3339),
 		"status_lists": map[string]any{
 			"revocation": a.App.StatusListURL(label.PurposeRevocation, list),
 			"suspension": a.App.StatusListURL(label.PurposeSuspension, list),
@@ -309,6 +313,7 @@ func (a *API) labelCTA(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", server.PublicCacheControl)
 	writeJSON(w, http.StatusOK, rec)
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/api"
+	"github.com/hallmark-iot/hallmark/internal/cdn"
 	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/server"
@@ -60,7 +62,8 @@ func Handler(s *server.Server) (http.Handler, error) {
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(rd)
 	})
-	return logRequests(recoverer(plainInput(w, mux))), nil
+	// Public answers get entity tags, 304s and compression (package cdn).
+	return logRequests(recoverer(plainInput(w, cdn.Handler(mux, 0)))), nil
 }
 
 // plainInput refuses a request whose path or query holds what Hallmark
@@ -135,6 +138,15 @@ func (w *statusWriter) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the connection (flushes,
 // deadlines) through the wrapper.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ReadFrom keeps io.Copy's path to the connection's own ReadFrom, which
+// sends files with sendfile: a wrapper without it hides that.
+func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(struct{ io.Writer }{w.ResponseWriter}, src)
+}
 
 // logRequests gives every request an id (the X-Request-Id answer header)
 // and logs every server error (5xx) with it, its method, path, status and

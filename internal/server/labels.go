@@ -22,6 +22,13 @@ import (
 // short, so a verifier cannot be fed an old list for long.
 const statusListTTL = 24 * time.Hour
 
+// PublicCacheControl is the lifetime of every public answer that shows a
+// label's status: the label page, the status API, the status lists and the
+// registry listings. Hallmark's own caches follow a change at once, so a
+// suspension reaches every reader, through any shared cache, within this
+// bound (README, "Public read path").
+const PublicCacheControl = "public, max-age=60"
+
 // newLabelID returns a short public id such as HM-7K2Q-9XWD, unambiguous
 // when read aloud or typed from a box (no 0/O, 1/I).
 func newLabelID() string {

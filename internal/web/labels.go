@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/cdn"
 	"github.com/hallmark-iot/hallmark/internal/i18n"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
@@ -59,6 +61,7 @@ func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 	for _, s := range []assess.LabelStatus{assess.Active, assess.Suspended, assess.Revoked, assess.Surrendered, assess.Expired} {
 		statuses = append(statuses, option{string(s), statusWord(pg.Lang, scheme.KindLabel, s)})
 	}
+	publicCache(w, r)
 	h.render(w, r, http.StatusOK, "labels", struct {
 		page
 		Labels     []row
@@ -396,6 +399,7 @@ const asOfMark = "HALLMARK-AS-OF-7Q2X"
 type anonPage struct {
 	gen  uint64
 	body []byte
+	etag string // weak: the served bytes differ only in the as-of time
 }
 
 func (h *Web) label(w http.ResponseWriter, r *http.Request) {
@@ -406,14 +410,15 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 		h.labelPages.Clear() // every cached page is stale: free them at once
 	}
 	key := r.PathValue("id") + "|" + string(lang) + "|" + r.URL.Query().Get("lang")
-	serve := func(body []byte) {
+	serve := func(c anonPage) {
+		publicCache(w, r)
 		setPageHeaders(w)
-		w.Header().Set("Cache-Control", "public, max-age=60")
-		w.Write(bytes.ReplaceAll(body, []byte(asOfMark), []byte(lang.Time(time.Now()))))
+		w.Header().Set("Etag", c.etag)
+		w.Write(bytes.ReplaceAll(c.body, []byte(asOfMark), []byte(lang.Time(h.App.Now()))))
 	}
 	if anonymous {
 		if c, ok := h.labelPages.Load(key); ok && c.(anonPage).gen == gen {
-			serve(c.(anonPage).body)
+			serve(c.(anonPage))
 			return
 		}
 	}
@@ -445,11 +450,12 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 		// A signed-in user's page carries their account and forms: never cache it.
 		setPageHeaders(w)
 		w.Header().Set("Cache-Control", "private, no-store")
-		w.Write(bytes.ReplaceAll(body, []byte(asOfMark), []byte(lang.Time(time.Now()))))
+		w.Write(bytes.ReplaceAll(body, []byte(asOfMark), []byte(lang.Time(h.App.Now()))))
 		return
 	}
-	h.labelPages.Store(key, anonPage{gen: gen, body: body})
-	serve(body)
+	c := anonPage{gen: gen, body: body, etag: cdn.WeakTag(string(body))}
+	h.labelPages.Store(key, c)
+	serve(c)
 }
 
 func (h *Web) labelQR(w http.ResponseWriter, r *http.Request) {
@@ -500,7 +506,9 @@ func (h *Web) statusList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/vc+jwt")
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	// As long as the label page and the status API: a change reaches all
+	// three within the same bound.
+	w.Header().Set("Cache-Control", server.PublicCacheControl)
 	w.Write([]byte(jws))
 }
 
@@ -528,7 +536,13 @@ func (h *Web) logFile(w http.ResponseWriter, r *http.Request) {
 	if p == "checkpoint" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	}
-	http.ServeFile(w, r, filepath.Join(h.App.LogDir(), filepath.FromSlash(p)))
+	f := filepath.Join(h.App.LogDir(), filepath.FromSlash(p))
+	// The file's size and time tag it; http.ServeFile answers 304 to a
+	// request naming the tag and sends the file with sendfile otherwise.
+	if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+		w.Header().Set("Etag", cdn.WeakTag(p, strconv.FormatInt(fi.Size(), 10), strconv.FormatInt(fi.ModTime().UnixNano(), 10)))
+	}
+	http.ServeFile(w, r, f)
 }
 
 // logInfo tells auditors and verifiers how to check the log.

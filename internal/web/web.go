@@ -20,6 +20,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
+	"github.com/hallmark-iot/hallmark/internal/cdn"
 	"github.com/hallmark-iot/hallmark/internal/i18n"
 	"github.com/hallmark-iot/hallmark/internal/insight"
 	"github.com/hallmark-iot/hallmark/internal/reqid"
@@ -417,8 +418,37 @@ func setPageHeaders(w http.ResponseWriter) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "same-origin")
-	// Every page's frame is in the visitor's language.
-	w.Header().Set("Vary", "Accept-Language, Cookie")
+	// Every page's frame is in the visitor's language. A page for shared
+	// caches is the same for every anonymous visitor (publicCache): no
+	// Cookie, which many CDNs refuse to vary on.
+	if cdn.Public(w.Header().Get("Cache-Control")) {
+		w.Header().Set("Vary", "Accept-Language")
+	} else {
+		w.Header().Set("Vary", "Accept-Language, Cookie")
+	}
+}
+
+// publicCache lets shared caches keep an anonymous visitor's page for the
+// public lifetime; a signed-in user's page is theirs alone, and so is one
+// whose language the visitor's cookie chose (a cache keyed on the URL and
+// Accept-Language would hand it to others).
+func publicCache(w http.ResponseWriter, r *http.Request) {
+	_, byQuery := i18n.Parse(r.URL.Query().Get("lang"))
+	ck, err := r.Cookie(langCookie)
+	_, byCookie := i18n.Parse(func() string {
+		if err != nil {
+			return ""
+		}
+		return ck.Value
+	}())
+	switch {
+	case !principal(r).IsAnonymous():
+		w.Header().Set("Cache-Control", "private, no-store")
+	case byCookie && !byQuery:
+		w.Header().Set("Cache-Control", "private, "+strings.TrimPrefix(server.PublicCacheControl, "public, "))
+	default:
+		w.Header().Set("Cache-Control", server.PublicCacheControl)
+	}
 }
 
 // NotFound answers with the HTML 404 page.
