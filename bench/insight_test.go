@@ -4,19 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/insight"
-	"github.com/hallmark-iot/hallmark/internal/scheme"
-	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
-	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 )
 
 // BenchmarkInsight measures the indicators and the market what-if on
@@ -55,47 +50,13 @@ func BenchmarkInsight(b *testing.B) {
 
 func benchInsight(b *testing.B, d store.Dialect, n int) {
 	ctx := context.Background()
-	dsn := filepath.Join(b.TempDir(), "hallmark.db")
-	if d == store.Postgres {
-		dsn = pgtest.DSN(b)
-	}
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	cheap := auth.TestParams
-	srv, err := server.New(ctx, st, server.Config{DataDir: b.TempDir(), PublicURL: "https://registry.bench.example", PasswordParams: &cheap, WithoutLog: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srv.Close(context.Background()) })
-	// Labels go to every level of the schemes taking applications, with
-	// the requirements each level needs.
-	var levels []demo.SynthLevel
-	for _, sc := range srv.Schemes().Sorted() {
-		if sc.Status == scheme.Closed {
-			continue
-		}
-		for _, l := range sc.Levels {
-			res, err := scheme.Resolve(srv.Catalog(), sc, l.ID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var reqs []string
-			for _, need := range res.Needs {
-				reqs = append(reqs, need.Requirement.ID)
-			}
-			levels = append(levels, demo.SynthLevel{Scheme: sc.ID, Level: l.ID, Requirements: reqs, Weight: 1})
-		}
-	}
+	mk := synthMarket(b, d, n)
+	srv, rep, levels := mk.srv, mk.rep, synthLevels(b, mk.srv)
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	rep, err := st.LoadSynthetic(ctx, n, 1, now, levels)
+	cp, err := srv.Checkpoint(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%s, %d products: %d labels, %d findings, %d manufacturers, loaded in %s", d, rep.Products, rep.Labels, rep.Findings, rep.Manufacturers, rep.Took.Round(time.Second))
-	cp := insight.Checkpoint{Origin: "registry.bench.example/log", Size: uint64(rep.LogSize), Root: "c3ludGhldGljLW1hcmtldC1oYXMtbm8tcmVhbC1sb2c="}
 	resetPeak()
 	for range b.N {
 		t0 := time.Now()

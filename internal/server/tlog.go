@@ -97,8 +97,9 @@ func (s *Server) entryFor(d registry.Decision) tlog.Entry {
 }
 
 // flushBatch is how many pending decisions one round appends together:
-// Tessera sequences them in shared batches and one checkpoint covers them.
-const flushBatch = 2048
+// Tessera sequences them in shared batches and one checkpoint covers them,
+// so a backlog is logged at the sequencer's pace.
+const flushBatch = 16384
 
 // FlushDecisions appends every pending decision to the log, waits until
 // each is covered by a published checkpoint, and stores its receipt. It is
@@ -118,18 +119,15 @@ func (s *Server) FlushDecisions(ctx context.Context) (int, error) {
 		if err != nil || len(pending) == 0 {
 			return total, err
 		}
-		results := make([]store.Logged, len(pending))
-		errs := make([]error, len(pending))
-		var wg sync.WaitGroup
+		entries := make([][]byte, len(pending))
 		for i, d := range pending {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r, err := s.tlog.log.Append(ctx, s.entryFor(d).Marshal())
-				results[i], errs[i] = store.Logged{ID: d.ID, Index: int64(r.Index), Receipt: string(r.Marshal())}, err
-			}()
+			entries[i] = s.entryFor(d).Marshal()
 		}
-		wg.Wait()
+		receipts, errs := s.tlog.log.AppendMany(ctx, entries)
+		results := make([]store.Logged, len(pending))
+		for i, d := range pending {
+			results[i] = store.Logged{ID: d.ID, Index: int64(receipts[i].Index), Receipt: string(receipts[i].Marshal())}
+		}
 		// Store the receipts of every entry that made it, in one
 		// transaction, even if others failed: they are in the log.
 		var ok []store.Logged

@@ -273,6 +273,65 @@ func (l *Log) Append(ctx context.Context, entry []byte) (Receipt, error) {
 	return r, nil
 }
 
+// AppendMany is Append for many entries at once: all are handed to the
+// sequencer together, and one published checkpoint covering the last of
+// them is awaited, instead of one per entry; every receipt proves against
+// that checkpoint. errs[i] is entry i's failure, if any: the others still
+// got their receipts (they are in the log). It is what lets a backlog of
+// decisions (a restart after an outage, a bulk load) be logged at the
+// sequencer's pace rather than at one checkpoint interval per round.
+func (l *Log) AppendMany(ctx context.Context, entries [][]byte) (receipts []Receipt, errs []error) {
+	receipts, errs = make([]Receipt, len(entries)), make([]error, len(entries))
+	futures := make([]tessera.IndexFuture, len(entries))
+	for i, e := range entries {
+		if len(e) == 0 {
+			errs[i] = errors.New("tlog: append: empty entry (did Entry.Validate fail?)")
+			continue
+		}
+		futures[i] = l.appender.Add(ctx, tessera.NewEntry(bytes.Clone(e)))
+	}
+	last, lastIdx := -1, uint64(0)
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		idx, err := f()
+		if err != nil {
+			errs[i] = fmt.Errorf("tlog: append: %w", err)
+			futures[i] = nil
+			continue
+		}
+		if last < 0 || idx.Index >= lastIdx {
+			last, lastIdx = i, idx.Index
+		}
+	}
+	if last < 0 {
+		return receipts, errs
+	}
+	start := time.Now()
+	actx, cancel := context.WithTimeout(ctx, l.opts.PublishTimeout)
+	defer cancel()
+	_, cp, err := l.awaiter.Await(actx, futures[last])
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("tlog: append: the entries are sequenced, but no checkpoint covering them was published after %v%s; it will be once the cause clears, and appending the same bytes again returns the same index: %w",
+				time.Since(start).Round(time.Millisecond), l.witness.hint(), err)
+			continue
+		}
+		idx, _ := f() // memoized: resolved above
+		r, rerr := l.receiptAt(ctx, idx.Index, entries[i], cp)
+		if rerr != nil {
+			errs[i] = fmt.Errorf("tlog: append: %w", rerr)
+			continue
+		}
+		receipts[i] = r
+	}
+	return receipts, errs
+}
+
 // Receipt returns a fresh receipt for the entry at index against the current
 // checkpoint. It fails if entry is not the log's entry at index.
 func (l *Log) Receipt(ctx context.Context, index uint64, entry []byte) (Receipt, error) {
