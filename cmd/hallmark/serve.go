@@ -42,6 +42,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var csafProviders multiFlag
 	fs.Var(&csafProviders, "csaf-provider", "poll this CSAF provider (domain or provider-metadata.json URL) for the watch, state in --data/feeds (repeatable)")
 	feedEvery := fs.Duration("feed-interval", time.Hour, "how often each --csaf-provider is polled")
+	mirrorEvery := fs.Duration("mirror-interval", time.Minute, "how often the peers recognised in DATA/peers.json are mirrored and checked (0: never)")
 	holdShare := fs.Float64("watch-hold-share", server.DefaultHoldShare, "the share of all labels one ingest may change before it is held for an authority to confirm (0 to 1)")
 	trusted := fs.String("trusted-proxy", os.Getenv("HALLMARK_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-For names the client, as addresses or CIDR prefixes, comma-separated (e.g. 10.0.0.0/8,192.0.2.7); empty: the header is ignored")
 	issuer := fs.String("issuer-name", envOr("HALLMARK_ISSUER_NAME", "Hallmark demonstration authority"), "name of the issuing authority in label credentials")
@@ -157,6 +158,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.Info("labels expired", "count", n)
 	}
 	go srv.Maintain(ctx, 10*time.Second)
+	go srv.RunMirrors(ctx, *mirrorEvery)
 	go srv.PollFeeds(ctx, feed.New(feed.Options{}), csafProviders, *feedEvery)
 	h, err := httpd.Handler(srv)
 	if err != nil {

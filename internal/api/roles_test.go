@@ -581,6 +581,11 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "GET /api/v1/labels/{id}/cta2120", path: rtPath("/api/v1/labels/" + label + "/cta2120"), want: public},
 		{route: "GET /api/v1/labels/{id}/receipts", path: rtPath("/api/v1/labels/" + label + "/receipts"), want: public},
 
+		// Federation: mirrors, alarms and mirrored labels are public.
+		{route: "GET /api/v1/federation", path: rtPath("/api/v1/federation"), want: public},
+		{route: "GET /api/v1/federation/alarms", path: rtPath("/api/v1/federation/alarms"), want: public},
+		{route: "GET /api/v1/federation/mirrored", path: rtPath("/api/v1/federation/mirrored?label=" + label), want: public},
+
 		// Registry reads. Products are public once published; an unpublished
 		// one only for its maker and the authorities (market oversight); an
 		// assessor only once its lab is assigned an application for it. The

@@ -1,0 +1,66 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+// Mirrored labels, propagation samples and federation alarms behave the
+// same on both engines: upserts, reopening, resolving, ordering.
+func TestFederationRecords(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			st := openDB(t, d)
+			t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+			peer := "https://a.example"
+			if err := st.SaveMirror(ctx, peer, []store.MirrorLabel{{LabelID: "L1", Status: "active", CredentialSHA: "aa", SeenAt: t0}},
+				nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.SaveMirror(ctx, peer, []store.MirrorLabel{{LabelID: "L1", Status: "suspended", CredentialSHA: "aa", SeenAt: t0.Add(time.Minute), DisagreesSince: t0}},
+				[]store.Propagation{{LabelID: "L1", Status: "suspended", DecidedAt: t0.Add(50 * time.Second), SeenAt: t0.Add(time.Minute)}}); err != nil {
+				t.Fatal(err)
+			}
+			ls, err := st.MirrorLabels(ctx, peer)
+			if err != nil || len(ls) != 1 || ls["L1"].Status != "suspended" || !ls["L1"].DisagreesSince.Equal(t0) {
+				t.Fatalf("mirror labels: %v %+v", err, ls)
+			}
+			if m, err := st.MirrorLabel(ctx, "L1"); err != nil || m.Peer != peer {
+				t.Fatalf("mirror label: %v %+v", err, m)
+			}
+			if _, err := st.MirrorLabel(ctx, "nope"); err != store.ErrNotFound {
+				t.Fatalf("missing mirror label: %v", err)
+			}
+			ps, err := st.Propagations(ctx, 10)
+			if err != nil || len(ps) != 1 || ps[0].SeenAt.Sub(ps[0].DecidedAt) != 10*time.Second {
+				t.Fatalf("propagations: %v %+v", err, ps)
+			}
+
+			a := store.Alarm{Peer: peer, Kind: "registry-status", Subject: "L1", Summary: "s", Evidence: "{}"}
+			if raised, err := st.RaiseAlarm(ctx, a, t0); err != nil || !raised {
+				t.Fatalf("first raise: %v %v", raised, err)
+			}
+			if raised, err := st.RaiseAlarm(ctx, a, t0.Add(time.Minute)); err != nil || raised {
+				t.Fatalf("raising an open alarm again reported new: %v %v", raised, err)
+			}
+			if err := st.ResolveAlarms(ctx, peer, "registry-status", nil, t0.Add(2*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			as, err := st.Alarms(ctx, 10)
+			if err != nil || len(as) != 1 || as[0].ResolvedAt.IsZero() || !as[0].LastSeen.Equal(t0.Add(time.Minute)) {
+				t.Fatalf("resolved alarm: %v %+v", err, as)
+			}
+			if raised, err := st.RaiseAlarm(ctx, a, t0.Add(3*time.Minute)); err != nil || !raised {
+				t.Fatalf("reopening a resolved alarm: %v %v", raised, err)
+			}
+			as, _ = st.Alarms(ctx, 10)
+			if len(as) != 1 || !as[0].ResolvedAt.IsZero() || !as[0].FirstSeen.Equal(t0) {
+				t.Fatalf("reopened alarm: %+v", as)
+			}
+		})
+	}
+}
