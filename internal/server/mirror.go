@@ -39,6 +39,11 @@ const (
 	mirrorKeyDir       = "mirrorkeys"
 )
 
+// KindTrustList is an alarm about a peer's trust list: older than the
+// pinned one, a different list under its number, or signed by a key the
+// pin does not lead to.
+const KindTrustList = "trust-list"
+
 // MirrorStatus is the outcome of the last mirror pass of one peer.
 type MirrorStatus struct {
 	Peer       string    `json:"peer"`
@@ -139,6 +144,15 @@ func (s *Server) mirrorPeer(ctx context.Context, p peer.TrustedIssuer, all []pee
 	fail := func(format string, a ...any) MirrorStatus {
 		st.Error = fmt.Sprintf(format, a...)
 		return st
+	}
+	// The peer's current list first: a key change followed by its pivots
+	// moves the pin; an older list or a second list under the pinned
+	// number is evidence in itself.
+	if chk, err := s.RecognisePeer(ctx, p.ID); err == nil && chk.Changed {
+		p = chk.Issuer
+	} else if errors.Is(err, peer.ErrRollback) || errors.Is(err, peer.ErrEquivocation) || errors.Is(err, trustlist.ErrNoChain) {
+		s.alarm(ctx, p.ID, KindTrustList, p.ID, fmt.Sprintf("%s serves a trust list this instance cannot accept: %v", p.Name, err),
+			evidence(map[string]any{"pinned_list": p.TrustList, "error": err.Error()}), now)
 	}
 	v, err := p.Verified(now)
 	if err != nil {
