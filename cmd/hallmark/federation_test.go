@@ -17,6 +17,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/mirror"
+	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
@@ -277,4 +278,87 @@ func mustVerifiers(t *testing.T, a *servertest.Instance) note.Verifiers {
 		t.Fatal(err)
 	}
 	return vs
+}
+
+// An agreement recorded by both authorities (each in its own log) drifts
+// when one of them publishes a weaker version of its scheme: the next
+// check flags it on both sides, publicly, with what changed.
+func TestAgreementDriftIsFlaggedOnBothSides(t *testing.T) {
+	ctx := context.Background()
+	a := servertest.Start(t, "sqlite")
+	b := servertest.Start(t, "sqlite")
+	for _, pair := range [][2]*servertest.Instance{{a, b}, {b, a}} {
+		if code, out := runCmd("peer", "add", "--data", pair[0].Server.Config().DataDir, "--status-cache", t.TempDir(), pair[1].URL); code != 0 {
+			t.Fatalf("peer add: exit %d\n%s", code, out)
+		}
+	}
+	authority := func(in *servertest.Instance) server.Principal {
+		_, p, err := in.Server.Login(ctx, demo.Email(demo.Owners["sg-cls"]), demo.Password, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// Each authority runs its own copy of a CLS-like scheme (built-in
+	// schemes are the platform's, not an authority's to change).
+	raw, err := os.ReadFile(filepath.Join("..", "..", "data", "schemes", "sg-cls.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := strings.Replace(string(raw), "id: sg-cls\n", "id: fed-cls\n", 1)
+	publish := func(in *servertest.Instance, doc string) {
+		t.Helper()
+		sc, err := scheme.Parse("fed-cls.yaml", []byte(doc), in.Server.Catalog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, created, err := in.Server.PutScheme(ctx, authority(in), sc); err != nil || !created {
+			t.Fatalf("publishing fed-cls at %s: %v (created %v)", in.URL, err, created)
+		}
+	}
+	publish(a, v1)
+	publish(b, v1)
+	for _, pair := range [][2]*servertest.Instance{{a, b}, {b, a}} {
+		rec, err := pair[0].Server.RecordAgreement(ctx, authority(pair[0]), server.AgreementRequest{ID: "cls-l2-mutual", Title: "CLS Level 2, both ways",
+			Scheme: "fed-cls", Level: "2", Peer: pair[1].URL, PeerScheme: "fed-cls", PeerLevel: "2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Checked[0].Percent != 100 || rec.Checked[1].Percent != 100 {
+			t.Fatalf("the same level on both sides should compare at 100%% both ways: %+v", rec.Checked)
+		}
+		ds, err := pair[0].Store.Decisions(ctx, "federation:cls-l2-mutual")
+		if err != nil || len(ds) != 1 || ds[0].Digest != rec.Digest() {
+			t.Fatalf("the agreement is not a decision in %s's log: %v %+v", pair[0].URL, err, ds)
+		}
+	}
+	// B publishes a new version of its scheme whose level 2 no longer
+	// needs secure storage of security parameters (EN 303 645 5.4).
+	weaker := strings.Replace(v1, `version: "2026.1"`, `version: "2026.2"`, 1)
+	for _, id := range []string{"5.4-1", "5.4-2", "5.4-3", "5.4-4"} {
+		weaker = strings.Replace(weaker, "      - etsi-en-303-645-v2.1.1#"+id+"\n", "", 1)
+	}
+	publish(b, weaker)
+	// A hears of it on its next mirror pass over B (B's trust list names
+	// the new version).
+	if _, err := a.Server.MirrorPeers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []*servertest.Instance{a, b} {
+		var got struct {
+			Items []struct {
+				Flagged     bool     `json:"flagged"`
+				WhatChanged []string `json:"what_changed"`
+			} `json:"items"`
+		}
+		getJSONInto(t, in.URL+"/api/v1/federation/agreements", &got)
+		if len(got.Items) != 1 || !got.Items[0].Flagged || len(got.Items[0].WhatChanged) != 1 ||
+			!strings.Contains(got.Items[0].WhatChanged[0], "down from 100%") || !strings.Contains(got.Items[0].WhatChanged[0], "newly missing: [HM-SEC-1") ||
+			!strings.Contains(got.Items[0].WhatChanged[0], "v1 -> v2") {
+			t.Fatalf("%s does not flag the drifted agreement: %+v", in.URL, got)
+		}
+		if page := getText(t, in.URL+"/federation"); !strings.Contains(page, "FLAGGED") || !strings.Contains(page, "down from 100%") {
+			t.Fatalf("%s's federation page does not show the flag", in.URL)
+		}
+	}
 }

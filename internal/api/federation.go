@@ -12,6 +12,44 @@ func (a *API) registerFederation(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/federation", a.federation)
 	mux.HandleFunc("GET /api/v1/federation/alarms", a.federationAlarms)
 	mux.HandleFunc("GET /api/v1/federation/mirrored", a.mirroredLabel)
+	mux.HandleFunc("GET /api/v1/federation/agreements", a.federationAgreements)
+	mux.HandleFunc("POST /api/v1/federation/agreements", a.withTokenOrAdmin(a.signedIn(a.recordAgreement)))
+}
+
+// federationAgreements are the agreements with peer authorities this
+// instance recorded, each flagged with what changed if its coverage fell.
+func (a *API) federationAgreements(w http.ResponseWriter, r *http.Request) {
+	as, err := a.App.FederationAgreements(r.Context())
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	items := []map[string]any{}
+	for _, x := range as {
+		var changes []string
+		for _, c := range x.Changes {
+			changes = append(changes, c.Summary())
+		}
+		items = append(items, map[string]any{"agreement": x.Record, "digest": x.Digest, "flagged": len(x.Changes) > 0, "changes": x.Changes,
+			"what_changed": changes, "flagged_at": zeroOr(x.FlaggedAt), "checked_at": zeroOr(x.CheckedAt)})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// recordAgreement records an agreement with a recognised peer, through
+// the gate: the body is an AgreementRequest.
+func (a *API) recordAgreement(w http.ResponseWriter, r *http.Request) {
+	var req server.AgreementRequest
+	if !decode(w, r, 64<<10, &req) {
+		return
+	}
+	rec, err := a.App.RecordAgreement(r.Context(), who(r), req)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"agreement": rec, "digest": rec.Digest()})
 }
 
 // federation is what this instance knows of its peers: the mirrors' last

@@ -135,6 +135,10 @@ func (s *Server) MirrorPeers(ctx context.Context) ([]MirrorStatus, error) {
 		s.mirrors.mu.Unlock()
 		out = append(out, st)
 	}
+	// A peer's list may name a new version of a scheme an agreement rests on.
+	if err := s.RecheckAgreements(ctx); err != nil {
+		logWarn("rechecking agreements", err)
+	}
 	return out, nil
 }
 

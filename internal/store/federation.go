@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/registry"
 )
 
 // MirrorLabel is a peer's label as this instance's mirror last saw it.
@@ -175,4 +177,57 @@ func (s *Store) Alarms(ctx context.Context, limit int) ([]Alarm, error) {
 		return err
 	}, limit)
 	return out, err
+}
+
+// FederationAgreement is a recorded agreement with its drift flag.
+type FederationAgreement struct {
+	ID         string
+	Document   []byte
+	Digest     string
+	RecordedAt time.Time
+	CheckedAt  time.Time
+	Flag       string // the changes as JSON; "" while it holds
+	FlaggedAt  time.Time
+}
+
+// WriteFederationAgreement stores an agreement and its decision in one
+// transaction; recording it again (a new check) replaces the document and
+// clears the flag, and is a new decision.
+func (s *Store) WriteFederationAgreement(ctx context.Context, a FederationAgreement, d registry.Decision, userID int64) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO federation_agreements (id, document, digest, recorded_at, checked_at, flag, flagged_at) VALUES ($1, $2, $3, $4, $4, '', '')
+			ON CONFLICT (id) DO UPDATE SET document = excluded.document, digest = excluded.digest, recorded_at = excluded.recorded_at,
+			checked_at = excluded.checked_at, flag = '', flagged_at = ''`, a.ID, string(a.Document), a.Digest, ts(a.RecordedAt)); err != nil {
+			return err
+		}
+		var err error
+		if id, err = insertDecision(ctx, tx, d); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a.RecordedAt, userID, 0, "agreement.record", "agreement", a.ID, a.Digest)
+	})
+	return id, err
+}
+
+// FederationAgreements are the recorded agreements, by id.
+func (s *Store) FederationAgreements(ctx context.Context) ([]FederationAgreement, error) {
+	var out []FederationAgreement
+	err := s.each(ctx, `SELECT id, document, digest, recorded_at, checked_at, flag, flagged_at FROM federation_agreements ORDER BY id`, func(r *sql.Rows) error {
+		var a FederationAgreement
+		var doc, rec, chk, fl string
+		err := r.Scan(&a.ID, &doc, &a.Digest, &rec, &chk, &a.Flag, &fl)
+		a.Document, a.RecordedAt, a.CheckedAt, a.FlaggedAt = []byte(doc), parseTS(rec), parseTS(chk), parseTS(fl)
+		out = append(out, a)
+		return err
+	})
+	return out, err
+}
+
+// FlagFederationAgreement records a recheck: flag "" clears it; a flag
+// keeps the time it was first raised while it stays raised.
+func (s *Store) FlagFederationAgreement(ctx context.Context, id, flag string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE federation_agreements SET checked_at = $2, flag = $3,
+		flagged_at = CASE WHEN $3 = '' THEN '' WHEN flagged_at = '' THEN $2 ELSE flagged_at END WHERE id = $1`, id, ts(now), flag)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/store"
 )
 
@@ -63,4 +64,36 @@ func TestFederationRecords(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestFederationAgreementRecords(t *testing.T) {
+	eachDB(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		a := store.FederationAgreement{ID: "x", Document: []byte(`{"id":"x"}`), Digest: "d1", RecordedAt: t0}
+		if _, err := st.WriteFederationAgreement(ctx, a, registry.Decision{Kind: "agreement.recorded", Subject: "federation:x", Digest: "d1", StatusIndex: -1, At: t0}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FlagFederationAgreement(ctx, "x", `[{"from":"a"}]`, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FlagFederationAgreement(ctx, "x", `[{"from":"a"}]`, t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		as, err := st.FederationAgreements(ctx)
+		if err != nil || len(as) != 1 || as[0].Flag == "" || !as[0].FlaggedAt.Equal(t0.Add(time.Hour)) || !as[0].CheckedAt.Equal(t0.Add(2*time.Hour)) {
+			t.Fatalf("flagged: %v %+v", err, as)
+		}
+		if err := st.FlagFederationAgreement(ctx, "x", "", t0.Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		as, _ = st.FederationAgreements(ctx)
+		if as[0].Flag != "" || !as[0].FlaggedAt.IsZero() {
+			t.Fatalf("cleared: %+v", as[0])
+		}
+		ds, err := st.Decisions(ctx, "federation:x")
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("decision: %v %+v", err, ds)
+		}
+	})
 }

@@ -55,6 +55,11 @@ func (h *Web) federationPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	agreements, err := h.App.FederationAgreements(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	const when = "2006-01-02 15:04:05 UTC"
 	var av []alarmView
 	for _, a := range alarms {
@@ -68,12 +73,13 @@ func (h *Web) federationPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	h.render(w, r, http.StatusOK, "federation", struct {
 		page
-		Alarms   []alarmView
-		Mirrors  []server.MirrorStatus
-		Prop     server.Propagation
-		P50, P99 string
-		Peers    []peer.TrustedIssuer
-	}{h.page(r, "Federation", ""), av, h.App.MirrorStatuses(), prop, roundDur(prop.P50), roundDur(prop.P99), peers})
+		Alarms     []alarmView
+		Mirrors    []server.MirrorStatus
+		Prop       server.Propagation
+		P50, P99   string
+		Peers      []peer.TrustedIssuer
+		Agreements []server.FederationAgreement
+	}{h.page(r, "Federation", ""), av, h.App.MirrorStatuses(), prop, roundDur(prop.P50), roundDur(prop.P99), peers, agreements})
 }
 
 func roundDur(d time.Duration) string {
