@@ -161,6 +161,38 @@ func TestThreeAuthorities(t *testing.T) {
 	if !seen.Mirrored || seen.Status != "suspended" || seen.Peer != a.URL {
 		t.Fatalf("B's view of A's suspended label: %+v", seen)
 	}
+	// B's own label for the same product (the demo market is the same
+	// plan at both) is linked to A's: B sees the suspension at A.
+	var mine struct {
+		Items []struct {
+			ID          string `json:"id"`
+			ModelNumber string `json:"model_number"`
+		}
+	}
+	getJSONInto(t, b.URL+"/api/v1/labels?limit=1000", &mine)
+	local := ""
+	for _, it := range mine.Items {
+		if it.ModelNumber == l.ModelNumber {
+			local = it.ID
+		}
+	}
+	if local == "" {
+		t.Fatalf("B has no label for model %s", l.ModelNumber)
+	}
+	var linked struct {
+		Items []struct{ Peer, Label, Status string }
+	}
+	getJSONInto(t, b.URL+"/api/v1/federation/mirrored?linked_to="+local, &linked)
+	foundLink := false
+	for _, it := range linked.Items {
+		foundLink = foundLink || (it.Peer == a.URL && it.Label == id && it.Status == "suspended")
+	}
+	if !foundLink {
+		t.Fatalf("B's label %s for model %s is not linked to A's suspended %s: %+v", local, l.ModelNumber, id, linked.Items)
+	}
+	if page := getText(t, b.URL+"/federation"); !strings.Contains(page, "Products suspended elsewhere") || !strings.Contains(page, id) {
+		t.Fatalf("B's federation page does not show A's suspension of a product B labels")
+	}
 	var fed federationAnswer
 	getJSONInto(t, b.URL+"/api/v1/federation", &fed)
 	if fed.Propagation.Samples != 1 || fed.Propagation.P50 <= 0 || fed.Propagation.P50 > 60 {

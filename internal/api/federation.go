@@ -85,6 +85,22 @@ func (a *API) federationAlarms(w http.ResponseWriter, r *http.Request) {
 // mirroredLabel is a peer's label as this instance's mirror last saw it:
 // what a verifier here reads of another authority's decisions.
 func (a *API) mirroredLabel(w http.ResponseWriter, r *http.Request) {
+	if local := r.URL.Query().Get("linked_to"); local != "" {
+		// The same product's labels at peers: a suspension there shows here.
+		ls, err := a.App.LinkedLabels(r.Context(), local)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		items := []map[string]any{}
+		for _, m := range ls {
+			items = append(items, map[string]any{"peer": m.Peer, "label": m.LabelID, "status": m.Status, "manufacturer": m.Manufacturer,
+				"model_number": m.ModelNumber, "gtin": m.GTIN, "purl": m.PURL, "seen_at": m.SeenAt.UTC().Format(time.RFC3339)})
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, map[string]any{"linked_to": local, "items": items})
+		return
+	}
 	id := r.URL.Query().Get("label")
 	if id == "" {
 		// Without a label: which peers are mirrored, and how far.

@@ -14,6 +14,8 @@ type RegistryLabel struct {
 	ID            string
 	Status        string
 	CredentialSHA string
+	// Product identifiers, for linking (not compared with the log).
+	Manufacturer, ModelNumber, GTIN, PURL string
 }
 
 // Disagreement kinds.

@@ -254,7 +254,8 @@ func (s *Server) mirrorPeer(ctx context.Context, p peer.TrustedIssuer, all []pee
 			return fail("reading its registry: %v", err)
 		}
 		for _, it := range page.Items {
-			labels = append(labels, mirror.RegistryLabel{ID: it.ID, Status: it.Status, CredentialSHA: it.CredentialSHA})
+			labels = append(labels, mirror.RegistryLabel{ID: it.ID, Status: it.Status, CredentialSHA: it.CredentialSHA,
+				Manufacturer: clip(it.Manufacturer, 200), ModelNumber: clip(it.ModelNumber, 200), GTIN: clip(it.GTIN, 64), PURL: clip(it.PURL, 1000)})
 		}
 		if len(page.Items) == 0 || offset+len(page.Items) >= page.Total {
 			break
@@ -302,7 +303,8 @@ func (s *Server) mirrorPeer(ctx context.Context, p peer.TrustedIssuer, all []pee
 	var rows []store.MirrorLabel
 	var props []store.Propagation
 	for _, lb := range labels {
-		rows = append(rows, store.MirrorLabel{LabelID: lb.ID, Status: lb.Status, CredentialSHA: lb.CredentialSHA, DisagreesSince: since[lb.ID], SeenAt: now})
+		rows = append(rows, store.MirrorLabel{LabelID: lb.ID, Status: lb.Status, CredentialSHA: lb.CredentialSHA, DisagreesSince: since[lb.ID], SeenAt: now,
+			Manufacturer: lb.Manufacturer, ModelNumber: lb.ModelNumber, GTIN: lb.GTIN, PURL: lb.PURL})
 		pr, seen := prior[lb.ID]
 		if e, ok := latest[lb.ID]; seen && pr.Status != lb.Status && ok && e.Status == lb.Status {
 			props = append(props, store.Propagation{LabelID: lb.ID, Status: lb.Status, DecidedAt: e.At, SeenAt: now})
@@ -455,4 +457,21 @@ func IsMirrorPath(p string) (hash, rest string, ok bool) {
 		return "", "", false
 	}
 	return hash, rest, true
+}
+
+// LinkedLabels are the peers' labels for the same product as this
+// instance's label id (same GTIN, PURL, or manufacturer and model
+// number), as the mirrors last saw them.
+func (s *Server) LinkedLabels(ctx context.Context, id string) ([]store.MirrorLabel, error) {
+	l, err := s.store.Label(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.LinkedMirrorLabels(ctx, l.Manufacturer, l.ModelNumber, l.GTIN, l.PURL, 100)
+}
+
+// LinkedSuspensions are this instance's labels whose product a peer has
+// suspended or revoked.
+func (s *Server) LinkedSuspensions(ctx context.Context) ([]store.LinkedSuspension, error) {
+	return s.store.LinkedSuspensions(ctx, 200)
 }

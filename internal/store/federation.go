@@ -16,6 +16,8 @@ type MirrorLabel struct {
 	CredentialSHA  string
 	DisagreesSince time.Time // zero while the registry agrees with the log
 	SeenAt         time.Time
+	// The product as the peer's registry names it (for linking).
+	Manufacturer, ModelNumber, GTIN, PURL string
 }
 
 // Propagation is one status change of a peer's label reaching the mirror:
@@ -45,10 +47,10 @@ type Alarm struct {
 // MirrorLabels are a peer's mirrored labels by id.
 func (s *Store) MirrorLabels(ctx context.Context, peer string) (map[string]MirrorLabel, error) {
 	out := map[string]MirrorLabel{}
-	err := s.each(ctx, `SELECT label_id, status, credential_sha256, disagrees_since, seen_at FROM mirror_labels WHERE peer = $1`, func(r *sql.Rows) error {
+	err := s.each(ctx, `SELECT label_id, status, credential_sha256, disagrees_since, seen_at, manufacturer, model_number, gtin, purl FROM mirror_labels WHERE peer = $1`, func(r *sql.Rows) error {
 		m := MirrorLabel{Peer: peer}
 		var since, seen string
-		err := r.Scan(&m.LabelID, &m.Status, &m.CredentialSHA, &since, &seen)
+		err := r.Scan(&m.LabelID, &m.Status, &m.CredentialSHA, &since, &seen, &m.Manufacturer, &m.ModelNumber, &m.GTIN, &m.PURL)
 		m.DisagreesSince, m.SeenAt = parseTS(since), parseTS(seen)
 		out[m.LabelID] = m
 		return err
@@ -74,9 +76,11 @@ func (s *Store) MirrorLabel(ctx context.Context, labelID string) (MirrorLabel, e
 // the mirror in it.
 func (s *Store) SaveMirror(ctx context.Context, peer string, labels []MirrorLabel, props []Propagation) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		up, err := tx.PrepareContext(ctx, `INSERT INTO mirror_labels (peer, label_id, status, credential_sha256, disagrees_since, seen_at) VALUES ($1, $2, $3, $4, $5, $6)
+		up, err := tx.PrepareContext(ctx, `INSERT INTO mirror_labels (peer, label_id, status, credential_sha256, disagrees_since, seen_at, manufacturer, model_number, gtin, purl)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT (peer, label_id) DO UPDATE SET status = excluded.status, credential_sha256 = excluded.credential_sha256,
-			disagrees_since = excluded.disagrees_since, seen_at = excluded.seen_at`)
+			disagrees_since = excluded.disagrees_since, seen_at = excluded.seen_at, manufacturer = excluded.manufacturer,
+			model_number = excluded.model_number, gtin = excluded.gtin, purl = excluded.purl`)
 		if err != nil {
 			return err
 		}
@@ -86,7 +90,7 @@ func (s *Store) SaveMirror(ctx context.Context, peer string, labels []MirrorLabe
 			if !l.DisagreesSince.IsZero() {
 				since = ts(l.DisagreesSince)
 			}
-			if _, err := up.ExecContext(ctx, peer, l.LabelID, l.Status, l.CredentialSHA, since, ts(l.SeenAt)); err != nil {
+			if _, err := up.ExecContext(ctx, peer, l.LabelID, l.Status, l.CredentialSHA, since, ts(l.SeenAt), l.Manufacturer, l.ModelNumber, l.GTIN, l.PURL); err != nil {
 				return err
 			}
 		}
@@ -230,4 +234,54 @@ func (s *Store) FlagFederationAgreement(ctx context.Context, id, flag string, no
 	_, err := s.db.ExecContext(ctx, `UPDATE federation_agreements SET checked_at = $2, flag = $3,
 		flagged_at = CASE WHEN $3 = '' THEN '' WHEN flagged_at = '' THEN $2 ELSE flagged_at END WHERE id = $1`, id, ts(now), flag)
 	return err
+}
+
+// LinkedMirrorLabels are the mirrored labels of peers for the same product
+// as the given identifiers: the same GTIN, the same PURL, or the same
+// manufacturer and model number (each only when given). At most limit.
+func (s *Store) LinkedMirrorLabels(ctx context.Context, manufacturer, model, gtin, purl string, limit int) ([]MirrorLabel, error) {
+	var out []MirrorLabel
+	err := s.each(ctx, `SELECT peer, label_id, status, credential_sha256, disagrees_since, seen_at, manufacturer, model_number, gtin, purl FROM mirror_labels
+		WHERE ($1 <> '' AND gtin = $1) OR ($2 <> '' AND purl = $2) OR ($3 <> '' AND model_number = $3 AND manufacturer = $4)
+		ORDER BY peer, label_id LIMIT $5`, func(r *sql.Rows) error {
+		var m MirrorLabel
+		var since, seen string
+		err := r.Scan(&m.Peer, &m.LabelID, &m.Status, &m.CredentialSHA, &since, &seen, &m.Manufacturer, &m.ModelNumber, &m.GTIN, &m.PURL)
+		m.DisagreesSince, m.SeenAt = parseTS(since), parseTS(seen)
+		out = append(out, m)
+		return err
+	}, gtin, purl, model, manufacturer, limit)
+	return out, err
+}
+
+// LinkedSuspension is a label here whose product is suspended or revoked
+// at a peer.
+type LinkedSuspension struct {
+	LabelID     string // ours
+	Status      string // ours
+	Product     string
+	Peer        string
+	PeerLabelID string
+	PeerStatus  string
+	SeenAt      time.Time
+}
+
+// LinkedSuspensions are this instance's labels whose product a peer has
+// suspended or revoked, as the mirrors last saw it, newest first.
+func (s *Store) LinkedSuspensions(ctx context.Context, limit int) ([]LinkedSuspension, error) {
+	var out []LinkedSuspension
+	err := s.each(ctx, `SELECT l.id, l.status, p.name, ml.peer, ml.label_id, ml.status, ml.seen_at
+		FROM labels l JOIN product_versions v ON v.id = l.product_version_id JOIN products p ON p.id = v.product_id
+		JOIN organisations m ON m.id = p.manufacturer_id
+		JOIN mirror_labels ml ON (p.gtin <> '' AND ml.gtin = p.gtin) OR (p.purl <> '' AND ml.purl = p.purl)
+			OR (p.model_number <> '' AND ml.model_number = p.model_number AND ml.manufacturer = m.name)
+		WHERE ml.status IN ('suspended', 'revoked') ORDER BY ml.seen_at DESC, l.id LIMIT $1`, func(r *sql.Rows) error {
+		var x LinkedSuspension
+		var seen string
+		err := r.Scan(&x.LabelID, &x.Status, &x.Product, &x.Peer, &x.PeerLabelID, &x.PeerStatus, &seen)
+		x.SeenAt = parseTS(seen)
+		out = append(out, x)
+		return err
+	}, limit)
+	return out, err
 }

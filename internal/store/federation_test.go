@@ -36,6 +36,22 @@ func TestFederationRecords(t *testing.T) {
 			if _, err := st.MirrorLabel(ctx, "nope"); err != store.ErrNotFound {
 				t.Fatalf("missing mirror label: %v", err)
 			}
+			if err := st.SaveMirror(ctx, "https://b.example", []store.MirrorLabel{{LabelID: "B1", Status: "suspended", SeenAt: t0, GTIN: "04012345678901", ModelNumber: "M-1", Manufacturer: "Maker"},
+				{LabelID: "B2", Status: "active", SeenAt: t0, ModelNumber: "M-1", Manufacturer: "Other maker"}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ maker, model, gtin, purl, want string }{
+				{"", "", "04012345678901", "", "B1"}, {"Maker", "M-1", "", "", "B1"}, {"Other maker", "M-1", "", "", "B2"}, {"", "", "", "", ""},
+			} {
+				got, err := st.LinkedMirrorLabels(ctx, c.maker, c.model, c.gtin, c.purl, 10)
+				ids := ""
+				for _, m := range got {
+					ids += m.LabelID
+				}
+				if err != nil || ids != c.want {
+					t.Errorf("linked %+v: %v %q", c, err, ids)
+				}
+			}
 			ps, err := st.Propagations(ctx, 10)
 			if err != nil || len(ps) != 1 || ps[0].SeenAt.Sub(ps[0].DecidedAt) != 10*time.Second {
 				t.Fatalf("propagations: %v %+v", err, ps)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/peer"
 	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/trustlist"
 )
 
@@ -60,6 +61,11 @@ func (h *Web) federationPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	linked, err := h.App.LinkedSuspensions(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	const when = "2006-01-02 15:04:05 UTC"
 	var av []alarmView
 	for _, a := range alarms {
@@ -79,7 +85,8 @@ func (h *Web) federationPage(w http.ResponseWriter, r *http.Request) {
 		P50, P99   string
 		Peers      []peer.TrustedIssuer
 		Agreements []server.FederationAgreement
-	}{h.page(r, "Federation", ""), av, h.App.MirrorStatuses(), prop, roundDur(prop.P50), roundDur(prop.P99), peers, agreements})
+		Linked     []store.LinkedSuspension
+	}{h.page(r, "Federation", ""), av, h.App.MirrorStatuses(), prop, roundDur(prop.P50), roundDur(prop.P99), peers, agreements, linked})
 }
 
 func roundDur(d time.Duration) string {
