@@ -49,8 +49,16 @@ type Mirror struct {
 	Verifiers note.Verifiers // the log's keys, and the witnesses' whose cosignatures are kept
 	// Signer cosigns the mirrored checkpoint (a cosignature/v1 key).
 	Signer note.Signer
-	mu     sync.Mutex // one update at a time
+	// MaxSize bounds the log a peer may ask this mirror to hold (default
+	// DefaultMaxSize): a checkpoint claiming more is refused before any
+	// tile is fetched.
+	MaxSize uint64
+	mu      sync.Mutex // one update at a time
 }
+
+// DefaultMaxSize is the largest log mirrored by default: an audit keeps
+// every entry in memory (about 0.9 KiB each, see bench/README.md).
+const DefaultMaxSize = 10_000_000
 
 // Dir is where the origin's copy lives.
 func (m *Mirror) Dir() string { return filepath.Join(m.Root, OriginHash(m.Origin)) }
@@ -102,31 +110,45 @@ func (m *Mirror) Update(ctx context.Context, fetch tlog.Fetcher) (Result, error)
 		return Result{}, err
 	}
 	defer os.RemoveAll(staging)
+	// The checkpoint first, once: its size bounds everything after, and the
+	// audit then works on this very checkpoint.
+	upstream, err := fetch(ctx, "checkpoint")
+	if err != nil {
+		return Result{}, fmt.Errorf("the log's checkpoint: %w", err)
+	}
+	if c, err := tlog.OpenCheckpoint(upstream, m.Verifiers, m.Origin); err == nil {
+		limit := m.MaxSize
+		if limit == 0 {
+			limit = DefaultMaxSize
+		}
+		if c.Size > limit {
+			return Result{}, fmt.Errorf("the log of %s claims %d entries, over this mirror's limit of %d: not mirrored", m.Origin, c.Size, limit)
+		}
+	}
 	local := tlog.DirFetcher(dir)
 	var mu sync.Mutex
 	fetched := map[string]bool{} // a resource may be read twice (proofs, then the audit)
 	layered := func(ctx context.Context, path string) ([]byte, error) {
-		if path != "checkpoint" {
-			if b, err := local(ctx, path); err == nil {
-				return b, nil
-			}
+		if path == "checkpoint" {
+			return upstream, nil
+		}
+		if b, err := local(ctx, path); err == nil {
+			return b, nil
 		}
 		b, err := fetch(ctx, path)
 		if err != nil {
 			return nil, err
 		}
-		if path != "checkpoint" {
-			p := filepath.Join(staging, filepath.FromSlash(path))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(p, b, 0o644); err != nil {
-				return nil, err
-			}
-			mu.Lock()
-			fetched[path] = true
-			mu.Unlock()
+		p := filepath.Join(staging, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
 		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		fetched[path] = true
+		mu.Unlock()
 		return b, nil
 	}
 	rep, err := tlog.Audit(ctx, layered, m.Verifiers, m.Origin, last)

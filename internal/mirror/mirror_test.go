@@ -126,6 +126,23 @@ func TestMirrorCopiesAndCatchesForks(t *testing.T) {
 	}
 }
 
+// A log claiming more entries than the mirror holds is refused before
+// anything is fetched or allocated for it.
+func TestMirrorRefusesAnOversizedLog(t *testing.T) {
+	dir, s, m := setup(t)
+	appendTo(t, dir, s, entry(0, "L0", "active"), entry(1, "L1", "active"), entry(2, "L2", "active"))
+	m.MaxSize = 2
+	fetched := 0
+	f := tlog.DirFetcher(dir)
+	_, err := m.Update(context.Background(), func(ctx context.Context, p string) ([]byte, error) {
+		fetched++
+		return f(ctx, p)
+	})
+	if err == nil || !strings.Contains(err.Error(), "over this mirror's limit") || fetched != 1 {
+		t.Fatalf("oversized log: %v after %d fetches", err, fetched)
+	}
+}
+
 func mustRead(t *testing.T, p string) []byte {
 	b, err := os.ReadFile(p)
 	if err != nil {
