@@ -152,11 +152,17 @@ func (s *Server) mirrorPeer(ctx context.Context, p peer.TrustedIssuer, all []pee
 	// The peer's current list first: a key change followed by its pivots
 	// moves the pin; an older list or a second list under the pinned
 	// number is evidence in itself.
-	if chk, err := s.RecognisePeer(ctx, p.ID); err == nil && chk.Changed {
-		p = chk.Issuer
-	} else if errors.Is(err, peer.ErrRollback) || errors.Is(err, peer.ErrEquivocation) || errors.Is(err, trustlist.ErrNoChain) {
+	chk, err := s.RecognisePeer(ctx, p.ID)
+	switch {
+	case err == nil:
+		if chk.Changed {
+			p = chk.Issuer
+		}
+		s.store.ResolveAlarms(ctx, p.ID, KindTrustList, nil, now)
+	case errors.Is(err, peer.ErrRollback) || errors.Is(err, peer.ErrEquivocation) || errors.Is(err, trustlist.ErrNoChain):
 		s.alarm(ctx, p.ID, KindTrustList, p.ID, fmt.Sprintf("%s serves a trust list this instance cannot accept: %v", p.Name, err),
-			evidence(map[string]any{"pinned_list": p.TrustList, "error": err.Error()}), now)
+			evidence(map[string]any{"pinned_list_url": p.TrustList.URL, "pinned_sequence": p.TrustList.Sequence, "pinned_digest": p.TrustList.Digest,
+				"pinned_issued": p.TrustList.Issued, "error": err.Error()}), now)
 	}
 	v, err := p.Verified(now)
 	if err != nil {
