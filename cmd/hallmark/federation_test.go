@@ -17,6 +17,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/mirror"
+	"github.com/hallmark-iot/hallmark/internal/peer"
 	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/server/servertest"
@@ -286,6 +287,46 @@ func TestThreeAuthorities(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no fork alarm after C2 was shown another history: %+v", fed.Alarms)
+	}
+
+	// A serves an older trust list than B pinned (as a rolled-back
+	// instance, or a replayed list, would): B alarms, and resolves the
+	// alarm once A's list is acceptable again.
+	peersPath := filepath.Join(b.Server.Config().DataDir, server.PeersFile)
+	setPinnedSequence := func(delta int) {
+		t.Helper()
+		st, err := peer.LoadTrustStore(peersPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		is, _ := st.Get(a.URL)
+		is.TrustList.Sequence = uint64(int(is.TrustList.Sequence) + delta)
+		st.Add(is)
+		if err := st.Save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPinnedSequence(+5)
+	if _, err := b.Server.MirrorPeers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	getJSONInto(t, b.URL+"/api/v1/federation", &fed)
+	found = false
+	for _, al := range fed.Alarms {
+		found = found || (al.Kind == server.KindTrustList && al.Open && strings.Contains(al.Summary, "older than the pinned one"))
+	}
+	if !found {
+		t.Fatalf("no trust-list alarm for a rolled-back list: %+v", fed.Alarms)
+	}
+	setPinnedSequence(-5)
+	if _, err := b.Server.MirrorPeers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	getJSONInto(t, b.URL+"/api/v1/federation", &fed)
+	for _, al := range fed.Alarms {
+		if al.Kind == server.KindTrustList && al.Open {
+			t.Fatalf("the trust-list alarm stayed open: %+v", al)
+		}
 	}
 
 	// A and B agree on a level of their schemes; B weakens its scheme.
