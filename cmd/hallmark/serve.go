@@ -42,6 +42,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var csafProviders multiFlag
 	fs.Var(&csafProviders, "csaf-provider", "poll this CSAF provider (domain or provider-metadata.json URL) for the watch, state in --data/feeds (repeatable)")
 	feedEvery := fs.Duration("feed-interval", time.Hour, "how often each --csaf-provider is polled")
+	var peers multiFlag
+	fs.Var(&peers, "peer", "recognise the authority at this URL: pin its trust list in DATA/peers.json (retrying until it answers) and mirror it (repeatable)")
+	mirrorEvery := fs.Duration("mirror-interval", time.Minute, "how often the peers recognised in DATA/peers.json are mirrored and checked (0: never)")
 	holdShare := fs.Float64("watch-hold-share", server.DefaultHoldShare, "the share of all labels one ingest may change before it is held for an authority to confirm (0 to 1)")
 	trusted := fs.String("trusted-proxy", os.Getenv("HALLMARK_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-For names the client, as addresses or CIDR prefixes, comma-separated (e.g. 10.0.0.0/8,192.0.2.7); empty: the header is ignored")
 	issuer := fs.String("issuer-name", envOr("HALLMARK_ISSUER_NAME", "Hallmark demonstration authority"), "name of the issuing authority in label credentials")
@@ -157,6 +160,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.Info("labels expired", "count", n)
 	}
 	go srv.Maintain(ctx, 10*time.Second)
+	go srv.RunMirrors(ctx, *mirrorEvery)
+	for _, p := range peers {
+		go recognisePeer(ctx, srv, p)
+	}
 	go srv.PollFeeds(ctx, feed.New(feed.Options{}), csafProviders, *feedEvery)
 	h, err := httpd.Handler(srv)
 	if err != nil {
@@ -181,3 +188,29 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// recognisePeer pins a --peer's trust list, retrying for a few minutes
+// while it fails (two demo authorities start together), then mirrors it.
+func recognisePeer(ctx context.Context, srv *server.Server, url string) {
+	var last string
+	for range 100 {
+		chk, err := srv.RecognisePeer(ctx, url)
+		if err == nil {
+			slog.Info("peer recognised", "peer", chk.Issuer.ID, "name", chk.Issuer.Name, "trust_list", chk.List.List.Sequence, "new", chk.New)
+			if _, err := srv.MirrorPeers(ctx); err != nil {
+				slog.Warn("mirroring peers", "err", err)
+			}
+			return
+		}
+		if err.Error() != last {
+			slog.Warn("peer not recognised yet; retrying", "peer", url, "err", err)
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(3 * time.Second):
+		}
+	}
+	slog.Error("peer not recognised: gave up", "peer", url, "err", last)
+}

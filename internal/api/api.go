@@ -47,6 +47,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerWebhooks(mux)
 	a.registerTokens(mux)
 	a.registerInsight(mux)
+	a.registerFederation(mux)
 	// Anything else under /api/ is a JSON 404, never the HTML one.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusNotFound, "no such API endpoint; see /api/v1/openapi.json")

@@ -214,6 +214,8 @@ type labelJSON struct {
 	ValidUntil    *time.Time        `json:"valid_until,omitempty"`
 	PageURL       string            `json:"page_url"`
 	CredentialSHA string            `json:"credential_sha256"`
+	GTIN          string            `json:"gtin,omitempty"`
+	PURL          string            `json:"purl,omitempty"`
 	History       []labelEventJSON  `json:"history,omitempty"`
 	Links         map[string]string `json:"links"`
 }
@@ -229,7 +231,7 @@ type labelEventJSON struct {
 func (a *API) toLabelJSON(l registry.Label, events []registry.LabelEvent) labelJSON {
 	out := labelJSON{ID: l.ID, Kind: string(a.App.RecordKind(l.SchemeID)), Status: string(l.Status), Scheme: l.SchemeID, SchemeVersion: l.SchemeVersion, Level: l.LevelID,
 		Product: l.ProductName, ModelNumber: l.ModelNumber, Version: l.SoftwareVersion, Manufacturer: l.Manufacturer,
-		Issued: l.Issued, PageURL: a.App.LabelURL(l.ID), CredentialSHA: l.CredentialHash,
+		Issued: l.Issued, PageURL: a.App.LabelURL(l.ID), CredentialSHA: l.CredentialHash, GTIN: l.GTIN, PURL: l.PURL,
 		Links: map[string]string{"credential": "/api/v1/labels/" + l.ID + "/credential", "status": "/api/v1/labels/" + l.ID + "/status",
 			"cta2120": "/api/v1/labels/" + l.ID + "/cta2120", "qr_svg": "/labels/" + l.ID + "/qr.svg"}}
 	if !l.ValidUntil.IsZero() {

@@ -582,6 +582,15 @@ func (f *rtFixture) rows() []rtRow {
 		{route: "GET /api/v1/labels/{id}/cta2120", path: rtPath("/api/v1/labels/" + label + "/cta2120"), want: public},
 		{route: "GET /api/v1/labels/{id}/receipts", path: rtPath("/api/v1/labels/" + label + "/receipts"), want: public},
 
+		// Federation: mirrors, alarms and mirrored labels are public.
+		{route: "GET /api/v1/federation", path: rtPath("/api/v1/federation"), want: public},
+		{route: "GET /api/v1/federation/alarms", path: rtPath("/api/v1/federation/alarms"), want: public},
+		{route: "GET /api/v1/federation/mirrored", path: rtPath("/api/v1/federation/mirrored?label=" + label), want: public},
+		{route: "GET /api/v1/federation/agreements", path: rtPath("/api/v1/federation/agreements"), want: public},
+		{route: "POST /api/v1/federation/agreements", name: "only authorities record agreements; with no recognised peer, refused after the permission check",
+			ctype: "application/json", body: `{"id":"roles-test","title":"t","scheme":"no-such-scheme","level":"L1","peer":"https://peer.example","peer_scheme":"x","peer_level":"y"}`,
+			want: rtCells(rtDenied, rtAnon, rtUnauth, rtAuthA, rtStatus(422), rtAuthOther, rtStatus(422), rtAdminBearer, rtStatus(422))},
+
 		// Registry reads. Products are public once published; an unpublished
 		// one only for its maker and the authorities (market oversight); an
 		// assessor only once its lab is assigned an application for it. The

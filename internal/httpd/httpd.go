@@ -20,6 +20,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/api"
 	"github.com/hallmark-iot/hallmark/internal/cdn"
 	"github.com/hallmark-iot/hallmark/internal/input"
+	"github.com/hallmark-iot/hallmark/internal/mirror"
 	"github.com/hallmark-iot/hallmark/internal/reqid"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/web"
@@ -38,6 +39,22 @@ func Handler(s *server.Server) (http.Handler, error) {
 	if wit := s.Witness(); wit != nil {
 		// C2SP tlog-witness: peers POST /witness/add-checkpoint.
 		mux.Handle("/witness/", http.StripPrefix("/witness", wit.Handler()))
+		// The latest checkpoint this witness cosigned for a log, by origin
+		// hash: what a mirror compares its own copy with (fork detection).
+		mux.HandleFunc("GET /witness/latest/{hash}", func(w http.ResponseWriter, r *http.Request) {
+			for origin := range s.Config().WitnessFor {
+				if mirror.OriginHash(origin) != r.PathValue("hash") {
+					continue
+				}
+				if cp, ok := wit.Latest(origin); ok {
+					w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+					w.Header().Set("Cache-Control", "no-store")
+					w.Write(cp)
+					return
+				}
+			}
+			http.NotFound(w, r)
+		})
 		mux.HandleFunc("GET /.well-known/hallmark/witness.json", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			json.NewEncoder(w).Encode(map[string]string{"witness": s.Config().PublicURL + "/witness", "verifier": s.WitnessKey()})

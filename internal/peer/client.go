@@ -242,6 +242,12 @@ type LabelSummary struct {
 	ID            string `json:"id"`
 	Status        string `json:"status"`
 	CredentialSHA string `json:"credential_sha256"`
+	// The product, which links the label to the same product's labels at
+	// other authorities.
+	Manufacturer string `json:"manufacturer"`
+	ModelNumber  string `json:"model_number"`
+	GTIN         string `json:"gtin"`
+	PURL         string `json:"purl"`
 }
 
 // LabelPage is one page of the public registry.

@@ -78,6 +78,7 @@ type Label struct {
 	ManufacturerID  int64
 	SoftwareVersion string
 	TestingLab      string // the lab that assessed it
+	GTIN, PURL      string // the product's identifiers: what links it to its labels at other authorities
 }
 
 // LabelEvent is one lifecycle step of a label.

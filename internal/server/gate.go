@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallmark-iot/hallmark/internal/agreement"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/input"
@@ -47,6 +48,9 @@ type Request struct {
 	// targets.go), so neither can be quietly rewritten.
 	Target *TargetDeclaration
 	Report *ReportRequest
+	// Agreement records a mutual-recognition agreement with a peer
+	// authority (agreements.go).
+	Agreement *AgreementRequest
 }
 
 // Outcome is what the gate did with one request.
@@ -57,6 +61,7 @@ type Outcome struct {
 	DecisionID int64              // the decision to be logged, 0 when none
 	Target     insight.Target     // the target a declaration made
 	Report     string             // the report a publication made
+	Agreement  agreement.Record   // the agreement a recording made
 	Err        error              // why the request was refused; nothing of it was written
 }
 
@@ -82,14 +87,17 @@ func (s *Server) Decide(ctx context.Context, p Principal, reqs ...Request) ([]Ou
 	var labelReqs []int
 	for i, r := range reqs {
 		switch {
-		case r.Target != nil || r.Report != nil:
-			if r.Label != "" || r.App != 0 || (r.Target != nil && r.Report != nil) {
+		case r.Target != nil || r.Report != nil || r.Agreement != nil:
+			if r.Label != "" || r.App != 0 || (r.Target != nil && r.Report != nil) || (r.Agreement != nil && (r.Target != nil || r.Report != nil)) {
 				out[i].Err = fmt.Errorf("%w: a declaration is a request of its own", ErrInvalid)
 				continue
 			}
 			decide := s.decideTarget
-			if r.Report != nil {
+			switch {
+			case r.Report != nil:
 				decide = s.decideReport
+			case r.Agreement != nil:
+				decide = s.decideAgreement
 			}
 			o, err := decide(ctx, p, r)
 			if err != nil && !isRefusal(err) {

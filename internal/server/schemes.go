@@ -135,7 +135,15 @@ func (s *Server) PutScheme(ctx context.Context, p Principal, sc *scheme.Scheme) 
 	if created {
 		s.notifyLog()
 	}
-	return v, created, s.reloadSchemes(ctx)
+	if err := s.reloadSchemes(ctx); err != nil {
+		return v, created, err
+	}
+	if created { // a new version may weaken an agreement resting on it
+		if err := s.RecheckAgreements(ctx); err != nil {
+			logWarn("rechecking agreements", err)
+		}
+	}
+	return v, created, nil
 }
 
 // CheckSchemeWrite says whether the principal may write scheme id, before

@@ -78,6 +78,9 @@ type Config struct {
 	// RegistrationsPerHour is how many registrations one address may
 	// attempt in an hour (default DefaultRegistrationsPerHour).
 	RegistrationsPerHour int
+	// MirrorGrace is how long a peer's registry may show a status its log
+	// does not yet hold before it is an alarm (default DefaultMirrorGrace).
+	MirrorGrace time.Duration
 }
 
 // Server holds an open store and the catalogue read from it.
@@ -106,6 +109,7 @@ type Server struct {
 	registrations *quota.Rate
 	insight       insightCache // the market indicators compute on (insight.go)
 	trustList     trustListCache
+	mirrors       mirrorState
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.

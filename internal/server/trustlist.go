@@ -187,3 +187,39 @@ func (s *Server) WitnessPolicy() []byte {
 	pol.Logs = logs
 	return pol.Format(fmt.Sprintf("Witness policy of the log %s (%s).\nA checkpoint counts when one of these log keys signed it and the quorum of witnesses cosigned it.", s.LogOrigin(), s.cfg.IssuerName))
 }
+
+// peersMu serialises this instance's writes to its peer store.
+var peersMu sync.Mutex
+
+// RecognisePeer pins the trust list of the authority at rawURL in this
+// instance's peer store (serve --peer): on first contact the list vouches
+// for itself, the operator having named the URL; later lists must follow
+// from the pinned keys (trustlist.Verify) and never go back. It returns
+// the check, whose Changed says whether the store was updated.
+func (s *Server) RecognisePeer(ctx context.Context, rawURL string) (peer.ListCheck, error) {
+	c, err := peer.New(rawURL, peer.Options{UserAgent: "hallmark-peer", Now: s.now})
+	if err != nil {
+		return peer.ListCheck{}, err
+	}
+	raw, f, err := c.TrustList(ctx)
+	if err != nil {
+		return peer.ListCheck{}, err
+	}
+	peersMu.Lock()
+	defer peersMu.Unlock()
+	st, err := peer.LoadTrustStore(filepath.Join(s.cfg.DataDir, PeersFile))
+	if err != nil {
+		return peer.ListCheck{}, err
+	}
+	chk, err := st.CheckList(c.BaseURL(), f.URL, raw, s.now())
+	if err != nil {
+		return chk, err
+	}
+	if chk.New || chk.Changed {
+		st.Add(chk.Issuer)
+		if err := st.Save(); err != nil {
+			return chk, err
+		}
+	}
+	return chk, nil
+}

@@ -42,7 +42,7 @@ func freeStatusIndex(ctx context.Context, tx *sql.Tx) (int, error) {
 
 const labelCols = `l.id, l.application_id, l.product_version_id, l.scheme_id, l.scheme_version, l.level_id, l.status, l.status_index, l.issued_at,
 	l.valid_until, l.credential, l.credential_hash, l.kid, p.id, p.name, p.model_number, p.category, m.name, m.id, v.software_version,
-	COALESCE(lab.name, '')`
+	COALESCE(lab.name, ''), p.gtin, p.purl`
 
 const labelFrom = ` FROM labels l
 	JOIN product_versions v ON v.id = l.product_version_id
@@ -55,7 +55,7 @@ func scanLabel(r interface{ Scan(...any) error }) (registry.Label, error) {
 	var l registry.Label
 	var status, issued, until string
 	err := r.Scan(&l.ID, &l.ApplicationID, &l.VersionID, &l.SchemeID, &l.SchemeVersion, &l.LevelID, &status, &l.StatusIndex, &issued, &until,
-		&l.Credential, &l.CredentialHash, &l.KID, &l.ProductID, &l.ProductName, &l.ModelNumber, &l.Category, &l.Manufacturer, &l.ManufacturerID, &l.SoftwareVersion, &l.TestingLab)
+		&l.Credential, &l.CredentialHash, &l.KID, &l.ProductID, &l.ProductName, &l.ModelNumber, &l.Category, &l.Manufacturer, &l.ManufacturerID, &l.SoftwareVersion, &l.TestingLab, &l.GTIN, &l.PURL)
 	l.Status, l.Issued = assess.LabelStatus(status), parseTS(issued)
 	if until != "" {
 		l.ValidUntil = parseTS(until)

@@ -238,6 +238,8 @@ func (h *Web) Register(mux *http.ServeMux) {
 	handle("GET /.well-known/hallmark/log.json", h.logInfo)
 	handle("GET /.well-known/hallmark/trust-list.json", h.trustList)
 	handle("GET /.well-known/hallmark/witness-policy.txt", h.witnessPolicy)
+	handle("GET /federation", h.federationPage)
+	handle("GET /mirror/{path...}", h.mirrorFile)
 	handle("GET /log/{path...}", h.logFile)
 	handle("GET /labels/{id}/receipts", h.labelReceipts)
 
