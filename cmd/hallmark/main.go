@@ -36,6 +36,7 @@ var commands = []command{
 	{"verify", "verify a label credential: signature, validity and status, online or offline", runVerify},
 	{"trust", "add, remove or list the issuers whose labels verify accepts", runTrust},
 	{"audit", "audit an authority's transparency log and its registry against it", runAudit},
+	{"publish", "write the public read path (label pages, status lists, keys, log, registry) as static files", runPublish},
 	{"ingest", "feed advisories, KEV and VEX to the post-market watch", runIngest},
 	{"scan", "match one SBOM against the stored advisories, offline", runScan},
 	{"account", "create an organisation and its first user; disable, enable or reset a user", runAccount},

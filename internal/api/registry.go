@@ -249,8 +249,21 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	list, total, err := a.App.Labels(r.Context(), store.LabelQuery{Text: q.Get("q"), SchemeID: q.Get("scheme"),
-		Status: assess.LabelStatus(q.Get("status")), Category: q.Get("category"), Limit: limit, Offset: offset})
+	lq := store.LabelQuery{Text: q.Get("q"), SchemeID: q.Get("scheme"),
+		Status: assess.LabelStatus(q.Get("status")), Category: q.Get("category"), Limit: limit, Offset: offset,
+		// An auditor compares the registry with the log as it is now.
+		Fresh: strings.Contains(r.Header.Get("Cache-Control"), "no-cache")}
+	if c := q.Get("cursor"); c != "" {
+		if lq.After, err = store.ParseLabelKey(c); err != nil {
+			WriteProblem(w, r, http.StatusBadRequest, err.Error())
+			return
+		}
+		if offset != 0 {
+			WriteProblem(w, r, http.StatusBadRequest, "give either cursor or offset, not both")
+			return
+		}
+	}
+	list, total, err := a.App.Labels(r.Context(), lq)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -259,12 +272,25 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request) {
 	for _, l := range list {
 		items = append(items, a.toLabelJSON(l, nil))
 	}
+	out := List[labelJSON]{Items: items, Total: total, Limit: limit, Offset: offset}
+	if len(list) == limit {
+		// The filters stay; the cursor replaces any offset.
+		out.Cursor = store.KeyOf(list[len(list)-1]).Encode()
+		q.Del("offset")
+		q.Set("cursor", out.Cursor)
+		q.Set("limit", strconv.Itoa(limit))
+		out.Next = a.App.Config().PublicURL + "/api/v1/labels?" + q.Encode()
+	}
 	w.Header().Set("Cache-Control", server.PublicCacheControl)
-	writeJSON(w, http.StatusOK, List[labelJSON]{Items: items, Total: total, Limit: limit, Offset: offset})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) label(w http.ResponseWriter, r *http.Request) {
-	l, ev, err := a.App.Label(r.Context(), r.PathValue("id"))
+	get := a.App.Label
+	if strings.Contains(r.Header.Get("Cache-Control"), "no-cache") {
+		get = a.App.RecheckLabel // an auditor: as the database holds it now
+	}
+	l, ev, err := get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		fail(w, r, err)
 		return
