@@ -14,6 +14,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/bcache"
 	"github.com/hallmark-iot/hallmark/internal/cdn"
 	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/label"
@@ -243,6 +244,16 @@ func (a *API) toLabelJSON(l registry.Label, events []registry.LabelEvent) labelJ
 }
 
 func (a *API) labels(w http.ResponseWriter, r *http.Request) {
+	a.answersOnce.Do(func() { a.answers = bcache.New[listAnswer](AnswerCacheBudget) })
+	fresh := strings.Contains(r.Header.Get("Cache-Control"), "no-cache")
+	gen := a.App.LabelGeneration()
+	if c, ok := a.answers.Get(r.URL.RawQuery); ok && c.gen == gen && !fresh {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", server.PublicCacheControl)
+		w.Write(c.body)
+		return
+	}
 	limit, offset, err := page(r)
 	if err != nil {
 		WriteProblem(w, r, http.StatusBadRequest, err.Error())
@@ -252,7 +263,7 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request) {
 	lq := store.LabelQuery{Text: q.Get("q"), SchemeID: q.Get("scheme"),
 		Status: assess.LabelStatus(q.Get("status")), Category: q.Get("category"), Limit: limit, Offset: offset,
 		// An auditor compares the registry with the log as it is now.
-		Fresh: strings.Contains(r.Header.Get("Cache-Control"), "no-cache")}
+		Fresh: fresh}
 	if c := q.Get("cursor"); c != "" {
 		if lq.After, err = store.ParseLabelKey(c); err != nil {
 			WriteProblem(w, r, http.StatusBadRequest, err.Error())
@@ -281,8 +292,18 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request) {
 		q.Set("limit", strconv.Itoa(limit))
 		out.Next = a.App.Config().PublicURL + "/api/v1/labels?" + q.Encode()
 	}
+	body, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	body = append(body, '\n')
+	// Kept while no label changes (the generation read before the query).
+	a.App.IfUnchanged(gen, func() { a.answers.Put(r.URL.RawQuery, listAnswer{gen: gen, body: body}, len(body)) })
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", server.PublicCacheControl)
-	writeJSON(w, http.StatusOK, out)
+	w.Write(body)
 }
 
 func (a *API) label(w http.ResponseWriter, r *http.Request) {
