@@ -31,6 +31,7 @@ const AnswerCacheBudget = 16 << 20
 type listAnswer struct {
 	gen  uint64
 	body []byte
+	etag string // computed once, not per request
 }
 
 //go:embed openapi.json

@@ -251,6 +251,7 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", server.PublicCacheControl)
+		w.Header().Set("Etag", c.etag)
 		w.Write(c.body)
 		return
 	}
@@ -299,10 +300,12 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request) {
 	}
 	body = append(body, '\n')
 	// Kept while no label changes (the generation read before the query).
-	a.App.IfUnchanged(gen, func() { a.answers.Put(r.URL.RawQuery, listAnswer{gen: gen, body: body}, len(body)) })
+	ans := listAnswer{gen: gen, body: body, etag: cdn.Tag(body)}
+	a.App.IfUnchanged(gen, func() { a.answers.Put(r.URL.RawQuery, ans, len(body)) })
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", server.PublicCacheControl)
+	w.Header().Set("Etag", ans.etag)
 	w.Write(body)
 }
 

@@ -52,7 +52,17 @@ type Publisher struct {
 	Static fs.FS
 
 	mu sync.Mutex // one publication at a time
+	// The registry's files are rewritten at most every RegistryEvery
+	// (at 100,000 labels they are 80 MB of JSON): dirty says a change
+	// is still to be written.
+	registryAt    time.Time
+	registryDirty bool
 }
+
+// RegistryEvery is the shortest time between two rewrites of the
+// registry's files after changes: within the public lifetime of 60 s, so
+// a change reaches the static registry within two minutes.
+const RegistryEvery = 30 * time.Second
 
 // Report says what a publication wrote.
 type Report struct {
@@ -145,7 +155,8 @@ func (p *Publisher) Changed(ctx context.Context, ids []string) (Report, error) {
 	defer p.mu.Unlock()
 	start := time.Now()
 	rep, err := p.labels(ctx, ids)
-	for _, step := range []func(context.Context) (Report, error){p.statusLists, p.registry, p.logFiles} {
+	p.registryDirty = true
+	for _, step := range []func(context.Context) (Report, error){p.statusLists, p.registryIfDue, p.logFiles} {
 		if err != nil {
 			break
 		}
@@ -257,9 +268,19 @@ func (p *Publisher) statusLists(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
+// registryIfDue rewrites the registry if a change is waiting and the
+// last rewrite is RegistryEvery old.
+func (p *Publisher) registryIfDue(ctx context.Context) (Report, error) {
+	if !p.registryDirty || time.Since(p.registryAt) < RegistryEvery {
+		return Report{}, nil
+	}
+	return p.registry(ctx)
+}
+
 // registry writes the registry's first page and the whole registry as
 // JSON files of RegistryPage labels, each linking to the next file.
 func (p *Publisher) registry(ctx context.Context) (Report, error) {
+	p.registryAt, p.registryDirty = time.Now(), false
 	rep, err := p.fetch(ctx, "/labels", "labels/index.html")
 	if err != nil {
 		return rep, err
@@ -492,6 +513,11 @@ func (p *Publisher) Follow(ctx context.Context, interval time.Duration, report f
 		default:
 			p.mu.Lock()
 			rep, err = p.logFiles(ctx)
+			if err == nil {
+				var r Report
+				r, err = p.registryIfDue(ctx)
+				rep.add(r)
+			}
 			p.mu.Unlock()
 		}
 		if rep.Written > 0 || err != nil {

@@ -115,3 +115,48 @@ func TestStaticTreeAnswersAsServe(t *testing.T) {
 		})
 	}
 }
+
+// serve --publish: Follow publishes at start and after each decision.
+func TestFollowRepublishes(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	inst := servertest.StartWith(t, store.SQLite, func(c *server.Config) { c.Clock = func() time.Time { return at } })
+	h, err := httpd.Handler(inst.Server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := &publish.Publisher{App: inst.Server, Handler: h, Dir: dir}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.Follow(ctx, 20*time.Millisecond, func(r publish.Report, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		t.Logf("published %+v", r)
+	})
+	ls, _, _ := inst.Server.Labels(ctx, store.LabelQuery{Limit: 1, Status: assess.Active})
+	id := ls[0].ID
+	page := filepath.Join(dir, "labels", id, "index.html")
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not published within 30 s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("the first publication", func() bool { _, err := os.Stat(page); return err == nil })
+	before, _ := os.ReadFile(page)
+	if _, err := inst.Server.ChangeLabel(ctx, auth.System, id, assess.SuspendLabel, "exploited vulnerability"); err != nil {
+		t.Fatal(err)
+	}
+	_, want := body(t, http.DefaultClient, inst.URL+"/labels/"+id)
+	waitFor("the suspended label's page", func() bool { b, _ := os.ReadFile(page); return string(b) == want })
+	if string(before) == want {
+		t.Error("the page did not change with the suspension")
+	}
+	_, list := body(t, http.DefaultClient, inst.URL+"/status/suspension/0")
+	waitFor("the status list", func() bool { b, _ := os.ReadFile(filepath.Join(dir, "status", "suspension", "0")); return string(b) == list })
+}
