@@ -158,5 +158,8 @@ func TestFollowRepublishes(t *testing.T) {
 		t.Error("the page did not change with the suspension")
 	}
 	_, list := body(t, http.DefaultClient, inst.URL+"/status/suspension/0")
-	waitFor("the status list", func() bool { b, _ := os.ReadFile(filepath.Join(dir, "status", "suspension", "0")); return string(b) == list })
+	waitFor("the status list", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "status", "suspension", "0"))
+		return string(b) == list
+	})
 }
