@@ -7,7 +7,9 @@ package server_test
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -159,6 +161,48 @@ func TestKeysetPages(t *testing.T) {
 		ok(t, "last page", err)
 		if len(last) != 2 || last[0].ID != want[len(want)-2] || last[1].ID != want[len(want)-1] {
 			t.Errorf("the last page %v is not the end of %v", last, want)
+		}
+	})
+}
+
+// The registry search answers from its index (FTS5 trigrams on SQLite,
+// pg_trgm on PostgreSQL) exactly what a substring match on the label id,
+// product name, model number and manufacturer gives, on both engines.
+func TestLabelSearch(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.label(t, e.mfr, e.authA, schemeA+"@"+levelA)
+		e.label(t, e.mfr2, e.authA, schemeA+"@"+levelA)
+		e.label(t, e.mfr, e.authB, schemeB+"@"+levelB)
+		all, total, err := e.srv.Labels(ctx, store.LabelQuery{Limit: 1000})
+		ok(t, "labels", err)
+		if total < 3 {
+			t.Fatalf("%d labels", total)
+		}
+		lower := func(s string) string { return strings.ToLower(s) }
+		queries := []string{"zzzz-none", "ca", "CAM", "%", "a_m"}
+		for _, l := range all {
+			queries = append(queries, l.ID, lower(l.ID[3:7]), l.ProductName, l.ModelNumber, l.Manufacturer[:min(4, len(l.Manufacturer))], strings.ToUpper(l.Manufacturer))
+		}
+		for _, q := range queries {
+			pat := strings.NewReplacer("%", " ", "_", " ").Replace(lower(q))
+			want := map[string]bool{}
+			for _, l := range all {
+				for _, f := range []string{l.ID, l.ProductName, l.ModelNumber, l.Manufacturer} {
+					if strings.Contains(lower(f), pat) {
+						want[l.ID] = true
+					}
+				}
+			}
+			got, n, err := e.srv.Labels(ctx, store.LabelQuery{Text: q, Limit: 1000, Fresh: true})
+			ok(t, "search "+q, err)
+			have := map[string]bool{}
+			for _, l := range got {
+				have[l.ID] = true
+			}
+			if n != len(want) || !maps.Equal(have, want) {
+				t.Errorf("search %q: %d found (%v), want %d (%v)", q, n, have, len(want), want)
+			}
 		}
 	})
 }

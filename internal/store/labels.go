@@ -141,8 +141,15 @@ func (s *Store) Labels(ctx context.Context, q LabelQuery) ([]registry.Label, int
 	if q.Text != "" {
 		pat = "%" + likeEscape(q.Text) + "%"
 	}
+	// The text is matched in label_search (migration 00017), a trigram
+	// index over the label id, product name, model number and
+	// manufacturer: the same substring match as LIKE on each, from an index.
+	search := `l.rowid IN (SELECT rowid FROM label_search WHERE body LIKE $4)`
+	if s.dialect == Postgres {
+		search = `l.id IN (SELECT label_id FROM label_search WHERE body LIKE $4)`
+	}
 	where := ` WHERE ($1 = '' OR l.scheme_id = $1) AND ($2 = '' OR l.status = $2) AND ($3 = '' OR p.category = $3)
-		AND ($4 = '' OR LOWER(p.name) LIKE $4 OR LOWER(p.model_number) LIKE $4 OR LOWER(m.name) LIKE $4 OR LOWER(l.id) LIKE $4)
+		AND ($4 = '' OR ` + search + `)
 		AND ($5 = 0 OR m.id = $5)`
 	args := []any{q.SchemeID, string(q.Status), q.Category, pat, q.ManufacturerID}
 	total := -1
