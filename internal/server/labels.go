@@ -234,6 +234,10 @@ type listState struct {
 type cachedList struct {
 	jws     string
 	expires time.Time
+	// stale: a label in the list changed since it was signed. The next
+	// reader re-signs it; readers arriving meanwhile get this one (the
+	// list as of a moment ago) rather than queue behind the signer.
+	stale bool
 }
 
 func (c *statusListCache) list(n int) *listState {
@@ -283,7 +287,9 @@ func (c *statusListCache) apply(states []store.LabelState) {
 		}
 		if changed || !ls.loaded {
 			for i := range ls.signed {
-				ls.signed[i].Store(nil)
+				if c := ls.signed[i].Load(); c != nil {
+					ls.signed[i].Store(&cachedList{jws: c.jws, expires: c.expires, stale: true})
+				}
 			}
 		}
 		ls.mu.Unlock()
@@ -329,12 +335,20 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 	}
 	ls := s.statusLists.list(list)
 	now := s.now()
-	if c := ls.signed[pi].Load(); c != nil && now.Before(c.expires) {
+	switch c := ls.signed[pi].Load(); {
+	case c != nil && now.Before(c.expires) && !c.stale:
 		return c.jws, nil
+	case c != nil && now.Before(c.expires):
+		// One reader re-signs; the others take the list as it was
+		// a moment ago (within the public lifetime) instead of waiting.
+		if !ls.mu.TryLock() {
+			return c.jws, nil
+		}
+	default:
+		ls.mu.Lock()
 	}
-	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	if c := ls.signed[pi].Load(); c != nil && now.Before(c.expires) {
+	if c := ls.signed[pi].Load(); c != nil && now.Before(c.expires) && !c.stale {
 		return c.jws, nil // signed while this reader waited
 	}
 	if !ls.loaded {
@@ -477,8 +491,10 @@ func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]registry.Lab
 		}
 	}
 	gen := s.labels.gen.Load()
+	// The count is kept even for an auditor: it checks each label, and a
+	// count per page would make reading the registry quadratic.
 	total := -1
-	if c, ok := s.listings.Get("#" + filter); ok && !q.Fresh {
+	if c, ok := s.listings.Get("#" + filter); ok {
 		total, q.NoTotal = c.total, true
 	}
 	list, n, err := s.store.Labels(ctx, q)
