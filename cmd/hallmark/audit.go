@@ -54,7 +54,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	target := fs.Arg(0)
 	newClient := func(u string) (*peer.Client, error) {
-		return peer.New(u, peer.Options{UserAgent: "hallmark-audit/" + version, Warn: func(s string) { fmt.Fprintln(stderr, "Warning:", s) }})
+		return peer.New(u, peer.Options{UserAgent: "hallmark-audit/" + version, Fresh: true, Warn: func(s string) { fmt.Fprintln(stderr, "Warning:", s) }})
 	}
 
 	var fetch tlog.Fetcher
@@ -187,11 +187,22 @@ func checkRegistry(ctx context.Context, client *peer.Client, entries []tlog.Entr
 	seen := map[string]bool{}
 	pending := map[string]bool{}
 	var ids []string
+	// By cursor: each page costs the server the same, so the walk is
+	// linear in the registry (offsets made it quadratic). A server that
+	// answers no cursor is walked by offset.
+	cursor := ""
 	for offset := 0; ; offset += 1000 {
-		page, err := client.Labels(ctx, offset, 1000)
+		var page peer.LabelPage
+		var err error
+		if offset == 0 || cursor != "" {
+			page, err = client.LabelsAfter(ctx, cursor, 1000)
+		} else {
+			page, err = client.Labels(ctx, offset, 1000)
+		}
 		if err != nil {
 			return n, 0, nil, err
 		}
+		cursor = page.Cursor
 		for _, l := range page.Items {
 			n++
 			if !seen[l.ID] {
@@ -228,7 +239,7 @@ func checkRegistry(ctx context.Context, client *peer.Client, entries []tlog.Entr
 					l.ID, short(l.CredentialSHA), short(is.Digest)))
 			}
 		}
-		if offset+len(page.Items) >= page.Total || len(page.Items) == 0 {
+		if len(page.Items) == 0 || (cursor == "" && offset+len(page.Items) >= page.Total) {
 			break
 		}
 	}

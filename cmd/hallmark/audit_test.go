@@ -100,7 +100,9 @@ func TestAuditCatchesTampering(t *testing.T) {
 			if _, err := db.Exec(`UPDATE labels SET status_index = status_index + 1 WHERE id = $1`, id); err != nil {
 				t.Fatal(err)
 			}
-			// Any legitimate label change rebuilds the served lists from the rows.
+			// A legitimate change of another label keeps the served lists as
+			// they were; the audit asks for them as the rows are now
+			// (Cache-Control: no-cache) and finds the moved bit.
 			next := labelOf(t, inst.URL, schemeID, id)
 			if _, err := inst.Server.ChangeLabel(context.Background(), authority, next, assess.SuspendLabel, "audit test"); err != nil {
 				t.Fatal(err)

@@ -38,6 +38,7 @@ var commands = []command{
 	{"peer", "add, remove or list peer authorities by their signed trust lists", runPeer},
 	{"bundle", "write an offline bundle of a peer (trust list, keys, status lists, checkpoint)", runBundle},
 	{"audit", "audit an authority's transparency log and its registry against it", runAudit},
+	{"publish", "write the public read path (label pages, status lists, keys, log, registry) as static files", runPublish},
 	{"ingest", "feed advisories, KEV and VEX to the post-market watch", runIngest},
 	{"scan", "match one SBOM against the stored advisories, offline", runScan},
 	{"account", "create an organisation and its first user; disable, enable or reset a user", runAccount},

@@ -14,10 +14,12 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/feed"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
+	"github.com/hallmark-iot/hallmark/internal/publish"
 	"github.com/hallmark-iot/hallmark/internal/quota"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
+	"github.com/hallmark-iot/hallmark/internal/web"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,6 +40,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	demoSize := fs.String("demo-size", "full", "size of the demo market: full (100 manufacturers, 2,000 products) or small (6, 30)")
 	adminToken := fs.String("admin-token", os.Getenv("HALLMARK_ADMIN_TOKEN"), "token that allows API writes (Authorization: Bearer …); empty disables writes")
 	verbose := fs.Bool("v", false, "log every request")
+	publishDir := fs.String("publish", "", "also keep the public read path as static files in this directory, written again after every decision (see hallmark publish)")
+	publishEvery := fs.Duration("publish-interval", 2*time.Second, "with --publish: the shortest time between two publications (changes in between are gathered)")
 	publicURL := fs.String("public-url", os.Getenv("HALLMARK_PUBLIC_URL"), "URL the public reaches this instance at, written into labels and QR codes (default http://localhost<addr>)")
 	var csafProviders multiFlag
 	fs.Var(&csafProviders, "csaf-provider", "poll this CSAF provider (domain or provider-metadata.json URL) for the watch, state in --data/feeds (repeatable)")
@@ -168,6 +172,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	h, err := httpd.Handler(srv)
 	if err != nil {
 		return err
+	}
+	if *publishDir != "" {
+		p := &publish.Publisher{App: srv, Handler: h, Dir: *publishDir, Static: web.StaticFiles()}
+		go p.Follow(ctx, *publishEvery, func(rep publish.Report, err error) {
+			if err != nil {
+				slog.Error("publishing the static read path failed", "dir", *publishDir, "err", err)
+				return
+			}
+			slog.Info("static read path published", "dir", *publishDir, "written", rep.Written, "files", rep.Files, "bytes", rep.Bytes, "took", rep.Took)
+		})
 	}
 	c := srv.Catalog()
 	slog.Info("hallmark is serving", "addr", *addr, "db", string(st.Dialect()),

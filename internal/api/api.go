@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/bcache"
 	"github.com/hallmark-iot/hallmark/internal/server"
 )
 
@@ -16,6 +18,20 @@ import (
 type API struct {
 	App        *server.Server
 	AdminToken string // empty: writes are refused
+
+	// answers keeps encoded registry listings (labels): a page already
+	// read costs a copy, not 50 labels encoded again.
+	answers     *bcache.Cache[listAnswer]
+	answersOnce sync.Once
+}
+
+// AnswerCacheBudget bounds the encoded registry listings kept.
+const AnswerCacheBudget = 16 << 20
+
+type listAnswer struct {
+	gen  uint64
+	body []byte
+	etag string // computed once, not per request
 }
 
 //go:embed openapi.json

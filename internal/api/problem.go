@@ -59,6 +59,11 @@ type List[T any] struct {
 	Total  int `json:"total"`
 	Limit  int `json:"limit"`
 	Offset int `json:"offset"`
+	// Next is the link to the following page and Cursor the opaque
+	// position it carries (?cursor=), on lists paged by key: following it
+	// costs the same at any depth. Absent on the last page.
+	Next   string `json:"next,omitempty"`
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // writeProblemErrors answers with a problem whose "errors" member lists

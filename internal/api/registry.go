@@ -14,6 +14,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/advisory"
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/bcache"
 	"github.com/hallmark-iot/hallmark/internal/cdn"
 	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/label"
@@ -245,14 +246,38 @@ func (a *API) toLabelJSON(l registry.Label, events []registry.LabelEvent) labelJ
 }
 
 func (a *API) labels(w http.ResponseWriter, r *http.Request) {
+	a.answersOnce.Do(func() { a.answers = bcache.New[listAnswer](AnswerCacheBudget) })
+	fresh := strings.Contains(r.Header.Get("Cache-Control"), "no-cache")
+	gen := a.App.LabelGeneration()
+	if c, ok := a.answers.Get(r.URL.RawQuery); ok && c.gen == gen && !fresh {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", server.PublicCacheControl)
+		w.Header().Set("Etag", c.etag)
+		w.Write(c.body)
+		return
+	}
 	limit, offset, err := page(r)
 	if err != nil {
 		WriteProblem(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	q := r.URL.Query()
-	list, total, err := a.App.Labels(r.Context(), store.LabelQuery{Text: q.Get("q"), SchemeID: q.Get("scheme"),
-		Status: assess.LabelStatus(q.Get("status")), Category: q.Get("category"), Limit: limit, Offset: offset})
+	lq := store.LabelQuery{Text: q.Get("q"), SchemeID: q.Get("scheme"),
+		Status: assess.LabelStatus(q.Get("status")), Category: q.Get("category"), Limit: limit, Offset: offset,
+		// An auditor compares the registry with the log as it is now.
+		Fresh: fresh}
+	if c := q.Get("cursor"); c != "" {
+		if lq.After, err = store.ParseLabelKey(c); err != nil {
+			WriteProblem(w, r, http.StatusBadRequest, err.Error())
+			return
+		}
+		if offset != 0 {
+			WriteProblem(w, r, http.StatusBadRequest, "give either cursor or offset, not both")
+			return
+		}
+	}
+	list, total, err := a.App.Labels(r.Context(), lq)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -261,12 +286,37 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request) {
 	for _, l := range list {
 		items = append(items, a.toLabelJSON(l, nil))
 	}
+	out := List[labelJSON]{Items: items, Total: total, Limit: limit, Offset: offset}
+	if len(list) == limit {
+		// The filters stay; the cursor replaces any offset.
+		out.Cursor = store.KeyOf(list[len(list)-1]).Encode()
+		q.Del("offset")
+		q.Set("cursor", out.Cursor)
+		q.Set("limit", strconv.Itoa(limit))
+		out.Next = a.App.Config().PublicURL + "/api/v1/labels?" + q.Encode()
+	}
+	body, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	body = append(body, '\n')
+	// Kept while no label changes (the generation read before the query).
+	ans := listAnswer{gen: gen, body: body, etag: cdn.Tag(body)}
+	a.App.IfUnchanged(gen, func() { a.answers.Put(r.URL.RawQuery, ans, len(body)) })
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", server.PublicCacheControl)
-	writeJSON(w, http.StatusOK, List[labelJSON]{Items: items, Total: total, Limit: limit, Offset: offset})
+	w.Header().Set("Etag", ans.etag)
+	w.Write(body)
 }
 
 func (a *API) label(w http.ResponseWriter, r *http.Request) {
-	l, ev, err := a.App.Label(r.Context(), r.PathValue("id"))
+	get := a.App.Label
+	if strings.Contains(r.Header.Get("Cache-Control"), "no-cache") {
+		get = a.App.RecheckLabel // an auditor: as the database holds it now
+	}
+	l, ev, err := get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		fail(w, r, err)
 		return

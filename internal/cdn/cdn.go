@@ -100,9 +100,14 @@ func (w *writer) WriteHeader(code int) {
 			notModified(w.w)
 			return
 		}
-		if n, err := strconv.Atoi(h.Get("Content-Length")); !compressible(h.Get("Content-Type")) || (err == nil && n < MinCompress) {
-			// The handler validates itself and the body gains nothing
-			// from gzip: let it stream (sendfile for files).
+		n, err := strconv.Atoi(h.Get("Content-Length"))
+		worth := compressible(h.Get("Content-Type")) && (err != nil || n >= MinCompress)
+		if !worth || !AcceptsGzip(w.r.Header.Get("Accept-Encoding")) {
+			// The handler validates itself and the body is not to be
+			// compressed: let it stream (sendfile for files), unheld.
+			if worth {
+				addVary(h, "Accept-Encoding")
+			}
 			w.mode = pass
 			w.w.WriteHeader(code)
 			return

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
@@ -161,5 +162,64 @@ func TestLogFilesSendfile(t *testing.T) {
 		if w.Code != 200 || !w.used {
 			t.Errorf("%s: %d; the connection's ReadFrom reached: %v", p, w.Code, w.used)
 		}
+	}
+}
+
+// The registry API pages by cursor: following next walks every label
+// once, in the order of one big page, with the filters kept.
+func TestRegistryNextLinks(t *testing.T) {
+	inst := servertest.Start(t, store.SQLite)
+	type page struct {
+		Items []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"items"`
+		Total int    `json:"total"`
+		Next  string `json:"next"`
+	}
+	read := func(url string) page {
+		t.Helper()
+		resp, body := get(t, url, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", url, resp.StatusCode, body)
+		}
+		var p page
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, filter := range []string{"", "&status=active"} {
+		all := read(inst.URL + "/api/v1/labels?limit=1000" + filter)
+		if all.Next != "" || len(all.Items) != all.Total || all.Total < 3 {
+			t.Fatalf("one page of everything: %d of %d, next %q", len(all.Items), all.Total, all.Next)
+		}
+		var walked, want []string
+		for _, l := range all.Items {
+			want = append(want, l.ID)
+		}
+		url := inst.URL + "/api/v1/labels?limit=2" + filter
+		for range all.Total + 1 {
+			p := read(url)
+			for _, l := range p.Items {
+				walked = append(walked, l.ID)
+				if filter != "" && l.Status != "active" {
+					t.Errorf("the filter was lost on the way: %s is %s", l.ID, l.Status)
+				}
+			}
+			if p.Next == "" {
+				break
+			}
+			if !strings.HasPrefix(p.Next, inst.URL+"/api/v1/labels?") || !strings.Contains(p.Next, "cursor=") {
+				t.Fatalf("next %q", p.Next)
+			}
+			url = p.Next
+		}
+		if strings.Join(walked, " ") != strings.Join(want, " ") {
+			t.Errorf("walked %v\nwant %v", walked, want)
+		}
+	}
+	if resp, _ := get(t, inst.URL+"/api/v1/labels?cursor=not-a-cursor", nil); resp.StatusCode != 400 {
+		t.Errorf("a forged cursor got %d, want 400", resp.StatusCode)
 	}
 }

@@ -66,6 +66,10 @@ type Options struct {
 	Warn func(string)
 	// UserAgent names the caller in requests.
 	UserAgent string
+	// Fresh asks every cache on the way, the authority's own included,
+	// for the answer as it is now (Cache-Control: no-cache): an auditor
+	// compares the registry with the log, not with a copy.
+	Fresh bool
 }
 
 // Client reads one authority, at its base URL.
@@ -254,6 +258,25 @@ type LabelSummary struct {
 type LabelPage struct {
 	Items []LabelSummary `json:"items"`
 	Total int            `json:"total"`
+	// Cursor continues the listing after this page (LabelsAfter); empty
+	// on the last page, or from a server that pages by offset only.
+	Cursor string `json:"cursor"`
+}
+
+// LabelsAfter reads the page of the public registry after cursor (""
+// for the first): keyset paging, so reading the whole registry costs
+// time in proportion to its size.
+func (c *Client) LabelsAfter(ctx context.Context, cursor string, limit int) (LabelPage, error) {
+	var p LabelPage
+	u := fmt.Sprintf("%s/api/v1/labels?limit=%d", c.base, limit)
+	if cursor != "" {
+		u += "&cursor=" + url.QueryEscape(cursor)
+	}
+	b, err := c.get(ctx, u, "application/json", MaxJSONBytes)
+	if err == nil {
+		err = json.Unmarshal(b, &p)
+	}
+	return p, err
 }
 
 // Labels reads a page of the public registry (never cached: an auditor
@@ -360,6 +383,9 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, limit int64) ([
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
+	}
+	if c.opts.Fresh {
+		req.Header.Set("Cache-Control", "no-cache")
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", c.opts.UserAgent)

@@ -283,7 +283,7 @@ func (s *Server) decideStep(ctx context.Context, p Principal, r Request) (Outcom
 		if err != nil {
 			return Outcome{}, err
 		}
-		s.labelsChanged()
+		s.labelsChanged(Changed{Label: l.ID, New: true})
 		return Outcome{State: to, Status: l.Status, Label: l, DecisionID: id}, nil
 	}
 	if err := s.store.WriteAppChange(ctx, c); err != nil {
@@ -331,13 +331,13 @@ func (s *Server) decideLabels(ctx context.Context, p Principal, reqs []Request, 
 		}
 		changes, at = append(changes, c), append(at, i)
 	}
-	changed := false
+	var changed []Changed
 	for start := 0; start < len(changes); start += labelChunk {
 		end := min(start+labelChunk, len(changes))
 		decisionIDs, skipped, err := s.store.WriteLabelChanges(ctx, changes[start:end])
 		if err != nil {
-			if changed {
-				s.labelsChanged()
+			if len(changed) > 0 {
+				s.labelsChanged(changed...)
 			}
 			return err
 		}
@@ -348,11 +348,11 @@ func (s *Server) decideLabels(ctx context.Context, p Principal, reqs []Request, 
 				continue
 			}
 			out[i].Status, out[i].DecisionID = changes[start+k].To, decisionIDs[k]
-			changed = true
+			changed = append(changed, Changed{Label: reqs[i].Label})
 		}
 	}
-	if changed {
-		s.labelsChanged()
+	if len(changed) > 0 {
+		s.labelsChanged(changed...)
 	}
 	return nil
 }

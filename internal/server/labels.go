@@ -4,12 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/bcache"
 	"github.com/hallmark-iot/hallmark/internal/input"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/registry"
@@ -146,64 +151,218 @@ func (s *Server) ExpireDue(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// statusListCache keeps signed status list credentials until a label
-// changes status or they near expiry: status lookups never hit the
-// database in between.
+// What the public read path keeps in memory, whatever the registry's size
+// (README, "Public read path"): labels with their history, and registry
+// listings. Pages and compressed answers have their own budgets (package
+// web, package cdn).
+const (
+	LabelCacheBudget   = 64 << 20
+	ListingCacheBudget = 16 << 20
+)
+
+// A label's status as it sits in the status lists.
+const (
+	codeNone uint8 = iota // active or expired: no bit set
+	codeSuspended
+	codeRevoked
+	codeSurrendered
+)
+
+func statusCode(st assess.LabelStatus) uint8 {
+	switch st {
+	case assess.Suspended:
+		return codeSuspended
+	case assess.Revoked:
+		return codeRevoked
+	case assess.Surrendered:
+		return codeSurrendered
+	}
+	return codeNone
+}
+
+var purposes = [...]string{label.PurposeRevocation, label.PurposeSuspension, label.PurposeMessage}
+
+// listValue is the value a status has in the list of a purpose. A
+// surrendered label sets its revocation bit (a generic verifier must see
+// it as terminated); the message list's two bits tell surrendered from
+// revoked (see package label).
+func listValue(purpose int, code uint8) uint {
+	switch purposes[purpose] {
+	case label.PurposeRevocation:
+		if code == codeRevoked || code == codeSurrendered {
+			return 1
+		}
+	case label.PurposeSuspension:
+		if code == codeSuspended {
+			return 1
+		}
+	case label.PurposeMessage:
+		switch code {
+		case codeSuspended:
+			return label.MessageSuspended
+		case codeRevoked:
+			return label.MessageRevoked
+		case codeSurrendered:
+			return label.MessageSurrendered
+		}
+	}
+	return 0
+}
+
+// statusListCache keeps each status list's statuses in memory, read once
+// from the database and then kept up to date from the labels that change,
+// and the signed credentials until a label in the list changes or they
+// near expiry: a status lookup never reaches the database in between, and
+// a change costs one small read, not a re-read of every label.
 type statusListCache struct {
-	mu      sync.Mutex
-	entries map[string]cachedList
+	mu    sync.Mutex
+	max   int // the highest status index given out, when known
+	known bool
+	epoch uint64 // counts resets, so a read begun before one is not kept
+	lists map[int]*listState
+}
+
+type listState struct {
+	// mu is held while the list is loaded or signed: readers arriving
+	// meanwhile wait and share the result (one rebuild, not one per reader).
+	mu     sync.Mutex
+	loaded bool
+	codes  []uint8 // per entry
+	signed [len(purposes)]atomic.Pointer[cachedList]
 }
 
 type cachedList struct {
 	jws     string
 	expires time.Time
-	gen     uint64 // the label generation the list was derived at
+	// stale: a label in the list changed since it was signed. The next
+	// reader re-signs it; readers arriving meanwhile get this one (the
+	// list as of a moment ago) rather than queue behind the signer.
+	stale bool
 }
 
-func (c *statusListCache) invalidate() {
+func (c *statusListCache) list(n int) *listState {
 	c.mu.Lock()
-	c.entries = nil
+	defer c.mu.Unlock()
+	if c.lists == nil {
+		c.lists = map[int]*listState{}
+	}
+	ls := c.lists[n]
+	if ls == nil {
+		ls = &listState{}
+		c.lists[n] = ls
+	}
+	return ls
+}
+
+func (c *statusListCache) reset() {
+	c.mu.Lock()
+	c.lists, c.known = nil, false
+	c.epoch++
 	c.mu.Unlock()
 }
 
+// apply brings the loaded lists up to date with labels' current states.
+func (c *statusListCache) apply(states []store.LabelState) {
+	byList := map[int][]store.LabelState{}
+	c.mu.Lock()
+	for _, st := range states {
+		if c.known && st.Index > c.max {
+			c.max = st.Index
+		}
+		if ls := c.lists[st.Index/label.MinListBits]; ls != nil {
+			byList[st.Index/label.MinListBits] = append(byList[st.Index/label.MinListBits], st)
+		}
+	}
+	lists := c.lists
+	c.mu.Unlock()
+	for n, sts := range byList {
+		ls := lists[n]
+		ls.mu.Lock()
+		changed := false
+		for _, st := range sts {
+			if ls.loaded && ls.codes[st.Index%label.MinListBits] != statusCode(st.Status) {
+				ls.codes[st.Index%label.MinListBits] = statusCode(st.Status)
+				changed = true
+			}
+		}
+		if changed || !ls.loaded {
+			for i := range ls.signed {
+				if c := ls.signed[i].Load(); c != nil {
+					ls.signed[i].Store(&cachedList{jws: c.jws, expires: c.expires, stale: true})
+				}
+			}
+		}
+		ls.mu.Unlock()
+	}
+}
+
+func (s *Server) maxStatusIndex(ctx context.Context) (int, error) {
+	c := &s.statusLists
+	c.mu.Lock()
+	if c.known {
+		defer c.mu.Unlock()
+		return c.max, nil
+	}
+	epoch := c.epoch
+	c.mu.Unlock()
+	n, err := s.store.MaxStatusIndex(ctx)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	if c.epoch == epoch && !c.known {
+		c.max, c.known = n, true
+	}
+	c.mu.Unlock()
+	return n, nil
+}
+
 // StatusList returns the signed status list credential for a purpose and
-// list number, derived from the labels' statuses. A surrendered label sets
-// its revocation bit (a generic verifier must see it as terminated); the
-// message list's two bits tell surrendered from revoked (see package label).
+// list number, derived from the labels' statuses.
 func (s *Server) StatusList(ctx context.Context, purpose string, list int) (string, error) {
-	// The value each status has in the list of this purpose.
-	var values map[assess.LabelStatus]uint
-	switch purpose {
-	case label.PurposeRevocation:
-		values = map[assess.LabelStatus]uint{assess.Revoked: 1, assess.Surrendered: 1}
-	case label.PurposeSuspension:
-		values = map[assess.LabelStatus]uint{assess.Suspended: 1}
-	case label.PurposeMessage:
-		values = map[assess.LabelStatus]uint{assess.Suspended: label.MessageSuspended, assess.Revoked: label.MessageRevoked,
-			assess.Surrendered: label.MessageSurrendered}
-	default:
+	pi := slices.Index(purposes[:], purpose)
+	if pi < 0 {
 		return "", store.ErrNotFound
 	}
 	// Only lists that hold labels exist: anything else would let anyone
 	// make the server sign and cache lists without end.
-	maxIdx, err := s.store.MaxStatusIndex(ctx)
+	maxIdx, err := s.maxStatusIndex(ctx)
 	if err != nil {
 		return "", err
 	}
 	if list < 0 || list > maxIdx/label.MinListBits || maxIdx < 0 {
 		return "", store.ErrNotFound
 	}
-	key := fmt.Sprintf("%s/%d", purpose, list)
+	ls := s.statusLists.list(list)
 	now := s.now()
-	// Read the generation before the statuses: a list derived while a
-	// label changed carries the old generation and is never served after.
-	gen := s.labels.gen.Load()
-	s.statusLists.mu.Lock()
-	if e, ok := s.statusLists.entries[key]; ok && now.Before(e.expires) && e.gen == gen {
-		s.statusLists.mu.Unlock()
-		return e.jws, nil
+	switch c := ls.signed[pi].Load(); {
+	case c != nil && now.Before(c.expires) && !c.stale:
+		return c.jws, nil
+	case c != nil && now.Before(c.expires):
+		// One reader re-signs; the others take the list as it was
+		// a moment ago (within the public lifetime) instead of waiting.
+		if !ls.mu.TryLock() {
+			return c.jws, nil
+		}
+	default:
+		ls.mu.Lock()
 	}
-	s.statusLists.mu.Unlock()
+	defer ls.mu.Unlock()
+	if c := ls.signed[pi].Load(); c != nil && now.Before(c.expires) && !c.stale {
+		return c.jws, nil // signed while this reader waited
+	}
+	if !ls.loaded {
+		base := list * label.MinListBits
+		sts, err := s.store.StatusesIn(ctx, base, base+label.MinListBits)
+		if err != nil {
+			return "", err
+		}
+		ls.codes = make([]uint8, label.MinListBits)
+		for i, st := range sts {
+			ls.codes[i-base] = statusCode(st)
+		}
+		ls.loaded = true
+	}
 	size := 1
 	if purpose == label.PurposeMessage {
 		size = label.MessageStatusSize
@@ -212,14 +371,10 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 	if err != nil {
 		return "", err
 	}
-	for status, v := range values {
-		idx, err := s.store.StatusIndexes(ctx, status)
-		if err != nil {
-			return "", err
-		}
-		for _, i := range idx {
-			if i/label.MinListBits == list {
-				bits.SetValue(i%label.MinListBits, v)
+	for i, c := range ls.codes {
+		if c != codeNone {
+			if v := listValue(pi, c); v != 0 {
+				bits.SetValue(i, v)
 			}
 		}
 	}
@@ -232,24 +387,51 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 	if err != nil {
 		return "", err
 	}
-	s.statusLists.mu.Lock()
-	if s.statusLists.entries == nil {
-		s.statusLists.entries = map[string]cachedList{}
-	}
 	// Re-sign well before the credential expires.
-	if s.labels.gen.Load() == gen {
-		s.statusLists.entries[key] = cachedList{jws: jws, expires: from.Add(statusListTTL / 2), gen: gen}
-	}
-	s.statusLists.mu.Unlock()
+	ls.signed[pi].Store(&cachedList{jws: jws, expires: from.Add(statusListTTL / 2)})
 	return jws, nil
 }
 
-// Label returns a label with its history; labels are public.
-func (s *Server) Label(ctx context.Context, id string) (registry.Label, []registry.LabelEvent, error) {
-	gen := s.labels.gen.Load()
-	if c, ok := s.labels.entries.Load(id); ok && c.(cachedLabel).gen == gen {
-		return c.(cachedLabel).label, c.(cachedLabel).events, nil
+// RecheckStatusList reads a loaded list's statuses again from the
+// database and drops its signatures if they differ: for an auditor, who
+// compares what is served with the rows (Cache-Control: no-cache).
+func (s *Server) RecheckStatusList(ctx context.Context, list int) error {
+	if list < 0 {
+		return nil
 	}
+	s.statusLists.mu.Lock()
+	ls := s.statusLists.lists[list]
+	s.statusLists.mu.Unlock()
+	if ls == nil {
+		return nil
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if !ls.loaded {
+		return nil
+	}
+	base := list * label.MinListBits
+	sts, err := s.store.StatusesIn(ctx, base, base+label.MinListBits)
+	if err != nil {
+		return err
+	}
+	codes := make([]uint8, label.MinListBits)
+	for i, st := range sts {
+		codes[i-base] = statusCode(st)
+	}
+	if !slices.Equal(codes, ls.codes) {
+		ls.codes = codes
+		for i := range ls.signed {
+			ls.signed[i].Store(nil)
+		}
+	}
+	return nil
+}
+
+// RecheckLabel reads a label and its history past the caches, and has
+// every cache follow if they held something else: for an auditor
+// (Cache-Control: no-cache).
+func (s *Server) RecheckLabel(ctx context.Context, id string) (registry.Label, []registry.LabelEvent, error) {
 	l, err := s.store.Label(ctx, id)
 	if err != nil {
 		return l, nil, err
@@ -258,11 +440,38 @@ func (s *Server) Label(ctx context.Context, id string) (registry.Label, []regist
 	if err != nil {
 		return l, nil, err
 	}
-	s.labels.entries.Store(id, cachedLabel{gen: gen, label: l, events: ev})
+	if c, ok := s.labels.cache.Get(id); ok && !(reflect.DeepEqual(c.label, l) && reflect.DeepEqual(c.events, ev)) {
+		s.labelsChanged(Changed{Label: id})
+	}
 	return l, ev, nil
 }
 
-// Labels searches the public registry of labels.
+// Label returns a label with its history; labels are public.
+func (s *Server) Label(ctx context.Context, id string) (registry.Label, []registry.LabelEvent, error) {
+	if c, ok := s.labels.cache.Get(id); ok {
+		return c.label, c.events, nil
+	}
+	gen := s.labels.gen.Load()
+	l, err := s.store.Label(ctx, id)
+	if err != nil {
+		return l, nil, err
+	}
+	ev, err := s.store.LabelEvents(ctx, id)
+	if err != nil {
+		return l, nil, err
+	}
+	cost := len(l.Credential) + 512
+	for _, e := range ev {
+		cost += len(e.Reason) + 128
+	}
+	s.IfUnchanged(gen, func() { s.labels.cache.Put(id, cachedLabel{label: l, events: ev}, cost) })
+	return l, ev, nil
+}
+
+// Labels searches the public registry of labels. Pages are kept until a
+// label they show (or, for a status filter, any label) changes status, or
+// a label is issued; counts until a label is issued or, for a status
+// filter, changes status.
 func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]registry.Label, int, error) {
 	if len(q.Text) > MaxSearchText {
 		return nil, 0, fmt.Errorf("%w: the search text is longer than %d characters", ErrInvalid, MaxSearchText)
@@ -271,28 +480,146 @@ func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]registry.Lab
 		input.Field{Name: "status", Value: string(q.Status), Kind: input.Line}, input.Field{Name: "category", Value: q.Category, Kind: input.Line}); err != nil {
 		return nil, 0, err
 	}
-	return s.store.Labels(ctx, q)
+	filter := fmt.Sprintf("%q|%q|%q|%q|%d", strings.ToLower(q.Text), q.SchemeID, q.Status, q.Category, q.ManufacturerID)
+	key := fmt.Sprintf("%s|%d|%d|%s|%t", filter, q.Limit, q.Offset, q.After.Encode(), q.Oldest)
+	if e, ok := s.listings.Get(key); ok && !q.Fresh {
+		if c, ok := s.listings.Get("#" + filter); ok || q.NoTotal {
+			if !ok {
+				c.total = -1
+			}
+			return e.labels, c.total, nil
+		}
+	}
+	gen := s.labels.gen.Load()
+	// The count is kept even for an auditor: it checks each label, and a
+	// count per page would make reading the registry quadratic.
+	total := -1
+	if c, ok := s.listings.Get("#" + filter); ok {
+		total, q.NoTotal = c.total, true
+	}
+	list, n, err := s.store.Labels(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !q.NoTotal {
+		total = n
+	}
+	cost := 256
+	for _, l := range list {
+		cost += len(l.Credential) + 512
+	}
+	s.IfUnchanged(gen, func() {
+		if total >= 0 {
+			s.listings.Put("#"+filter, listing{total: total, status: q.Status != ""}, 64)
+		}
+		s.listings.Put(key, listing{labels: list, status: q.Status != ""}, cost)
+	})
+	return list, total, nil
+}
+
+// listing is a cached page of the registry, or (labels nil) its count.
+type listing struct {
+	labels []registry.Label
+	total  int
+	status bool // filtered by status: any status change may change it
 }
 
 // labelCache keeps labels with their history between status changes, so
 // the public read path (QR scans, status lookups) rarely reaches the
-// database. Any label change empties it; a new label is simply a miss.
+// database. A change forgets only the labels it changed.
 type labelCache struct {
-	gen     atomic.Uint64
-	entries sync.Map // id -> cachedLabel
+	gen atomic.Uint64
+	// mu orders keeping against forgetting: an entry read before a change
+	// is never kept after it (IfUnchanged).
+	mu        sync.RWMutex
+	changeMu  sync.Mutex // one change at a time, each applying what it read
+	cache     *bcache.Cache[cachedLabel]
+	listeners []func(ids []string)
 }
 
 type cachedLabel struct {
-	gen    uint64
 	label  registry.Label
 	events []registry.LabelEvent
 }
 
-// labelsChanged forgets everything derived from label statuses.
-func (s *Server) labelsChanged() {
+// Changed names a label whose status changed, or that was issued (New).
+type Changed struct {
+	Label string
+	New   bool
+}
+
+// labelsChanged is the one place that tells every cache derived from
+// labels what changed: the label cache, the registry listings, the status
+// lists and the pages (OnLabelsChanged). With no argument, anything may
+// have changed (another instance's decisions, findings): all is forgotten.
+func (s *Server) labelsChanged(cs ...Changed) {
+	s.labels.changeMu.Lock()
+	defer s.labels.changeMu.Unlock()
+	var ids []string // nil: all
+	issued := false
+	for _, c := range cs {
+		ids, issued = append(ids, c.Label), issued || c.New
+	}
+	var states []store.LabelState
+	if len(cs) > 0 {
+		// The current states, read after the change committed: changes
+		// are applied one at a time, so the lists never go back to an
+		// older state.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var err error
+		states, err = s.store.LabelStates(ctx, ids)
+		cancel()
+		if err != nil {
+			slog.Warn("re-reading changed labels failed; forgetting every derived cache", "err", err)
+			cs, ids = nil, nil
+		}
+	}
+	s.labels.mu.Lock()
+	defer s.labels.mu.Unlock()
 	s.labels.gen.Add(1)
-	s.labels.entries.Clear()
-	s.statusLists.invalidate()
+	if len(cs) == 0 {
+		s.labels.cache.Clear()
+		s.listings.Clear()
+		s.statusLists.reset()
+	} else {
+		s.labels.cache.Delete(ids...)
+		s.statusLists.apply(states)
+		if issued {
+			s.listings.Clear()
+		} else {
+			changed := make(map[string]bool, len(ids))
+			for _, id := range ids {
+				changed[id] = true
+			}
+			s.listings.DeleteIf(func(_ string, e listing) bool {
+				return e.status || slices.ContainsFunc(e.labels, func(l registry.Label) bool { return changed[l.ID] })
+			})
+		}
+	}
+	for _, f := range s.labels.listeners {
+		f(ids)
+	}
+}
+
+// OnLabelsChanged has f told which labels changed (nil: any may have),
+// before any reader can see the change; f must not call back into the
+// server's caches. For caches of pages built from labels.
+func (s *Server) OnLabelsChanged(f func(ids []string)) {
+	s.labels.mu.Lock()
+	s.labels.listeners = append(s.labels.listeners, f)
+	s.labels.mu.Unlock()
+}
+
+// IfUnchanged runs keep unless a label changed since gen was read: a
+// cache filled from reads begun at gen keeps nothing stale.
+func (s *Server) IfUnchanged(gen uint64, keep func()) bool {
+	s.labels.mu.RLock()
+	defer s.labels.mu.RUnlock()
+	if s.labels.gen.Load() != gen {
+		return false
+	}
+	keep()
+	return true
 }
 
 // LabelGeneration changes whenever any label's status changes; callers

@@ -16,6 +16,7 @@ import (
 	"github.com/hallmark-iot/hallmark/data"
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/backup"
+	"github.com/hallmark-iot/hallmark/internal/bcache"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/notify"
@@ -96,6 +97,7 @@ type Server struct {
 	clock       func() time.Time
 	statusLists statusListCache
 	labels      labelCache
+	listings    *bcache.Cache[listing] // registry pages and counts (Labels)
 	tlog        *decisionLog
 	witness     *tlog.Witness
 	witnessKey  string
@@ -145,7 +147,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	if cfg.IssuerName == "" {
 		cfg.IssuerName = "Hallmark demonstration authority"
 	}
-	s := &Server{store: st, cfg: cfg, clock: cfg.Clock, limiter: auth.NewLoginLimiter()}
+	s := &Server{store: st, cfg: cfg, clock: cfg.Clock, limiter: auth.NewLoginLimiter(),
+		listings: bcache.New[listing](ListingCacheBudget)}
+	s.labels.cache = bcache.New[cachedLabel](LabelCacheBudget)
 	s.initUploads()
 	params := auth.DefaultParams
 	if cfg.PasswordParams != nil {

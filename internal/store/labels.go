@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +82,57 @@ type LabelQuery struct {
 	Category       string
 	ManufacturerID int64
 	Limit, Offset  int
+	// After continues a listing after this label (keyset paging: the cost
+	// of a page does not grow with how deep it is); Offset is then unused.
+	After LabelKey
+	// Oldest asks for the last page: the oldest labels, still listed
+	// newest first.
+	Oldest bool
+	// NoTotal skips counting every match (the caller keeps the count).
+	NoTotal bool
+	// Fresh reads past the server's listing cache (an auditor asked with
+	// Cache-Control: no-cache); the store itself never caches.
+	Fresh bool
+}
+
+// LabelKey is a label's place in the registry's order (newest first).
+type LabelKey struct {
+	Issued time.Time
+	ID     string
+}
+
+// KeyOf is l's place in the registry's order.
+func KeyOf(l registry.Label) LabelKey { return LabelKey{Issued: l.Issued, ID: l.ID} }
+
+// IsZero reports whether k names no place (the start).
+func (k LabelKey) IsZero() bool { return k.ID == "" }
+
+// MaxCursor bounds an encoded cursor.
+const MaxCursor = 128
+
+// Encode makes k an opaque cursor for a URL.
+func (k LabelKey) Encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(ts(k.Issued) + " " + k.ID))
+}
+
+// ParseLabelKey reads a cursor Encode made; anything else is refused.
+func ParseLabelKey(c string) (LabelKey, error) {
+	bad := errors.New("the cursor is not one this registry gave out; start again from the first page")
+	if len(c) > MaxCursor {
+		return LabelKey{}, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return LabelKey{}, bad
+	}
+	at, id, ok := strings.Cut(string(b), " ")
+	t, terr := time.Parse(timeFormat, at)
+	if !ok || terr != nil || id == "" || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool {
+		return !(r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
+	}) {
+		return LabelKey{}, bad
+	}
+	return LabelKey{Issued: t, ID: id}, nil
 }
 
 // Labels searches labels, newest first, with the total.
@@ -88,24 +141,92 @@ func (s *Store) Labels(ctx context.Context, q LabelQuery) ([]registry.Label, int
 	if q.Text != "" {
 		pat = "%" + likeEscape(q.Text) + "%"
 	}
+	// The text is matched in label_search (migration 00017), a trigram
+	// index over the label id, product name, model number and
+	// manufacturer: the same substring match as LIKE on each, from an index.
+	search := `l.rowid IN (SELECT rowid FROM label_search WHERE body LIKE $4)`
+	if s.dialect == Postgres {
+		search = `l.id IN (SELECT label_id FROM label_search WHERE body LIKE $4)`
+	}
 	where := ` WHERE ($1 = '' OR l.scheme_id = $1) AND ($2 = '' OR l.status = $2) AND ($3 = '' OR p.category = $3)
-		AND ($4 = '' OR LOWER(p.name) LIKE $4 OR LOWER(p.model_number) LIKE $4 OR LOWER(m.name) LIKE $4 OR LOWER(l.id) LIKE $4)
+		AND ($4 = '' OR ` + search + `)
 		AND ($5 = 0 OR m.id = $5)`
 	args := []any{q.SchemeID, string(q.Status), q.Category, pat, q.ManufacturerID}
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+labelFrom+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
+	total := -1
+	if !q.NoTotal {
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+labelFrom+where, args...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
 	}
 	if q.Limit == 0 {
 		q.Limit = 50
 	}
+	order, page := ` ORDER BY l.issued_at DESC, l.id`, ` LIMIT $6 OFFSET $7`
+	args = append(args, q.Limit, q.Offset)
+	switch {
+	case q.Oldest:
+		order, args[len(args)-1] = ` ORDER BY l.issued_at, l.id DESC`, 0
+	case !q.After.IsZero():
+		// The first conjunct is a range the (issued_at, id) index serves.
+		where += ` AND l.issued_at <= $8 AND (l.issued_at < $8 OR l.id > $9)`
+		args[len(args)-1] = 0
+		args = append(args, ts(q.After.Issued), q.After.ID)
+	}
 	var out []registry.Label
-	err := s.each(ctx, `SELECT `+labelCols+labelFrom+where+` ORDER BY l.issued_at DESC, l.id LIMIT $6 OFFSET $7`, func(r *sql.Rows) error {
+	err := s.each(ctx, `SELECT `+labelCols+labelFrom+where+order+page, func(r *sql.Rows) error {
 		l, err := scanLabel(r)
 		out = append(out, l)
 		return err
-	}, append(args, q.Limit, q.Offset)...)
+	}, args...)
+	if q.Oldest {
+		slices.Reverse(out)
+	}
 	return out, total, err
+}
+
+// LabelState is where a label sits in the status lists and its status.
+type LabelState struct {
+	ID     string
+	Index  int
+	Status assess.LabelStatus
+}
+
+// LabelStates reads the status-list place and status of the given labels.
+func (s *Store) LabelStates(ctx context.Context, ids []string) ([]LabelState, error) {
+	var out []LabelState
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		ph := make([]string, n)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
+		}
+		if err := s.each(ctx, `SELECT id, status_index, status FROM labels WHERE id IN (`+strings.Join(ph, ", ")+`)`, func(r *sql.Rows) error {
+			var st LabelState
+			err := r.Scan(&st.ID, &st.Index, &st.Status)
+			out = append(out, st)
+			return err
+		}, args...); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+// StatusesIn reads the labels not active in status-list indexes [from,
+// to): one list's worth, through the status_index index.
+func (s *Store) StatusesIn(ctx context.Context, from, to int) (map[int]assess.LabelStatus, error) {
+	out := map[int]assess.LabelStatus{}
+	err := s.each(ctx, `SELECT status_index, status FROM labels WHERE status_index >= $1 AND status_index < $2 AND status <> 'active'`,
+		func(r *sql.Rows) error {
+			var i int
+			var st string
+			err := r.Scan(&i, &st)
+			out[i] = assess.LabelStatus(st)
+			return err
+		}, from, to)
+	return out, err
 }
 
 // LabelEvents returns a label's history, oldest first.

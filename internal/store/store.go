@@ -63,13 +63,19 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// poolSize is how many connections a store keeps open when idle (and, on
+// PostgreSQL, opens at most): database/sql keeps two idle by default, so a burst of readers
+// opened (and, on SQLite, re-read the schema of) a connection each time.
+const poolSize = 16
+
 func open(dsn string) (*Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL: %w", err)
 		}
-		db.SetMaxOpenConns(16)
+		db.SetMaxOpenConns(poolSize)
+		db.SetMaxIdleConns(poolSize)
 		return &Store{db: db, dialect: Postgres, hooks: newHooks()}, nil
 	}
 	path := strings.TrimPrefix(dsn, "file:")
@@ -102,6 +108,9 @@ func open(dsn string) (*Store, error) {
 	q.Set("_txlock", "immediate")
 	// Writers queue fairly at the gate (sqlitegate.go) before SQLite's lock.
 	db := sql.OpenDB(&gatedConnector{dsn: "file:" + path + "?" + q.Encode(), drv: &sqlite.Driver{}, gate: newWriteGate()})
+	// No cap on open connections here: a writer waiting at the gate holds
+	// one, and capping could leave the gate's holder none to read with.
+	db.SetMaxIdleConns(poolSize)
 	return &Store{db: db, dialect: SQLite, hooks: newHooks()}, nil
 }
 

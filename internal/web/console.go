@@ -31,8 +31,11 @@ type pager struct {
 	// Beyond: the page asked for is past the last one (the list is empty
 	// there; the page says so and links to the last).
 	Beyond bool
-	query  url.Values // the other query parameters
-	lang   i18n.Lang
+	// NextHref, when set, is the next page by cursor (the registry):
+	// it costs the server the same at any depth, unlike ?page=.
+	NextHref string
+	query    url.Values // the other query parameters
+	lang     i18n.Lang
 }
 
 // T says a pager message in the visitor's language.
@@ -44,6 +47,7 @@ func newPager(r *http.Request, total int) pager {
 	p = max(p, 1)
 	q := r.URL.Query()
 	q.Del("page")
+	q.Del("after")
 	return pager{Page: p, Pages: pages, Total: total, Beyond: p > pages, query: q, lang: requestLang(r)}
 }
 
@@ -65,6 +69,14 @@ func (pg pager) URL(n int) string {
 func pageOffset(r *http.Request) int {
 	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	return max(p-1, 0) * pageSize
+}
+
+// NextURL is the link to the next page.
+func (pg pager) NextURL() string {
+	if pg.NextHref != "" {
+		return pg.NextHref
+	}
+	return pg.URL(pg.Next())
 }
 
 func (pg pager) Prev() int { return min(pg.Page-1, pg.Pages) }

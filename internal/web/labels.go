@@ -35,10 +35,25 @@ func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 		h.badRequest(w, r, "The search text is longer than 200 characters.")
 		return
 	}
+	if c := r.URL.Query().Get("after"); c != "" {
+		var err error
+		if q.After, err = store.ParseLabelKey(c); err != nil {
+			h.badRequest(w, r, err.Error())
+			return
+		}
+	}
 	list, total, err := h.App.Labels(r.Context(), q)
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	pgr := newPager(r, total)
+	if n := pgr.Next(); n > 0 && len(list) == pageSize {
+		// Onward by cursor, filters kept.
+		v := r.URL.Query()
+		v.Set("after", store.KeyOf(list[len(list)-1]).Encode())
+		v.Set("page", strconv.Itoa(n))
+		pgr.NextHref = "?" + v.Encode()
 	}
 	type row struct {
 		registry.Label
@@ -73,7 +88,7 @@ func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 		Schemes    []*scheme.Scheme
 		Categories []option
 		Statuses   []option
-	}{pg, rows, newPager(r, total), q.Text, q.SchemeID, string(q.Status), q.Category,
+	}{pg, rows, pgr, q.Text, q.SchemeID, string(q.Status), q.Category,
 		h.App.Schemes().Sorted(), categories, statuses})
 }
 
@@ -397,7 +412,6 @@ const asOfMark = "HALLMARK-AS-OF-7Q2X"
 // any label's status changes: most QR scans then cost no database read and
 // no template rendering.
 type anonPage struct {
-	gen  uint64
 	body []byte
 	etag string // weak: the served bytes differ only in the as-of time
 }
@@ -406,10 +420,7 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 	anonymous := principal(r).IsAnonymous()
 	lang := requestLang(r)
 	gen := h.App.LabelGeneration()
-	if old := h.pagesGen.Swap(gen); old != gen {
-		h.labelPages.Clear() // every cached page is stale: free them at once
-	}
-	key := r.PathValue("id") + "|" + string(lang) + "|" + r.URL.Query().Get("lang")
+	key := pageKey(r.PathValue("id"), lang, r.URL.Query().Get("lang"))
 	serve := func(c anonPage) {
 		publicCache(w, r)
 		setPageHeaders(w)
@@ -417,8 +428,8 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 		w.Write(bytes.ReplaceAll(c.body, []byte(asOfMark), []byte(lang.Time(h.App.Now()))))
 	}
 	if anonymous {
-		if c, ok := h.labelPages.Load(key); ok && c.(anonPage).gen == gen {
-			serve(c.(anonPage))
+		if c, ok := h.labelPages.Get(key); ok {
+			serve(c)
 			return
 		}
 	}
@@ -453,9 +464,38 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 		w.Write(bytes.ReplaceAll(body, []byte(asOfMark), []byte(lang.Time(h.App.Now()))))
 		return
 	}
-	c := anonPage{gen: gen, body: body, etag: cdn.WeakTag(string(body))}
-	h.labelPages.Store(key, c)
+	c := anonPage{body: body, etag: cdn.WeakTag(string(body))}
+	h.App.IfUnchanged(gen, func() { h.labelPages.Put(key, c, len(body)+len(c.etag)) })
 	serve(c)
+}
+
+// pageKey names a cached label page: the label, the language it is in,
+// and whether ?lang= chose it (the switcher's links differ).
+func pageKey(id string, lang i18n.Lang, query string) string {
+	if l, ok := i18n.Parse(query); ok {
+		query = string(l)
+	} else {
+		query = ""
+	}
+	return id + "|" + string(lang) + "|" + query
+}
+
+// forgetPages drops the cached pages of labels that changed (all: nil).
+func (h *Web) forgetPages(ids []string) {
+	if ids == nil {
+		h.labelPages.Clear()
+		return
+	}
+	var keys []string
+	for _, id := range ids {
+		for _, l := range i18n.Supported {
+			keys = append(keys, pageKey(id, l, ""))
+			for _, q := range i18n.Supported {
+				keys = append(keys, pageKey(id, l, string(q)))
+			}
+		}
+	}
+	h.labelPages.Delete(keys...)
 }
 
 func (h *Web) labelQR(w http.ResponseWriter, r *http.Request) {
@@ -499,6 +539,13 @@ func (h *Web) statusList(w http.ResponseWriter, r *http.Request) {
 	if err != nil || n < 0 {
 		h.NotFound(w, r, "There is no such status list.")
 		return
+	}
+	if strings.Contains(r.Header.Get("Cache-Control"), "no-cache") {
+		// An auditor: the list as the database holds it now.
+		if err := h.App.RecheckStatusList(r.Context(), n); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	jws, err := h.App.StatusList(r.Context(), r.PathValue("purpose"), n)
 	if err != nil {

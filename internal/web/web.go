@@ -13,12 +13,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/bcache"
 	"github.com/hallmark-iot/hallmark/internal/catalog"
 	"github.com/hallmark-iot/hallmark/internal/cdn"
 	"github.com/hallmark-iot/hallmark/internal/i18n"
@@ -40,10 +39,19 @@ type Web struct {
 	Secure bool   // served over HTTPS: Secure, __Host- cookies
 	Origin string // the site's origin, for the same-origin check on forms
 	pages  map[string]*template.Template
-	// labelPages caches label pages for anonymous visitors (see label).
-	labelPages sync.Map
-	pagesGen   atomic.Uint64
+	// labelPages caches label pages for anonymous visitors (see label),
+	// within PageCacheBudget; a label's change forgets its pages.
+	labelPages *bcache.Cache[anonPage]
 }
+
+// StaticFiles are the site's assets as served under /static/.
+func StaticFiles() fs.FS {
+	static, _ := fs.Sub(staticFS, "static")
+	return static
+}
+
+// PageCacheBudget bounds the memory kept for rendered label pages.
+const PageCacheBudget = 64 << 20
 
 var funcs = template.FuncMap{
 	"relName": func(r catalog.Relationship) string {
@@ -173,7 +181,9 @@ var funcs = template.FuncMap{
 
 // New parses the templates; it fails only if a template is broken.
 func New(app *server.Server, secure bool, publicURL string) (*Web, error) {
-	w := &Web{App: app, Secure: secure, Origin: originOf(publicURL), pages: map[string]*template.Template{}}
+	w := &Web{App: app, Secure: secure, Origin: originOf(publicURL), pages: map[string]*template.Template{},
+		labelPages: bcache.New[anonPage](PageCacheBudget)}
+	app.OnLabelsChanged(w.forgetPages)
 	fm := maps.Clone(funcs)
 	fm["levelName"] = w.levelName
 	fm["refName"] = w.refName

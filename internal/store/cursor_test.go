@@ -1,0 +1,38 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hallmark-iot/hallmark/internal/store"
+)
+
+func TestLabelKeyRoundTrip(t *testing.T) {
+	k := store.LabelKey{Issued: time.Date(2026, 3, 2, 9, 0, 0, 123000, time.UTC), ID: "HM-7K2Q-9XWD"}
+	got, err := store.ParseLabelKey(k.Encode())
+	if err != nil || !got.Issued.Equal(k.Issued) || got.ID != k.ID {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "!!", "bm90IGEgY3Vyc29y", k.Encode() + "AAAA" + string(make([]byte, 200))} {
+		if _, err := store.ParseLabelKey(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// FuzzParseLabelKey: a cursor comes from a stranger's URL.
+func FuzzParseLabelKey(f *testing.F) {
+	f.Add(store.LabelKey{Issued: time.Unix(0, 0).UTC(), ID: "HM-AAAA-BBBB"}.Encode())
+	f.Add("")
+	f.Add("MjAyNi0wMy0wMlQwOTowMDowMC4wMDAwMDBaIEhN")
+	f.Fuzz(func(t *testing.T, c string) {
+		k, err := store.ParseLabelKey(c)
+		if err != nil {
+			return
+		}
+		again, err := store.ParseLabelKey(k.Encode())
+		if err != nil || again.ID != k.ID || !again.Issued.Equal(k.Issued) {
+			t.Fatalf("%q parsed to %+v, which does not round-trip: %+v %v", c, k, again, err)
+		}
+	})
+}
