@@ -60,7 +60,7 @@ func Handler(s *server.Server) (http.Handler, error) {
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(rd)
 	})
-	return logRequests(recoverer(plainInput(w, mux))), nil
+	return logRequests(recoverer(forwardWrites(s, plainInput(w, mux)))), nil
 }
 
 // plainInput refuses a request whose path or query holds what Hallmark

@@ -179,7 +179,7 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 	}
 	// Only lists that hold labels exist: anything else would let anyone
 	// make the server sign and cache lists without end.
-	maxIdx, err := s.store.MaxStatusIndex(ctx)
+	maxIdx, err := s.reader().MaxStatusIndex(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -206,7 +206,7 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 		return "", err
 	}
 	for status, v := range values {
-		idx, err := s.store.StatusIndexes(ctx, status)
+		idx, err := s.reader().StatusIndexes(ctx, status)
 		if err != nil {
 			return "", err
 		}
@@ -243,11 +243,11 @@ func (s *Server) Label(ctx context.Context, id string) (registry.Label, []regist
 	if c, ok := s.labels.entries.Load(id); ok && c.(cachedLabel).gen == gen {
 		return c.(cachedLabel).label, c.(cachedLabel).events, nil
 	}
-	l, err := s.store.Label(ctx, id)
+	l, err := s.reader().Label(ctx, id)
 	if err != nil {
 		return l, nil, err
 	}
-	ev, err := s.store.LabelEvents(ctx, id)
+	ev, err := s.reader().LabelEvents(ctx, id)
 	if err != nil {
 		return l, nil, err
 	}
@@ -264,7 +264,7 @@ func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]registry.Lab
 		input.Field{Name: "status", Value: string(q.Status), Kind: input.Line}, input.Field{Name: "category", Value: q.Category, Kind: input.Line}); err != nil {
 		return nil, 0, err
 	}
-	return s.store.Labels(ctx, q)
+	return s.reader().Labels(ctx, q)
 }
 
 // labelCache keeps labels with their history between status changes, so
@@ -286,6 +286,7 @@ func (s *Server) labelsChanged() {
 	s.labels.gen.Add(1)
 	s.labels.entries.Clear()
 	s.statusLists.invalidate()
+	s.announce("labels") // to the other instances, if any
 }
 
 // LabelGeneration changes whenever any label's status changes; callers

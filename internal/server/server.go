@@ -78,6 +78,17 @@ type Config struct {
 	// RegistrationsPerHour is how many registrations one address may
 	// attempt in an hour (default DefaultRegistrationsPerHour).
 	RegistrationsPerHour int
+	// Cluster: several instances share this PostgreSQL database; the one
+	// holding the writer role decides, the others serve reads (cluster.go).
+	Cluster bool
+	// Advertise is the URL the other instances forward writes to while
+	// this one is the writer (default PublicURL).
+	Advertise string
+	// ReadStore, if set, is a streaming replica public reads come from on
+	// a reader, while it is at most ReadMaxLag behind (default
+	// DefaultReadMaxLag).
+	ReadStore  *store.Store
+	ReadMaxLag time.Duration
 }
 
 // Server holds an open store and the catalogue read from it.
@@ -93,7 +104,7 @@ type Server struct {
 	clock       func() time.Time
 	statusLists statusListCache
 	labels      labelCache
-	tlog        *decisionLog
+	tlogPtr     atomic.Pointer[decisionLog] // the log, while this instance is the writer (dlog)
 	witness     *tlog.Witness
 	witnessKey  string
 	watchMu     sync.Mutex // one watch pass at a time
@@ -105,6 +116,7 @@ type Server struct {
 	slots         *quota.Slots
 	registrations *quota.Rate
 	insight       insightCache // the market indicators compute on (insight.go)
+	cl            cluster      // several instances on one database (cluster.go)
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
@@ -161,6 +173,16 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	if err := s.openWitness(); err != nil {
 		return nil, err
 	}
+	if err := s.startCluster(ctx); err != nil {
+		return nil, err
+	}
+	if !s.IsWriter() {
+		// A reader: the writer does the rest; promote does it on taking over.
+		if err := s.reloadSchemes(ctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	if !cfg.WithoutLog {
 		if err := s.openLog(ctx); err != nil {
 			return nil, err
@@ -197,6 +219,7 @@ func (s *Server) reload(ctx context.Context) error {
 		return err
 	}
 	s.catalog.Store(c)
+	s.announce("catalog")
 	return nil
 }
 

@@ -97,8 +97,11 @@ func DSN(t testing.TB) string {
 }
 
 func binDir() (string, error) {
+	// The directory must hold pg_basebackup too (the replica's).
 	if p, err := exec.LookPath("initdb"); err == nil {
-		return filepath.Dir(p), nil
+		if _, err := os.Stat(filepath.Join(filepath.Dir(p), "pg_basebackup")); err == nil {
+			return filepath.Dir(p), nil
+		}
 	}
 	// Debian keeps the server binaries off PATH, one directory per version.
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
