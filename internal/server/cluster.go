@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
+	"k8s.io/klog/v2"
 )
 
 // Several instances on one PostgreSQL database (Config.Cluster): one of
@@ -55,7 +56,8 @@ type cluster struct {
 	mu       sync.Mutex // promotion and demotion
 	lock     *store.WriterLock
 	stop     context.CancelFunc
-	dirty    chan string // kinds to announce
+	elected  chan struct{} // closed when elect has returned
+	dirty    chan string   // kinds to announce
 	replica  *store.Store
 	maxLag   time.Duration
 	fresh    atomic.Bool  // the replica is within maxLag
@@ -119,6 +121,7 @@ func (s *Server) startCluster(ctx context.Context) error {
 	if s.cl.maxLag <= 0 {
 		s.cl.maxLag = DefaultReadMaxLag
 	}
+	klogOnce.Do(func() { klog.SetSlogLogger(slog.Default()) }) // see openLog
 	keyDir := filepath.Join(s.cfg.DataDir, "logkeys")
 	s.cl.origin = LogOrigin(s.cfg.PublicURL)
 	if _, vs, err := tlog.Verifiers(keyDir); err == nil {
@@ -138,6 +141,7 @@ func (s *Server) startCluster(ctx context.Context) error {
 	} else {
 		slog.Info("this instance holds the writer role", "instance", s.cl.id, "advertise", s.cfg.Advertise)
 	}
+	s.cl.elected = make(chan struct{})
 	go s.elect(bg)
 	go s.announcer(bg)
 	listening := make(chan struct{})
@@ -155,13 +159,16 @@ func (s *Server) startCluster(ctx context.Context) error {
 // elect keeps the writer role where it belongs: a reader takes it when it
 // is free; the writer that finds it lost stops deciding at once.
 func (s *Server) elect(ctx context.Context) {
+	defer close(s.cl.elected)
 	t := time.NewTicker(ElectEvery)
 	defer t.Stop()
 	for {
 		var lost <-chan struct{}
+		s.cl.mu.Lock()
 		if l := s.cl.lock; l != nil && !s.cl.reader.Load() {
 			lost = l.Lost()
 		}
+		s.cl.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
@@ -244,10 +251,12 @@ func (s *Server) demote() {
 	}
 }
 
-// stopCluster stops electing and listening, for a clean shutdown.
+// stopCluster stops electing and listening, for a clean shutdown, and
+// waits for a promotion under way to end (so none runs beside Close).
 func (s *Server) stopCluster() {
 	if s.cl.on {
 		s.cl.stop()
+		<-s.cl.elected
 	}
 }
 
@@ -365,6 +374,9 @@ func (s *Server) changed(ctx context.Context, kind string, lsn uint64) {
 		apply()
 	}()
 }
+
+// klogOnce points Tessera's klog at our log once per process in a cluster.
+var klogOnce sync.Once
 
 // DefaultReadMaxLag bounds how stale a read from the replica may be.
 const DefaultReadMaxLag = 2 * time.Second

@@ -43,8 +43,12 @@ func LogOrigin(publicURL string) string {
 }
 
 func (s *Server) openLog(ctx context.Context) error {
-	// Tessera logs through klog; send that to our structured log.
-	klog.SetSlogLogger(slog.Default())
+	// Tessera logs through klog; send that to our structured log. (In a
+	// cluster startCluster does it, before anything logs: klog's logger is
+	// global, and a promoted instance opens its log while others log.)
+	if !s.cl.on {
+		klog.SetSlogLogger(slog.Default())
+	}
 	origin := LogOrigin(s.cfg.PublicURL)
 	keyDir := filepath.Join(s.cfg.DataDir, "logkeys")
 	signer, _, err := tlog.LoadOrCreateSigner(keyDir, origin)
