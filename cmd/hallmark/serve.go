@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/datadir"
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/feed"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
@@ -98,9 +99,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *readDB != "" && (!*clustered || !isPostgres(*readDB)) {
 		return usagef("--read-db takes a postgres:// URL of a replica, with --cluster")
 	}
-	// The instances of a cluster share the data directory: the writer
-	// role (an advisory lock in the database) decides who writes to it.
-	if !*clustered {
+	// The instances of a cluster share the data directory (the writer
+	// role, an advisory lock in the database, decides who writes to it),
+	// but not with a command that needs it alone.
+	if *clustered {
+		l, err := datadir.AcquireShared(d.data, "hallmark serve --cluster")
+		if err != nil {
+			return err
+		}
+		defer l.Release()
+	} else {
 		unlock, err := d.lock("hallmark serve")
 		if err != nil {
 			return err
