@@ -192,7 +192,10 @@ func benchReadPath(b *testing.B, d store.Dialect, n int, loadgen string, dur tim
 		}
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	rep, err := st.LoadSynthetic(ctx, n, 1, now, levels)
+	rep, err := st.LoadSynthetic(ctx, n, 1, now, levels, func(r store.SynthReport) {
+		fmt.Fprintf(os.Stderr, "\r%s: %d of %d products, %d labels, %s ", d, r.Products, n, r.Labels, r.Took.Round(time.Second))
+	})
+	fmt.Fprintln(os.Stderr)
 	if err != nil {
 		b.Fatal(err)
 	}

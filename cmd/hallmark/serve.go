@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/auth"
+	"github.com/hallmark-iot/hallmark/internal/datadir"
 	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/feed"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
@@ -57,6 +58,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dailyUploads := fs.Int("org-daily-uploads", quota.Default.DailyUploads, "the most SBOM and evidence uploads one organisation may send in 24 hours")
 	dailyMiB := fs.Int64("org-daily-upload-mib", quota.Default.DailyBytes>>20, "the most MiB of uploads one organisation may send in 24 hours")
 	registrations := fs.Int("registrations-per-hour", server.DefaultRegistrationsPerHour, "the most registrations one address may attempt in an hour")
+	clustered := fs.Bool("cluster", false, "share the PostgreSQL database (--db) and the data directory with other instances: one holds the writer role, the others serve reads and forward writes to it")
+	advertise := fs.String("advertise", os.Getenv("HALLMARK_ADVERTISE"), "with --cluster: the URL the other instances forward writes to while this one is the writer (default --public-url)")
+	readDB := fs.String("read-db", os.Getenv("HALLMARK_READ_DB"), "with --cluster: a postgres:// URL of a streaming replica public reads come from while this instance is a reader")
+	readLag := fs.Duration("read-max-lag", server.DefaultReadMaxLag, "with --read-db: how stale a read from the replica may be before reads go to the primary")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -95,16 +100,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 
-	unlock, err := d.lock("hallmark serve")
-	if err != nil {
-		return err
+	if *clustered && !isPostgres(d.dsn()) {
+		return usagef("--cluster needs a PostgreSQL database (--db postgres://...): an SQLite database serves one instance")
 	}
-	defer unlock()
+	if *readDB != "" && (!*clustered || !isPostgres(*readDB)) {
+		return usagef("--read-db takes a postgres:// URL of a replica, with --cluster")
+	}
+	// The instances of a cluster share the data directory (the writer
+	// role, an advisory lock in the database, decides who writes to it),
+	// but not with a command that needs it alone.
+	if *clustered {
+		l, err := datadir.AcquireShared(d.data, "hallmark serve --cluster")
+		if err != nil {
+			return err
+		}
+		defer l.Release()
+	} else {
+		unlock, err := d.lock("hallmark serve")
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	st, err := store.Open(ctx, d.dsn())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	var replica *store.Store
+	if *readDB != "" {
+		if replica, err = store.OpenReplica(ctx, *readDB); err != nil {
+			return err
+		}
+		defer replica.Close()
+	}
 	if *publicURL == "" {
 		*publicURL = "http://" + displayAddr(*addr)
 	}
@@ -140,7 +169,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv, err := server.New(ctx, st, server.Config{WatchHoldShare: *holdShare, WitnessFor: cfg.WitnessFor, Witnesses: cfg.Witnesses, AdminToken: *adminToken, DataDir: d.data, PublicURL: *publicURL,
 		IssuerName: *issuer, SecureCookies: strings.HasPrefix(*publicURL, "https://"), LogCheckpointInterval: *checkpointEvery, TrustedProxies: proxies,
 		Uploads:              quota.Limits{SBOMComponents: *maxComponents, StoredComponents: *storedComponents, DailyUploads: *dailyUploads, DailyBytes: *dailyMiB << 20},
-		RegistrationsPerHour: *registrations})
+		RegistrationsPerHour: *registrations, Cluster: *clustered, Advertise: *advertise, ReadStore: replica, ReadMaxLag: *readLag})
 	if err != nil {
 		return err
 	}

@@ -154,6 +154,8 @@ func problemFor(err error) (int, string) {
 		return http.StatusConflict, err.Error()
 	case store.IsUnavailable(err):
 		return http.StatusServiceUnavailable, "the database is unavailable; nothing was changed; try again shortly"
+	case errors.Is(err, server.ErrNotWriter):
+		return http.StatusServiceUnavailable, server.NotWriterNotice
 	case errors.Is(err, server.ErrDecisionsHeld):
 		return http.StatusServiceUnavailable, server.HeldNotice
 	}

@@ -34,7 +34,19 @@ func Acquire(dir, what string) (*Lock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the data directory: %w", err)
 	}
-	return acquireFile(filepath.Join(dir, LockFile), "the data directory "+dir, what)
+	return acquireFile(filepath.Join(dir, LockFile), "the data directory "+dir, what, false)
+}
+
+// AcquireShared takes the data directory's lock shared, for the instances
+// of a cluster (serve --cluster), which share the directory with each
+// other (the database's writer role decides which one writes) but not
+// with a command that needs it alone (keys, restore, ...): that one is
+// refused while any instance runs, and the instances while it runs.
+func AcquireShared(dir, what string) (*Lock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the data directory: %w", err)
+	}
+	return acquireFile(filepath.Join(dir, LockFile), "the data directory "+dir, what, true)
 }
 
 // AcquireFile is Acquire for a file, such as an SQLite database another
@@ -43,15 +55,15 @@ func AcquireFile(path, what string) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create the directory of %s: %w", path, err)
 	}
-	return acquireFile(path+".lock", path, what)
+	return acquireFile(path+".lock", path, what, false)
 }
 
-func acquireFile(path, name, what string) (*Lock, error) {
+func acquireFile(path, name, what string, shared bool) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open the lock file: %w", err)
 	}
-	held, err := tryLock(f)
+	held, err := tryLock(f, shared)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -62,6 +74,13 @@ func acquireFile(path, name, what string) (*Lock, error) {
 		return nil, fmt.Errorf("%s is %w%s: two processes on the same data would disagree "+
 			"(one serving a label as suspended, the other as active). Stop that process first, or do this through the running server",
 			name, ErrInUse, who)
+	}
+	if shared {
+		// Each sharer would overwrite the others' line: say only what.
+		if err := f.Truncate(0); err == nil {
+			f.WriteAt([]byte(fmt.Sprintf("pid %d\ncommand %s (and perhaps other instances)\nsince %s\n", os.Getpid(), what, time.Now().UTC().Format(time.RFC3339))), 0)
+		}
+		return &Lock{f: f, path: path}, nil
 	}
 	// Say who holds it, for the next process refused; the lock itself is
 	// the flock, not this text.

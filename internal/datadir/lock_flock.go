@@ -11,9 +11,13 @@ import (
 // tryLock takes an exclusive flock without waiting. flock, unlike fcntl
 // locks, belongs to the open file, so it also excludes a second open in
 // the same process, and is dropped by the kernel when the process dies.
-func tryLock(f *os.File) (held bool, err error) {
+func tryLock(f *os.File, shared bool) (held bool, err error) {
+	how := syscall.LOCK_EX
+	if shared {
+		how = syscall.LOCK_SH
+	}
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err = syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if !errors.Is(err, syscall.EINTR) {
 			break
 		}

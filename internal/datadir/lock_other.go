@@ -6,4 +6,4 @@ import "os"
 
 // tryLock cannot lock here: on systems without flock the data directory
 // is not guarded (see the README).
-func tryLock(*os.File) (bool, error) { return false, nil }
+func tryLock(*os.File, bool) (bool, error) { return false, nil }

@@ -53,3 +53,30 @@ func TestStaleLockFileIsFree(t *testing.T) {
 	}
 	l.Release()
 }
+
+// Instances of a cluster share the directory; a command that needs it
+// alone is refused beside them, and they beside it.
+func TestSharedLock(t *testing.T) {
+	dir := t.TempDir()
+	a, err := AcquireShared(dir, "hallmark serve --cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := AcquireShared(dir, "hallmark serve --cluster")
+	if err != nil {
+		t.Fatalf("a second instance: %v", err)
+	}
+	if _, err := Acquire(dir, "hallmark keys rotate"); !errors.Is(err, ErrInUse) {
+		t.Fatalf("an exclusive command beside the instances: %v", err)
+	}
+	a.Release()
+	b.Release()
+	x, err := Acquire(dir, "hallmark keys rotate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Release()
+	if _, err := AcquireShared(dir, "hallmark serve --cluster"); !errors.Is(err, ErrInUse) {
+		t.Fatalf("an instance beside an exclusive command: %v", err)
+	}
+}

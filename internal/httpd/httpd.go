@@ -79,8 +79,9 @@ func Handler(s *server.Server) (http.Handler, error) {
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(rd)
 	})
-	// Public answers get entity tags, 304s and compression (package cdn).
-	return logRequests(recoverer(plainInput(w, cdn.Handler(mux, 0)))), nil
+	// Public answers get entity tags, 304s and compression (package cdn);
+	// in a cluster, writes reach the writer (forwardWrites).
+	return logRequests(recoverer(forwardWrites(s, plainInput(w, cdn.Handler(mux, 0))))), nil
 }
 
 // plainInput refuses a request whose path or query holds what Hallmark

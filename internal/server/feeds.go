@@ -107,6 +107,10 @@ func (s *Server) PollFeeds(ctx context.Context, c *feed.Client, providers []stri
 			return
 		case <-t.C:
 		}
+		if !s.IsWriter() { // in a cluster the writer polls; look again in a while
+			next[i] = time.Now().Add(time.Minute)
+			continue
+		}
 		// A poll may take long (thousands of documents) but not forever.
 		pctx, cancel := context.WithTimeout(ctx, max(every, 10*time.Minute))
 		rep, ing, err := s.PollProvider(pctx, c, providers[i], IngestOptions{}, nil)

@@ -43,7 +43,17 @@ func (s *Server) Ready(ctx context.Context) Readiness {
 		slog.Error("readiness check failed", "check", name, "err", err)
 	}
 	check("database", "writes fail", func(ctx context.Context) error { return s.store.CheckWrite(ctx, s.now()) })
-	if s.tlog != nil {
+	if s.cl.on {
+		r.Checks["role"] = "reader"
+		if s.IsWriter() {
+			r.Checks["role"] = "writer"
+		}
+		r.Checks["reads"] = "primary"
+		if s.reader() != s.store {
+			r.Checks["reads"] = "replica"
+		}
+	}
+	if s.dlog() != nil {
 		check("log", "appends fail", s.checkLog)
 	}
 	return r
@@ -67,10 +77,10 @@ func bounded(ctx context.Context, fn func(context.Context) error) error {
 // checkLog is the log's readiness: its directory takes a durable write,
 // and the logger's last round did not fail.
 func (s *Server) checkLog(context.Context) error {
-	if err := probeDir(s.tlog.log.Dir()); err != nil {
+	if err := probeDir(s.dlog().log.Dir()); err != nil {
 		return fmt.Errorf("the log directory does not take writes: %w", err)
 	}
-	if since, err := s.tlog.health.failing(); err != nil {
+	if since, err := s.dlog().health.failing(); err != nil {
 		return fmt.Errorf("appending to the log fails since %s: %w", since.UTC().Format(time.RFC3339), err)
 	}
 	return nil

@@ -66,8 +66,8 @@ var ErrNoLog = errors.New("the transparency log has no checkpoint yet")
 func (s *Server) Checkpoint(ctx context.Context) (insight.Checkpoint, error) {
 	var raw []byte
 	var err error
-	if s.tlog != nil {
-		raw, err = s.tlog.log.Checkpoint(ctx)
+	if s.dlog() != nil {
+		raw, err = s.dlog().log.Checkpoint(ctx)
 	} else {
 		// A command-line tool reads the checkpoint a server published.
 		raw, err = os.ReadFile(filepath.Join(s.cfg.DataDir, "log", "checkpoint"))

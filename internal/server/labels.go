@@ -305,7 +305,7 @@ func (s *Server) maxStatusIndex(ctx context.Context) (int, error) {
 	}
 	epoch := c.epoch
 	c.mu.Unlock()
-	n, err := s.store.MaxStatusIndex(ctx)
+	n, err := s.reader().MaxStatusIndex(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -353,7 +353,7 @@ func (s *Server) StatusList(ctx context.Context, purpose string, list int) (stri
 	}
 	if !ls.loaded {
 		base := list * label.MinListBits
-		sts, err := s.store.StatusesIn(ctx, base, base+label.MinListBits)
+		sts, err := s.reader().StatusesIn(ctx, base, base+label.MinListBits)
 		if err != nil {
 			return "", err
 		}
@@ -452,11 +452,11 @@ func (s *Server) Label(ctx context.Context, id string) (registry.Label, []regist
 		return c.label, c.events, nil
 	}
 	gen := s.labels.gen.Load()
-	l, err := s.store.Label(ctx, id)
+	l, err := s.reader().Label(ctx, id)
 	if err != nil {
 		return l, nil, err
 	}
-	ev, err := s.store.LabelEvents(ctx, id)
+	ev, err := s.reader().LabelEvents(ctx, id)
 	if err != nil {
 		return l, nil, err
 	}
@@ -497,7 +497,7 @@ func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]registry.Lab
 	if c, ok := s.listings.Get("#" + filter); ok {
 		total, q.NoTotal = c.total, true
 	}
-	list, n, err := s.store.Labels(ctx, q)
+	list, n, err := s.reader().Labels(ctx, q)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -599,6 +599,7 @@ func (s *Server) labelsChanged(cs ...Changed) {
 	for _, f := range s.labels.listeners {
 		f(ids)
 	}
+	s.announce("labels") // to the other instances, if any
 }
 
 // OnLabelsChanged has f told which labels changed (nil: any may have),

@@ -113,6 +113,9 @@ func CompareWithLog(ctx context.Context, st *store.Store, dataDir string) (backu
 // DecisionsHeld is nil while the server may decide, or why it may not
 // (wrapping ErrDecisionsHeld): for the start-up log and readiness checks.
 func (s *Server) DecisionsHeld() error {
+	if !s.IsWriter() {
+		return notWriterError{}
+	}
 	if g := s.held.Load(); g != nil {
 		return heldError{*g}
 	}

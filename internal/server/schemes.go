@@ -63,6 +63,7 @@ func (s *Server) reloadSchemes(ctx context.Context) error {
 		return err
 	}
 	s.schemes.Store(st)
+	s.announce("schemes")
 	return nil
 }
 

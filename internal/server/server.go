@@ -82,6 +82,17 @@ type Config struct {
 	// MirrorGrace is how long a peer's registry may show a status its log
 	// does not yet hold before it is an alarm (default DefaultMirrorGrace).
 	MirrorGrace time.Duration
+	// Cluster: several instances share this PostgreSQL database; the one
+	// holding the writer role decides, the others serve reads (cluster.go).
+	Cluster bool
+	// Advertise is the URL the other instances forward writes to while
+	// this one is the writer (default PublicURL).
+	Advertise string
+	// ReadStore, if set, is a streaming replica public reads come from on
+	// a reader, while it is at most ReadMaxLag behind (default
+	// DefaultReadMaxLag).
+	ReadStore  *store.Store
+	ReadMaxLag time.Duration
 }
 
 // Server holds an open store and the catalogue read from it.
@@ -97,8 +108,8 @@ type Server struct {
 	clock       func() time.Time
 	statusLists statusListCache
 	labels      labelCache
-	listings    *bcache.Cache[listing] // registry pages and counts (Labels)
-	tlog        *decisionLog
+	listings    *bcache.Cache[listing]      // registry pages and counts (Labels)
+	tlogPtr     atomic.Pointer[decisionLog] // the log, while this instance is the writer (dlog)
 	witness     *tlog.Witness
 	witnessKey  string
 	watchMu     sync.Mutex // one watch pass at a time
@@ -112,6 +123,7 @@ type Server struct {
 	insight       insightCache // the market indicators compute on (insight.go)
 	trustList     trustListCache
 	mirrors       mirrorState
+	cl            cluster // several instances on one database (cluster.go)
 }
 
 // LoadBuiltin reads the catalogue embedded in the binary.
@@ -170,6 +182,16 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 	if err := s.openWitness(); err != nil {
 		return nil, err
 	}
+	if err := s.startCluster(ctx); err != nil {
+		return nil, err
+	}
+	if !s.IsWriter() {
+		// A reader: the writer does the rest; promote does it on taking over.
+		if err := s.reloadSchemes(ctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	if !cfg.WithoutLog {
 		if err := s.openLog(ctx); err != nil {
 			return nil, err
@@ -206,6 +228,7 @@ func (s *Server) reload(ctx context.Context) error {
 		return err
 	}
 	s.catalog.Store(c)
+	s.announce("catalog")
 	return nil
 }
 

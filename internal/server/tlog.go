@@ -43,8 +43,12 @@ func LogOrigin(publicURL string) string {
 }
 
 func (s *Server) openLog(ctx context.Context) error {
-	// Tessera logs through klog; send that to our structured log.
-	klog.SetSlogLogger(slog.Default())
+	// Tessera logs through klog; send that to our structured log. (In a
+	// cluster startCluster does it, before anything logs: klog's logger is
+	// global, and a promoted instance opens its log while others log.)
+	if !s.cl.on {
+		klog.SetSlogLogger(slog.Default())
+	}
 	origin := LogOrigin(s.cfg.PublicURL)
 	keyDir := filepath.Join(s.cfg.DataDir, "logkeys")
 	signer, _, err := tlog.LoadOrCreateSigner(keyDir, origin)
@@ -60,39 +64,45 @@ func (s *Server) openLog(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open the transparency log: %w", err)
 	}
-	s.tlog = &decisionLog{log: l, origin: origin, verifiers: vkeys, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.tlogPtr.Store(&decisionLog{log: l, origin: origin, verifiers: vkeys, wake: make(chan struct{}, 1), done: make(chan struct{})})
 	return nil
 }
 
 // LogOrigin is the log's origin line; LogVerifiers its public keys.
 func (s *Server) LogOrigin() string {
-	if s.tlog == nil {
-		return ""
+	if d := s.dlog(); d != nil {
+		return d.origin
 	}
-	return s.tlog.origin
+	if s.cl.on { // a reader serves the writer's log
+		return s.cl.origin
+	}
+	return ""
 }
 
 // LogVerifiers are the log's note verifier keys.
 func (s *Server) LogVerifiers() []string {
-	if s.tlog == nil {
-		return nil
+	if d := s.dlog(); d != nil {
+		return d.verifiers
 	}
-	return s.tlog.verifiers
+	return s.cl.verifier
 }
 
 // LogDir is the directory of the log's public files (checkpoint, tiles).
 func (s *Server) LogDir() string {
-	if s.tlog == nil {
-		return ""
+	if d := s.dlog(); d != nil {
+		return d.log.Dir()
 	}
-	return s.tlog.log.Dir()
+	if s.cl.on { // the data directory the instances share
+		return filepath.Join(s.cfg.DataDir, "log")
+	}
+	return ""
 }
 
 // entryFor turns an outbox row into the log entry: hashes and identifiers
 // only, and the row id, which makes every entry unique (so a retried
 // append is recognised as the same entry).
 func (s *Server) entryFor(d registry.Decision) tlog.Entry {
-	return tlog.Entry{Version: 1, Kind: d.Kind, Authority: s.tlog.origin, Subject: d.Subject, Digest: d.Digest, Status: d.Status,
+	return tlog.Entry{Version: 1, Kind: d.Kind, Authority: s.LogOrigin(), Subject: d.Subject, Digest: d.Digest, Status: d.Status,
 		StatusIndex: d.StatusIndex, Reason: d.ReasonHash, At: d.At, Ref: fmt.Sprint(d.ID)}
 }
 
@@ -108,11 +118,11 @@ const flushBatch = 16384
 // before this runs (the outbox row is durable); the logger goroutine calls
 // it behind them.
 func (s *Server) FlushDecisions(ctx context.Context) (int, error) {
-	if s.tlog == nil {
+	if s.dlog() == nil {
 		return 0, nil // no log here: decisions wait for a server that has one
 	}
-	s.tlog.flush.Lock()
-	defer s.tlog.flush.Unlock()
+	s.dlog().flush.Lock()
+	defer s.dlog().flush.Unlock()
 	total := 0
 	for {
 		pending, err := s.store.PendingDecisions(ctx, flushBatch)
@@ -123,7 +133,7 @@ func (s *Server) FlushDecisions(ctx context.Context) (int, error) {
 		for i, d := range pending {
 			entries[i] = s.entryFor(d).Marshal()
 		}
-		receipts, errs := s.tlog.log.AppendMany(ctx, entries)
+		receipts, errs := s.dlog().log.AppendMany(ctx, entries)
 		results := make([]store.Logged, len(pending))
 		for i, d := range pending {
 			results[i] = store.Logged{ID: d.ID, Index: int64(receipts[i].Index), Receipt: string(receipts[i].Marshal())}
@@ -153,11 +163,11 @@ func (s *Server) FlushDecisions(ctx context.Context) (int, error) {
 
 // notifyLog wakes the logger: a decision has just been committed.
 func (s *Server) notifyLog() {
-	if s.tlog == nil {
+	if s.dlog() == nil {
 		return
 	}
 	select {
-	case s.tlog.wake <- struct{}{}:
+	case s.dlog().wake <- struct{}{}:
 	default: // already woken; it will see this decision too
 	}
 }
@@ -167,7 +177,7 @@ func (s *Server) notifyLog() {
 // whatever an earlier round could not log (a witness down), the timer
 // backing off while the log cannot publish.
 func (s *Server) runLogger(ctx context.Context) {
-	defer close(s.tlog.done)
+	defer close(s.dlog().done)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var retryAt time.Time
@@ -176,14 +186,14 @@ func (s *Server) runLogger(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.tlog.wake: // a new decision: always try
+		case <-s.dlog().wake: // a new decision: always try
 		case <-tick.C:
 			if time.Now().Before(retryAt) {
 				continue
 			}
 		}
 		n, err := s.FlushDecisions(ctx)
-		s.tlog.health.note(err, ctx.Err() != nil)
+		s.dlog().health.note(err, ctx.Err() != nil)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			failures++
@@ -199,7 +209,7 @@ func (s *Server) runLogger(ctx context.Context) {
 // with its receipt, or ctx ends. Tests and command-line tools use it; the
 // server itself never waits.
 func (s *Server) WaitLogged(ctx context.Context) error {
-	if s.tlog == nil {
+	if s.dlog() == nil {
 		return errors.New("this instance has no transparency log")
 	}
 	for {
@@ -227,24 +237,27 @@ func (s *Server) EntryBytes(d registry.Decision) []byte { return s.entryFor(d).M
 
 // Close stops the webhook sender and shuts the log down cleanly.
 func (s *Server) Close(ctx context.Context) error {
+	s.stopCluster()
 	s.stopSender()
-	if s.tlog == nil {
+	// The writer role is given up last: the log is closed first.
+	defer s.closeCluster()
+	if s.dlog() == nil {
 		return nil
 	}
-	if s.tlog.stop != nil {
-		s.tlog.stop()
-		<-s.tlog.done
+	if s.dlog().stop != nil {
+		s.dlog().stop()
+		<-s.dlog().done
 	}
-	return s.tlog.log.Close(ctx)
+	return s.dlog().log.Close(ctx)
 }
 
 // startLogger runs the logger until Close.
 func (s *Server) startLogger() {
-	if s.tlog == nil {
+	if s.dlog() == nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.tlog.stop = cancel
+	s.dlog().stop = cancel
 	go s.runLogger(ctx)
 	s.notifyLog() // whatever a crash left pending
 }

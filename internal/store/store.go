@@ -183,3 +183,20 @@ func eachTx(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) er
 	}
 	return rows.Err()
 }
+
+// OpenReplica connects to a PostgreSQL streaming replica for reads: its
+// schema is the primary's (replayed), so nothing is migrated.
+func OpenReplica(ctx context.Context, dsn string) (*Store, error) {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return nil, errors.New("a replica is a PostgreSQL database: give a postgres:// URL")
+	}
+	s, err := open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("connect to the replica: %w", err)
+	}
+	return s, nil
+}

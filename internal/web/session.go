@@ -158,6 +158,11 @@ func (h *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.forbidden(w, r, userMessage(err))
 	case errors.Is(err, server.ErrInvalid), isIllegal(err), isConflict(err):
 		h.badRequest(w, r, userMessage(err))
+	case errors.Is(err, server.ErrNotWriter):
+		h.render(w, r, http.StatusServiceUnavailable, "error", struct {
+			page
+			Message string
+		}{h.page(r, "Decisions paused", ""), server.NotWriterNotice})
 	case errors.Is(err, server.ErrDecisionsHeld):
 		h.render(w, r, http.StatusServiceUnavailable, "error", struct {
 			page

@@ -47,21 +47,30 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// Stop shuts the cluster down and removes its files.
+// Stop shuts the clusters down and removes their files.
 func Stop() {
-	if cluster == nil {
-		return
+	// The replica first: it would only retry its vanished primary.
+	if pair != nil {
+		pair.replica.stop()
+		pair.primary.stop()
+		pair = nil
 	}
-	cluster.cmd.Process.Signal(syscall.SIGINT) // PostgreSQL's fast shutdown
+	if cluster != nil {
+		cluster.stop()
+		cluster = nil
+	}
+}
+
+func (c *pgCluster) stop() {
+	c.cmd.Process.Signal(syscall.SIGINT) // PostgreSQL's fast shutdown
 	done := make(chan struct{})
-	go func() { cluster.cmd.Wait(); close(done) }()
+	go func() { c.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		cluster.cmd.Process.Kill()
+		c.cmd.Process.Kill()
 	}
-	os.RemoveAll(cluster.dir)
-	cluster = nil
+	os.RemoveAll(c.dir)
 }
 
 // DSN returns the URL of a new, empty database. It skips the test when
@@ -88,8 +97,11 @@ func DSN(t testing.TB) string {
 }
 
 func binDir() (string, error) {
+	// The directory must hold pg_basebackup too (the replica's).
 	if p, err := exec.LookPath("initdb"); err == nil {
-		return filepath.Dir(p), nil
+		if _, err := os.Stat(filepath.Join(filepath.Dir(p), "pg_basebackup")); err == nil {
+			return filepath.Dir(p), nil
+		}
 	}
 	// Debian keeps the server binaries off PATH, one directory per version.
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
@@ -103,16 +115,28 @@ func binDir() (string, error) {
 }
 
 func start() (*pgCluster, error) {
-	bin, err := binDir()
+	dir, cred, bin, err := newDir()
 	if err != nil {
 		return nil, err
+	}
+	if err := initdb(dir, cred, bin); err != nil {
+		return nil, err
+	}
+	return run(dir, cred, bin)
+}
+
+// newDir makes a cluster's directory, owned by the user PostgreSQL runs
+// as: as root, the postgres user the Debian package creates (or nobody),
+// since PostgreSQL refuses to run as root.
+func newDir() (string, *syscall.Credential, string, error) {
+	bin, err := binDir()
+	if err != nil {
+		return "", nil, "", err
 	}
 	dir, err := os.MkdirTemp("", "hallmark-pg-")
 	if err != nil {
-		return nil, err
+		return "", nil, "", err
 	}
-	// PostgreSQL refuses to run as root; as root, run it as the postgres
-	// user the Debian package creates (or nobody).
 	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
@@ -120,23 +144,33 @@ func start() (*pgCluster, error) {
 			u, err = user.Lookup("nobody")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("running as root and no postgres or nobody user: %w", err)
+			return "", nil, "", fmt.Errorf("running as root and no postgres or nobody user: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 		if err := os.Chown(dir, uid, gid); err != nil {
-			return nil, err
+			return "", nil, "", err
 		}
 	}
-	data := filepath.Join(dir, "data")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	initdb.Dir = dir
-	if out, err := initdb.CombinedOutput(); err != nil {
+	return dir, cred, bin, nil
+}
+
+func initdb(dir string, cred *syscall.Credential, bin string) error {
+	cmd := exec.Command(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+		return fmt.Errorf("initdb: %v: %s", err, out)
 	}
+	return nil
+}
+
+// run starts the server of the cluster in dir/data, listening on a socket
+// in dir only, and waits until it answers.
+func run(dir string, cred *syscall.Credential, bin string, extra ...string) (*pgCluster, error) {
+	data := filepath.Join(dir, "data")
 	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
 	if err != nil {
 		return nil, err
@@ -145,8 +179,9 @@ func start() (*pgCluster, error) {
 		os.Chown(logf.Name(), int(cred.Uid), int(cred.Gid))
 	}
 	// No TCP at all; fsync off because the data is thrown away.
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-c", "listen_addresses=",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
+	args := append([]string{"-D", data, "-k", dir, "-c", "listen_addresses=",
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"}, extra...)
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	// Pdeathsig stops the server if the test binary dies without cleanup.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Dir = dir
@@ -168,8 +203,7 @@ func start() (*pgCluster, error) {
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(logf.Name())
-			cluster = c
-			Stop()
+			c.stop()
 			return nil, fmt.Errorf("postgres did not start: %v: %s", err, log)
 		}
 		time.Sleep(100 * time.Millisecond)
