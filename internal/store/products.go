@@ -66,7 +66,7 @@ type ProductQuery struct {
 
 // Products lists products matching q, and how many match in all.
 func (s *Store) Products(ctx context.Context, q ProductQuery) ([]registry.Product, int, error) {
-	// The text is matched in product_search (migration 00018), a trigram
+	// The text is matched in product_search (migration 00023), a trigram
 	// index: the same substring match as LIKE on each field, from an index.
 	search := `p.id IN (SELECT rowid FROM product_search WHERE body LIKE $5)`
 	if s.dialect == Postgres {
