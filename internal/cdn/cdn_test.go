@@ -201,3 +201,18 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHeaders: If-None-Match and Accept-Encoding come from strangers.
+func FuzzHeaders(f *testing.F) {
+	f.Add(`W/"a", "b-gz", *`, "gzip;q=0.5, br")
+	f.Add(`"`, ";q=")
+	f.Fuzz(func(t *testing.T, inm, ae string) {
+		tag := cdn.Tag([]byte(inm))
+		if !cdn.Match(tag, tag) || !cdn.Match(inm+", "+tag, tag) {
+			t.Fatalf("%q does not match itself", tag)
+		}
+		cdn.Match(inm, `W/"x"`)
+		cdn.AcceptsGzip(ae)
+		cdn.Public(ae)
+	})
+}

@@ -206,3 +206,43 @@ func TestLabelSearch(t *testing.T) {
 		}
 	})
 }
+
+// The product search answers from its index what a substring match on
+// the product name, model number and manufacturer gives, on both engines.
+func TestProductSearch(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.label(t, e.mfr, e.authA, schemeA+"@"+levelA)
+		e.label(t, e.mfr2, e.authA, schemeA+"@"+levelA)
+		all, total, err := e.srv.Products(ctx, e.mfr, store.ProductQuery{Limit: 1000})
+		ok(t, "products", err)
+		if total < 1 {
+			t.Fatalf("%d products", total)
+		}
+		lower := func(s string) string { return strings.ToLower(s) }
+		queries := []string{"zzzz-none", "ca", "%", "a_m"}
+		for _, p := range all {
+			queries = append(queries, p.Name, strings.ToUpper(p.ModelNumber), p.Manufacturer[:min(4, len(p.Manufacturer))])
+		}
+		for _, q := range queries {
+			pat := strings.NewReplacer("%", " ", "_", " ").Replace(lower(q))
+			want := map[int64]bool{}
+			for _, p := range all {
+				for _, f := range []string{p.Name, p.ModelNumber, p.Manufacturer} {
+					if strings.Contains(lower(f), pat) {
+						want[p.ID] = true
+					}
+				}
+			}
+			got, n, err := e.srv.Products(ctx, e.mfr, store.ProductQuery{Text: q, Limit: 1000})
+			ok(t, "search "+q, err)
+			have := map[int64]bool{}
+			for _, p := range got {
+				have[p.ID] = true
+			}
+			if n != len(want) || !maps.Equal(have, want) {
+				t.Errorf("search %q: %d found (%v), want %d (%v)", q, n, have, len(want), want)
+			}
+		}
+	})
+}

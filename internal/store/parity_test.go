@@ -125,11 +125,12 @@ func queryStrings(t *testing.T, db querier, q string, args ...any) []string {
 func sqliteSchema(t *testing.T, db querier) schema {
 	t.Helper()
 	s := newSchema()
-	// label_search is each engine's own search index (FTS5 trigrams here,
-	// pg_trgm there, with FTS5's shadow tables): TestLabelSearch checks
-	// that both answer alike instead.
+	// label_search and product_search are each engine's own search
+	// indexes (FTS5 trigrams here, with FTS5's shadow tables; pg_trgm
+	// there): TestLabelSearch and TestProductSearch (internal/server)
+	// check that both answer alike instead.
 	tables := queryStrings(t, db, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> $1
-		AND name NOT LIKE 'label_search%' ORDER BY name`, gooseTable)
+		AND name NOT LIKE 'label_search%' AND name NOT LIKE 'product_search%' ORDER BY name`, gooseTable)
 	for _, tbl := range tables {
 		cols := map[string]column{}
 		type pkCol struct {
@@ -207,7 +208,7 @@ func postgresSchema(t *testing.T, db querier) schema {
 	s := newSchema()
 	tables := queryStrings(t, db, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> $1 AND table_name NOT LIKE 'label_search%'
-		ORDER BY table_name`, gooseTable)
+		AND table_name NOT LIKE 'product_search%' ORDER BY table_name`, gooseTable)
 	for _, tbl := range tables {
 		cols := map[string]column{}
 		rows, err := db.Query(`SELECT column_name, data_type, is_nullable FROM information_schema.columns

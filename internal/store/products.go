@@ -66,6 +66,12 @@ type ProductQuery struct {
 
 // Products lists products matching q, and how many match in all.
 func (s *Store) Products(ctx context.Context, q ProductQuery) ([]registry.Product, int, error) {
+	// The text is matched in product_search (migration 00023), a trigram
+	// index: the same substring match as LIKE on each field, from an index.
+	search := `p.id IN (SELECT rowid FROM product_search WHERE body LIKE $5)`
+	if s.dialect == Postgres {
+		search = `p.id IN (SELECT product_id FROM product_search WHERE body LIKE $5)`
+	}
 	where := `WHERE (p.published OR $7 OR p.manufacturer_id = $2
 			OR ($1 <> 0 AND EXISTS (SELECT 1 FROM applications a JOIN product_versions v ON v.id = a.product_version_id
 				JOIN authority_schemes au ON au.scheme_id = a.scheme_id WHERE v.product_id = p.id AND au.org_id = $1))
@@ -73,7 +79,7 @@ func (s *Store) Products(ctx context.Context, q ProductQuery) ([]registry.Produc
 				WHERE v.product_id = p.id AND a.assessor_org_id = $6)))
 		AND ($3 = 0 OR p.manufacturer_id = $3)
 		AND ($4 = '' OR p.category = $4)
-		AND ($5 = '' OR LOWER(p.name) LIKE $5 OR LOWER(p.model_number) LIKE $5 OR LOWER(o.name) LIKE $5)`
+		AND ($5 = '' OR ` + search + `)`
 	pat := ""
 	if q.Text != "" {
 		pat = "%" + likeEscape(q.Text) + "%"
