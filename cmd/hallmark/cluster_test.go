@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -185,6 +186,24 @@ func TestClusterFailover(t *testing.T) {
 		checkAcks(t, 0, in.base, acks, &bytes.Buffer{})
 		if code, out := audit(t, t.TempDir(), in.base); code != 0 {
 			t.Fatalf("the audit through %s failed (exit %d):\n%s\n%s", in.base, code, out, in.logs.String())
+		}
+	}
+}
+
+// --cluster is refused where it cannot work, saying what to give instead.
+func TestClusterFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--cluster", "--advertise", "http://127.0.0.1:1", "--data", t.TempDir()}, "needs a PostgreSQL database"},
+		{[]string{"serve", "--cluster", "--data", t.TempDir(), "--db", "postgres://h/db"}, "needs --advertise"},
+		{[]string{"serve", "--read-db", "postgres://h/db", "--data", t.TempDir()}, "--read-db takes a postgres:// URL of a replica, with --cluster"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), c.args, &out, &errb)
+		if code == 0 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: exit %d, %q; want %q", c.args, code, errb.String(), c.want)
 		}
 	}
 }

@@ -59,7 +59,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dailyMiB := fs.Int64("org-daily-upload-mib", quota.Default.DailyBytes>>20, "the most MiB of uploads one organisation may send in 24 hours")
 	registrations := fs.Int("registrations-per-hour", server.DefaultRegistrationsPerHour, "the most registrations one address may attempt in an hour")
 	clustered := fs.Bool("cluster", false, "share the PostgreSQL database (--db) and the data directory with other instances: one holds the writer role, the others serve reads and forward writes to it")
-	advertise := fs.String("advertise", os.Getenv("HALLMARK_ADVERTISE"), "with --cluster: the URL the other instances forward writes to while this one is the writer (default --public-url)")
+	advertise := fs.String("advertise", os.Getenv("HALLMARK_ADVERTISE"), "with --cluster: the URL the other instances reach this one at, to forward writes to while it is the writer (at most 47 characters)")
 	readDB := fs.String("read-db", os.Getenv("HALLMARK_READ_DB"), "with --cluster: a postgres:// URL of a streaming replica public reads come from while this instance is a reader")
 	readLag := fs.Duration("read-max-lag", server.DefaultReadMaxLag, "with --read-db: how stale a read from the replica may be before reads go to the primary")
 	if err := parse(fs, args); err != nil {
@@ -102,6 +102,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	if *clustered && !isPostgres(d.dsn()) {
 		return usagef("--cluster needs a PostgreSQL database (--db postgres://...): an SQLite database serves one instance")
+	}
+	if *clustered && *advertise == "" {
+		// The public URL is usually a load balancer, which may hand a
+		// forwarded write back to a reader.
+		return usagef("--cluster needs --advertise: the URL the other instances reach this one at (not the load balancer's)")
 	}
 	if *readDB != "" && (!*clustered || !isPostgres(*readDB)) {
 		return usagef("--read-db takes a postgres:// URL of a replica, with --cluster")

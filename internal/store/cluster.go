@@ -70,7 +70,11 @@ func (s *Store) TryWriterLock(ctx context.Context, advertise string, interval ti
 		return nil, err
 	}
 	if !got {
-		conn.Raw(func(any) error { return driver.ErrBadConn }) // not back to the pool with our name on it
+		// Back to the pool without our name on it (a reader asks twice a
+		// second: a new connection each time would cost a backend each).
+		if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', '', false)`); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
 		conn.Close()
 		return nil, nil
 	}

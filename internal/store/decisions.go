@@ -53,6 +53,17 @@ func (s *Store) MarkLogged(ctx context.Context, ls []Logged) error {
 	if len(ls) == 0 {
 		return nil
 	}
+	if s.dialect == Postgres {
+		// One statement for the batch: a round trip per row is what a
+		// backlog of thousands (a restart after an outage) would cost.
+		ids, idx, rcpt := make([]int64, len(ls)), make([]int64, len(ls)), make([]string, len(ls))
+		for i, l := range ls {
+			ids[i], idx[i], rcpt[i] = l.ID, l.Index, l.Receipt
+		}
+		_, err := s.db.ExecContext(ctx, `UPDATE decisions d SET state = 'logged', log_index = v.idx, receipt = v.receipt
+			FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS idx, unnest($3::text[]) AS receipt) v WHERE d.id = v.id`, ids, idx, rcpt)
+		return err
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE decisions SET state = 'logged', log_index = $1, receipt = $2 WHERE id = $3`)
 		if err != nil {
