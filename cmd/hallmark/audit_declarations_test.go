@@ -48,7 +48,7 @@ func TestAuditCatchesRewrittenTargetsAndReports(t *testing.T) {
 			if d == "postgres" {
 				driver = "pgx"
 			}
-			db, err := sql.Open(driver, inst.DSN)
+			db, err := sql.Open(driver, behindTheBack(driver, inst.DSN))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -249,21 +249,33 @@ func (s *Server) mirrorPeer(ctx context.Context, p peer.TrustedIssuer, all []pee
 	s.store.ResolveAlarms(ctx, p.ID, mirror.KindFork, forks, now)
 
 	// The registry against the log.
-	c, err := peer.New(p.ID, peer.Options{HTTPClient: hc, UserAgent: "hallmark-mirror"})
+	// Fresh: the mirror compares the registry with the log as an auditor
+	// does, so it reads past the peer's caches (a row changed behind the
+	// log's back would otherwise hide until an unrelated change).
+	c, err := peer.New(p.ID, peer.Options{HTTPClient: hc, UserAgent: "hallmark-mirror", Fresh: true})
 	if err != nil {
 		return fail("%v", err)
 	}
 	var labels []mirror.RegistryLabel
+	cursor := ""
 	for offset := 0; offset < maxMirrorLabels; offset += mirrorPage {
-		page, err := c.Labels(ctx, offset, mirrorPage)
+		// By cursor, so a pass reads the registry in time linear in its
+		// size; by offset from a peer that pages by offset only.
+		var page peer.LabelPage
+		if offset == 0 || cursor != "" {
+			page, err = c.LabelsAfter(ctx, cursor, mirrorPage)
+		} else {
+			page, err = c.Labels(ctx, offset, mirrorPage)
+		}
 		if err != nil {
 			return fail("reading its registry: %v", err)
 		}
+		cursor = page.Cursor
 		for _, it := range page.Items {
 			labels = append(labels, mirror.RegistryLabel{ID: it.ID, Status: it.Status, CredentialSHA: it.CredentialSHA,
 				Manufacturer: clip(it.Manufacturer, 200), ModelNumber: clip(it.ModelNumber, 200), GTIN: clip(it.GTIN, 64), PURL: clip(it.PURL, 1000)})
 		}
-		if len(page.Items) == 0 || offset+len(page.Items) >= page.Total {
+		if len(page.Items) == 0 || (cursor == "" && offset+len(page.Items) >= page.Total) {
 			break
 		}
 	}
