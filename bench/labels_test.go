@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
-	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 )
 
 // The labels the benchmarks issue: the ETSI baseline scheme, whose one
@@ -53,15 +51,7 @@ func newLabelFixture(b *testing.B, d store.Dialect) *labelFixture {
 func newLabelFixtureWith(b *testing.B, d store.Dialect, configure func(*server.Config)) *labelFixture {
 	b.Helper()
 	ctx := context.Background()
-	dsn := filepath.Join(b.TempDir(), "hallmark.db")
-	if d == store.Postgres {
-		dsn = pgtest.DSN(b) // skips when PostgreSQL is not installed (fails in CI)
-	}
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := benchStore(b, d)
 	cheap := auth.TestParams // argon2 costs are not what is measured
 	cfg := server.Config{DataDir: b.TempDir(), PublicURL: "https://registry.bench.example",
 		IssuerName: "Bench Labelling Authority", PasswordParams: &cheap}

@@ -32,13 +32,10 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/assess"
 	"github.com/hallmark-iot/hallmark/internal/auth"
-	"github.com/hallmark-iot/hallmark/internal/demo"
 	"github.com/hallmark-iot/hallmark/internal/httpd"
 	"github.com/hallmark-iot/hallmark/internal/publish"
-	"github.com/hallmark-iot/hallmark/internal/scheme"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
-	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 	"github.com/hallmark-iot/hallmark/internal/web"
 )
 
@@ -152,15 +149,7 @@ func procMem() string {
 
 func benchReadPath(b *testing.B, d store.Dialect, n int, loadgen string, dur time.Duration) {
 	ctx := context.Background()
-	dsn := filepath.Join(b.TempDir(), "hallmark.db")
-	if d == store.Postgres {
-		dsn = pgtest.DSN(b)
-	}
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := benchStore(b, d)
 	// The public URL is the handler's own address, so links and status
 	// list URLs point at it.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -174,23 +163,7 @@ func benchReadPath(b *testing.B, d store.Dialect, n int, loadgen string, dur tim
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { srv.Close(context.Background()) })
-	var levels []demo.SynthLevel
-	for _, sc := range srv.Schemes().Sorted() {
-		if sc.Status == scheme.Closed {
-			continue
-		}
-		for _, l := range sc.Levels {
-			res, err := scheme.Resolve(srv.Catalog(), sc, l.ID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var reqs []string
-			for _, need := range res.Needs {
-				reqs = append(reqs, need.Requirement.ID)
-			}
-			levels = append(levels, demo.SynthLevel{Scheme: sc.ID, Level: l.ID, Requirements: reqs, Weight: 1})
-		}
-	}
+	levels := synthLevels(b, srv)
 	now := time.Now().UTC().Truncate(time.Second)
 	rep, err := st.LoadSynthetic(ctx, n, 1, now, levels, func(r store.SynthReport) {
 		fmt.Fprintf(os.Stderr, "\r%s: %d of %d products, %d labels, %s ", d, r.Products, n, r.Labels, r.Took.Round(time.Second))

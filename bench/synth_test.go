@@ -42,6 +42,22 @@ func synthLevels(b testing.TB, srv *server.Server) []demo.SynthLevel {
 	return levels
 }
 
+// benchStore opens a fresh database of dialect d, closed when the
+// benchmark ends; PostgreSQL skips when it is not installed (fails in CI).
+func benchStore(b testing.TB, d store.Dialect) *store.Store {
+	b.Helper()
+	dsn := filepath.Join(b.TempDir(), "hallmark.db")
+	if d == store.Postgres {
+		dsn = pgtest.DSN(b)
+	}
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st
+}
+
 // envSizes reads a comma-separated list of sizes from the environment.
 func envSizes(b testing.TB, name string, def []int) []int {
 	v := os.Getenv(name)
@@ -117,15 +133,7 @@ type market struct {
 // the server's transparency log, as the server's logger would.
 func synthMarket(b testing.TB, d store.Dialect, n int) market {
 	ctx := context.Background()
-	dsn := filepath.Join(b.TempDir(), "hallmark.db")
-	if d == store.Postgres {
-		dsn = pgtest.DSN(b)
-	}
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := benchStore(b, d)
 	cheap := auth.TestParams
 	dir := b.TempDir()
 	srv, err := server.New(ctx, st, server.Config{DataDir: dir, PublicURL: "https://registry.bench.example", PasswordParams: &cheap})

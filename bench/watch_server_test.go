@@ -25,7 +25,6 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/registry"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
-	"github.com/hallmark-iot/hallmark/internal/store/pgtest"
 )
 
 // BenchmarkWatchIngestCorpus ingests every OSV (Go JSON, PyPI YAML) and
@@ -55,15 +54,7 @@ func BenchmarkWatchIngestCorpus(b *testing.B) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		b.Run(string(d), func(b *testing.B) {
 			ctx := context.Background()
-			dsn := filepath.Join(b.TempDir(), "hallmark.db")
-			if d == store.Postgres {
-				dsn = pgtest.DSN(b)
-			}
-			st, err := store.Open(ctx, dsn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { st.Close() })
+			st := benchStore(b, d)
 			cheap := auth.TestParams
 			srv, err := server.New(ctx, st, server.Config{DataDir: b.TempDir(), PublicURL: "https://registry.bench.example", PasswordParams: &cheap})
 			if err != nil {

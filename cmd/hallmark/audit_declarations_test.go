@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -44,15 +43,7 @@ func TestAuditCatchesRewrittenTargetsAndReports(t *testing.T) {
 				t.Fatalf("clean audit: exit %d\n%s", code, out)
 			}
 
-			driver := "sqlite"
-			if d == "postgres" {
-				driver = "pgx"
-			}
-			db, err := sql.Open(driver, behindTheBack(driver, inst.DSN))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := behindTheBack(t, inst)
 			// The target's value quietly lowered, and the report's summary
 			// quietly edited, in the database.
 			var body, repBody string

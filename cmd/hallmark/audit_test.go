@@ -34,14 +34,22 @@ func audit(t *testing.T, state string, args ...string) (int, string) {
 	return code, out.String() + errb.String()
 }
 
-// behindTheBack is the DSN a test tampers with the database through: on
-// SQLite it waits for the server's own writers (busy_timeout), as the
-// server's connections do, rather than failing with SQLITE_BUSY.
-func behindTheBack(driver, dsn string) string {
-	if driver != "sqlite" {
-		return dsn
+// behindTheBack opens the instance's database for a test to tamper with
+// it behind the server's back, closed when the test ends. On SQLite it
+// waits for the server's own writers (busy_timeout), as the server's
+// connections do, rather than failing with SQLITE_BUSY.
+func behindTheBack(t *testing.T, inst *servertest.Instance) *sql.DB {
+	t.Helper()
+	driver, dsn := "pgx", inst.DSN
+	if !strings.HasPrefix(dsn, "postgres") {
+		driver, dsn = "sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)"
 	}
-	return "file:" + dsn + "?_pragma=busy_timeout(10000)"
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func someLabel(t *testing.T, base, status string) string {
@@ -73,15 +81,7 @@ func TestAuditCatchesTampering(t *testing.T) {
 			}
 			// A status changed in the database without a decision.
 			id := someLabel(t, inst.URL, "active")
-			driver := "sqlite"
-			if d == "postgres" {
-				driver = "pgx"
-			}
-			db, err := sql.Open(driver, behindTheBack(driver, inst.DSN))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := behindTheBack(t, inst)
 			if _, err := db.Exec(`UPDATE labels SET status = 'revoked' WHERE id = $1`, id); err != nil {
 				t.Fatal(err)
 			}

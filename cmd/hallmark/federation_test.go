@@ -71,24 +71,7 @@ type federationAnswer struct {
 // agreement between A and B drifts and is flagged on both sides.
 func TestThreeAuthorities(t *testing.T) {
 	ctx := context.Background()
-	var c *servertest.Instance
-	a := servertest.StartWith(t, "sqlite", func(cfg *server.Config) {
-		origin := server.LogOrigin(cfg.PublicURL)
-		if _, _, err := tlog.LoadOrCreateSigner(filepath.Join(cfg.DataDir, "logkeys"), origin); err != nil {
-			t.Fatal(err)
-		}
-		_, vkeys, err := tlog.Verifiers(filepath.Join(cfg.DataDir, "logkeys"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c = servertest.StartWith(t, "sqlite", func(cc *server.Config) { cc.WitnessFor = map[string]string{origin: vkeys[0]} })
-		v, err := tlog.NewWitnessVerifier(c.Server.WitnessKey())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Witnesses = &tlog.WitnessPolicy{URLs: []string{c.URL + "/witness"}, Verifiers: []note.Verifier{v},
-			Keys: []string{c.Server.WitnessKey()}, Threshold: 1, Timeout: 5 * time.Second}
-	})
+	a, c := startWitnessed(t)
 	b := servertest.StartWith(t, "sqlite", func(cfg *server.Config) { cfg.MirrorGrace = time.Nanosecond })
 	wait, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()

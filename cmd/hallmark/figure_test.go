@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -73,12 +72,7 @@ func TestFigureVerify(t *testing.T) {
 			}
 			// The registry changed behind the figure: a support end date
 			// rewritten makes it differ, and says where.
-			driver := map[bool]string{true: "pgx", false: "sqlite"}[d == store.Postgres]
-			db, err := sql.Open(driver, behindTheBack(driver, inst.DSN))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := behindTheBack(t, inst)
 			if _, err := db.Exec(`UPDATE product_versions SET facts = REPLACE(facts, '"support_end_date":"20', '"support_end_date":"21')`); err != nil {
 				t.Fatal(err)
 			}

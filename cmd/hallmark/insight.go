@@ -16,6 +16,7 @@ import (
 
 	"github.com/hallmark-iot/hallmark/internal/brief"
 	"github.com/hallmark-iot/hallmark/internal/insight"
+	"github.com/hallmark-iot/hallmark/internal/peer"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
 	"github.com/hallmark-iot/hallmark/internal/tlog"
@@ -74,7 +75,7 @@ cite the log checkpoint the server last published in the data directory.`, stder
 			return usagef("%q: give parameters as key=value", kv)
 		}
 		if strings.HasPrefix(v, "@") {
-			b, err := readSmall(v[1:], 16<<10)
+			b, err := peer.ReadFileLimited(v[1:], 16<<10)
 			if err != nil {
 				return err
 			}
@@ -120,22 +121,6 @@ cite the log checkpoint the server last published in the data directory.`, stder
 	return nil
 }
 
-func readSmall(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d KiB", path, limit>>10)
-	}
-	return b, nil
-}
-
 // figureDiffers is figure verify's exit when the figure does not recompute.
 type figureDiffers struct{}
 
@@ -166,7 +151,7 @@ computes the figure again by the definition version it names. Exit 0: the same f
 	if fs.NArg() != 1 {
 		return usagef("give one metadata file")
 	}
-	raw, err := readSmall(fs.Arg(0), 64<<20)
+	raw, err := peer.ReadFileLimited(fs.Arg(0), 64<<20)
 	if err != nil {
 		return err
 	}

@@ -155,12 +155,11 @@ func testPeerTrustListAndBundle(t *testing.T, d store.Dialect) {
 	}
 }
 
-// A bundle of a witnessed log carries a checkpoint with the witness's
-// cosignature, and verify counts it against the quorum the trust list
-// publishes. C witnesses A; both are real servers on loopback.
-func TestBundleCheckpointIsCosigned(t *testing.T) {
-	var witness *servertest.Instance
-	a := servertest.StartWith(t, "sqlite", func(cfg *server.Config) {
+// startWitnessed starts an instance whose log publishes a checkpoint only
+// with the cosignature of a second instance, its witness (quorum 1).
+func startWitnessed(t *testing.T) (a, witness *servertest.Instance) {
+	t.Helper()
+	a = servertest.StartWith(t, "sqlite", func(cfg *server.Config) {
 		origin := server.LogOrigin(cfg.PublicURL)
 		if _, _, err := tlog.LoadOrCreateSigner(filepath.Join(cfg.DataDir, "logkeys"), origin); err != nil {
 			t.Fatal(err)
@@ -177,6 +176,14 @@ func TestBundleCheckpointIsCosigned(t *testing.T) {
 		cfg.Witnesses = &tlog.WitnessPolicy{URLs: []string{witness.URL + "/witness"}, Verifiers: []note.Verifier{v},
 			Keys: []string{witness.Server.WitnessKey()}, Threshold: 1, Timeout: 5 * time.Second}
 	})
+	return a, witness
+}
+
+// A bundle of a witnessed log carries a checkpoint with the witness's
+// cosignature, and verify counts it against the quorum the trust list
+// publishes. C witnesses A; both are real servers on loopback.
+func TestBundleCheckpointIsCosigned(t *testing.T) {
+	a, _ := startWitnessed(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := a.Server.WaitLogged(ctx); err != nil {
