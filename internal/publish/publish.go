@@ -520,6 +520,9 @@ func (p *Publisher) Follow(ctx context.Context, interval time.Duration, report f
 			}
 			p.mu.Unlock()
 		}
+		if ctx.Err() != nil {
+			return // stopping: a pass cut short is not a failure to report
+		}
 		if rep.Written > 0 || err != nil {
 			report(rep, err)
 		}
