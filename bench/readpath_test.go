@@ -23,6 +23,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,7 +252,11 @@ func benchReadPath(b *testing.B, d store.Dialect, n int, loadgen string, dur tim
 		{"search", base + "/api/v1/labels?limit=50&q=" + searchWord, save("search.json", base+"/api/v1/labels?limit=50&q="+searchWord)},
 	}
 	results := map[string]loadResult{}
+	only := os.Getenv("READ_PAIRS") // a comma-separated subset, for profiling
 	for _, pr := range pairs {
+		if only != "" && !slices.Contains(strings.Split(only, ","), pr.name) {
+			continue
+		}
 		r := runLoad(b, loadgen, pr.name, pr.target, pr.peer, dur)
 		results[pr.name] = r
 		b.ReportMetric(r.rps/max(r.peerRPS, 1), pr.name+"-ratio")
@@ -295,43 +301,141 @@ func benchReadPath(b *testing.B, d store.Dialect, n int, loadgen string, dur tim
 	b.ReportMetric(walk.Seconds()*1e6/float64(total), "walk-us/label")
 	b.Logf("registry walk by cursor: %d labels in %s", walked, walk.Round(time.Millisecond))
 
-	// A burst of suspensions while the status list is read.
-	burst := min(10000, total/4)
-	ids, _, err := srv.Labels(ctx, store.LabelQuery{Status: assess.Active, Limit: burst})
-	if err != nil {
-		b.Fatal(err)
+	// A burst of suspensions while the status list is read, two ways: one
+	// decision a label, as API callers make them (each its own transaction:
+	// the worst case), and as the post-market watch applies a finding to
+	// the labels it affects (one request, written in chunks). Readers in
+	// this process count what is answered within the burst's own window,
+	// against the same readers before it.
+	burst := min(10000, total/8)
+	actives, _, err := srv.Labels(ctx, store.LabelQuery{Status: assess.Active, Limit: 2 * burst})
+	if err != nil || len(actives) < 2*burst {
+		b.Fatalf("want %d active labels, have %d (%v)", 2*burst, len(actives), err)
 	}
-	var done atomic.Int64
-	var wg sync.WaitGroup
-	work := make(chan string)
-	start := time.Now()
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := range work {
-				if _, err := srv.ChangeLabel(ctx, auth.System, id, assess.SuspendLabel, "benchmark burst"); err == nil {
-					done.Add(1)
-				}
-			}
-		}()
-	}
-	go func() {
-		for _, l := range ids {
-			work <- l.ID
+	listURL := base + "/status/suspension/0"
+	calm := readDuring(b, listURL, func() { time.Sleep(dur) })
+	b.Logf("status list read in-process before the bursts: %.0f req/s, p99 %.1f ms", calm.rps, calm.p99)
+	if f := os.Getenv("READ_BURST_PROFILE"); f != "" {
+		// The bursts' CPU alone (do not combine with go test -cpuprofile).
+		out, err := os.Create(f)
+		if err != nil {
+			b.Fatal(err)
 		}
-		close(work)
-	}()
-	during := runLoad(b, loadgen, "status-list-burst", base+"/status/suspension/0", "", dur)
-	wg.Wait()
-	took := time.Since(start)
-	b.ReportMetric(during.rps/max(results["status-list"].rps, 1), "burst-read-ratio")
-	b.ReportMetric(during.p99, "burst-p99-ms")
-	b.Logf("burst: %d of %d suspensions in %s; status list %.0f req/s during it (%.0f before), p99 %.1f ms",
-		done.Load(), len(ids), took.Round(time.Millisecond), during.rps, results["status-list"].rps, during.p99)
+		pprof.StartCPUProfile(out)
+		defer func() { pprof.StopCPUProfile(); out.Close() }()
+	}
+	for _, mode := range []string{"one-by-one", "as-the-watch"} {
+		if m := os.Getenv("READ_BURSTS"); m != "" && !slices.Contains(strings.Split(m, ","), mode) {
+			continue // a subset, for profiling
+		}
+		ids := actives[:burst]
+		if mode == "as-the-watch" {
+			ids = actives[burst:]
+		}
+		var done atomic.Int64
+		var took time.Duration
+		during := readDuring(b, listURL, func() {
+			start := time.Now()
+			defer func() { took = time.Since(start) }()
+			if mode == "as-the-watch" {
+				reqs := make([]server.Request, len(ids))
+				for k, l := range ids {
+					reqs[k] = server.Request{Label: l.ID, Action: assess.SuspendLabel, Reason: "benchmark burst"}
+				}
+				out, err := srv.Decide(ctx, auth.System, reqs...)
+				if err != nil {
+					b.Error(err)
+				}
+				for _, o := range out {
+					if o.Err == nil {
+						done.Add(1)
+					}
+				}
+				return
+			}
+			work := make(chan string)
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for id := range work {
+						if _, err := srv.ChangeLabel(ctx, auth.System, id, assess.SuspendLabel, "benchmark burst"); err == nil {
+							done.Add(1)
+						}
+					}
+				}()
+			}
+			for _, l := range ids {
+				work <- l.ID
+			}
+			close(work)
+			wg.Wait()
+		})
+		if done.Load() != int64(len(ids)) {
+			b.Fatalf("burst %s: %d of %d suspensions", mode, done.Load(), len(ids))
+		}
+		b.ReportMetric(during.rps/max(calm.rps, 1), "burst-"+mode+"-read-ratio")
+		b.ReportMetric(during.p99, "burst-"+mode+"-p99-ms")
+		b.Logf("burst %s: %d suspensions in %s; status list %.0f req/s during it (%.0f before) = %.2f, p99 %.1f ms",
+			mode, done.Load(), took.Round(time.Millisecond), during.rps, calm.rps, during.rps/max(calm.rps, 1), during.p99)
+	}
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
 	b.Logf("process memory after the runs: %s (heap in use %d MiB)", procMem(), ms.HeapInuse>>20)
+}
+
+// readDuring keeps 16 readers fetching u (keep-alive, whole bodies) while
+// work runs, and reports what they were answered within work's window
+// alone: the readers start, and are warm, before it does.
+func readDuring(b *testing.B, u string, work func()) loadResult {
+	tr := &http.Transport{MaxIdleConnsPerHost: 16, MaxConnsPerHost: 16, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var measuring, stop atomic.Bool
+	lat := make([][]time.Duration, 16)
+	var wg sync.WaitGroup
+	for w := range lat {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				t0 := time.Now()
+				resp, err := client.Get(u)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("GET %s: %s", u, resp.Status)
+					return
+				}
+				if measuring.Load() {
+					lat[w] = append(lat[w], time.Since(t0))
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond) // warm
+	measuring.Store(true)
+	t0 := time.Now()
+	work()
+	elapsed := time.Since(t0)
+	measuring.Store(false)
+	stop.Store(true)
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	r := loadResult{rps: float64(len(all)) / elapsed.Seconds()}
+	if len(all) > 0 {
+		r.p99 = float64(all[min(len(all)-1, len(all)*99/100)]) / float64(time.Millisecond)
+	}
+	return r
 }
