@@ -109,8 +109,8 @@ type loadResult struct {
 }
 
 // runLoad runs loadgen and reads its hallmark and static lines.
-func runLoad(b *testing.B, loadgen, name, target, peer string, dur time.Duration) loadResult {
-	args := []string{"-name", name, "-c", "16", "-d", dur.String(), "-rounds", "3", "-target", target}
+func runLoad(b *testing.B, loadgen, name, target, peer string, dur time.Duration, extra ...string) loadResult {
+	args := append([]string{"-name", name, "-c", "16", "-d", dur.String(), "-rounds", "3", "-target", target}, extra...)
 	if peer != "" {
 		args = append(args, "-peer", peer)
 	}
@@ -252,6 +252,10 @@ func benchReadPath(b *testing.B, d store.Dialect, n int, loadgen string, dur tim
 		{"search", base + "/api/v1/labels?limit=50&q=" + searchWord, save("search.json", base+"/api/v1/labels?limit=50&q="+searchWord)},
 	}
 	results := map[string]loadResult{}
+	rate := 5000
+	if v := os.Getenv("READ_RATE"); v != "" {
+		rate, _ = strconv.Atoi(v)
+	}
 	only := os.Getenv("READ_PAIRS") // a comma-separated subset, for profiling
 	for _, pr := range pairs {
 		if only != "" && !slices.Contains(strings.Split(only, ","), pr.name) {
@@ -261,6 +265,12 @@ func benchReadPath(b *testing.B, d store.Dialect, n int, loadgen string, dur tim
 		results[pr.name] = r
 		b.ReportMetric(r.rps/max(r.peerRPS, 1), pr.name+"-ratio")
 		b.ReportMetric(r.p99, pr.name+"-p99-ms")
+		// Latency at a stated load (open loop), where a saturated run's
+		// p99 mostly measures its own queue of 16 on 2 cores.
+		o := runLoad(b, loadgen, pr.name+"@"+strconv.Itoa(rate), pr.target, pr.peer, dur, "-rate", strconv.Itoa(rate))
+		b.ReportMetric(o.p99, pr.name+"-p99-ms-at-rate")
+		b.Logf("ROW %s | %.0f vs %.0f req/s = %.2f; p99 %.1f vs %.1f ms; at %d req/s p99 %.1f vs %.1f ms",
+			pr.name, r.rps, r.peerRPS, r.rps/max(r.peerRPS, 1), r.p99, r.peerP99, rate, o.p99, o.peerP99)
 	}
 
 	// Cold costs that a cache hides: one search and the last page, first

@@ -50,6 +50,7 @@ func main() {
 	warmup := flag.Duration("warmup", time.Second, "unmeasured load before each run")
 	maxReq := flag.Int64("n", 5_000_000, "stop loading a URL after this many requests even if -d has not passed")
 	rounds := flag.Int("rounds", 5, "alternate target and peer in this many slices of d/rounds")
+	flag.Float64Var(&rate, "rate", 0, "open loop: send this many requests per second, whatever the answers' pace (0: as fast as the connections go)")
 	flag.Parse()
 	if *target == "" || *conns < 1 || *dur <= 0 || *maxReq < 1 || *rounds < 1 {
 		fmt.Fprintln(os.Stderr, "usage: loadgen -target URL [-peer URL] [-name NAME] [-c N] [-d DURATION] [-n MAX]")
@@ -88,6 +89,12 @@ func main() {
 		}
 	}
 }
+
+// rate, when set, paces requests at fixed times (open loop): a request's
+// latency counts from when it was due, so a server that falls behind shows
+// the wait too (no coordinated omission). Latency at a stated load is what
+// a CDN's origin sees; closed-loop saturation mostly measures the queue.
+var rate float64
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
@@ -172,6 +179,26 @@ func run(client *http.Client, u string, conns int, dur time.Duration, maxReq int
 	lat := make([][]time.Duration, conns)
 	var wg sync.WaitGroup
 	start := time.Now()
+	var due chan time.Time
+	if rate > 0 {
+		due = make(chan time.Time, 1<<16)
+		go func() {
+			defer close(due)
+			every := time.Duration(float64(time.Second) / rate)
+			for i := 0; ; i++ {
+				at := start.Add(time.Duration(i) * every)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Until(at)):
+				}
+				select {
+				case due <- at:
+				default: // every connection is that far behind: counted by the requests' latency
+				}
+			}
+		}()
+	}
 	for w := range conns {
 		wg.Add(1)
 		go func() {
@@ -179,6 +206,13 @@ func run(client *http.Client, u string, conns int, dur time.Duration, maxReq int
 			mine := make([]time.Duration, 0, 1<<14)
 			for ctx.Err() == nil && sent.Add(1) <= maxReq {
 				t0 := time.Now()
+				if due != nil {
+					at, ok := <-due
+					if !ok {
+						break
+					}
+					t0 = at
+				}
 				n, ok, err := get(ctx, client, u)
 				d := time.Since(t0)
 				switch {

@@ -22,3 +22,9 @@ func (s *Store) IndexNames(ctx context.Context) []string {
 	sort.Strings(out)
 	return out
 }
+
+// SQLDB is the store's pool, for tests of the driver layer.
+func (s *Store) SQLDB() *sql.DB { return s.db }
+
+// MaxKept is the kept statements' bound per connection.
+const MaxKept = maxKept

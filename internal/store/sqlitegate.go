@@ -75,6 +75,49 @@ type gatedConn struct {
 	inner driver.Conn
 	gate  *writeGate
 	held  bool // the gate is held for a transaction on this connection
+	// kept are statements prepared once and run again by their text:
+	// database/sql prepares every query anew, and parsing was a third of
+	// the CPU of a decision on SQLite (the transpiled parser is slow).
+	kept map[string]*keptStmt
+}
+
+// maxKept bounds the statements kept per connection: the store's queries
+// are a few hundred texts, but a list of n placeholders makes a text per n.
+const maxKept = 256
+
+type keptStmt struct {
+	*gatedStmt
+	busy bool // its rows are open: a second use would reset them
+}
+
+// keptFor is the kept statement for query, prepared if need be, or nil
+// when it is in use (the caller then runs the query unkept).
+func (c *gatedConn) keptFor(ctx context.Context, query string) (*keptStmt, error) {
+	if k := c.kept[query]; k != nil {
+		if k.busy {
+			return nil, nil
+		}
+		return k, nil
+	}
+	st, err := c.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if c.kept == nil {
+		c.kept = map[string]*keptStmt{}
+	}
+	if len(c.kept) >= maxKept {
+		for q, k := range c.kept { // any idle one: map order is random enough
+			if !k.busy {
+				k.Close()
+				delete(c.kept, q)
+				break
+			}
+		}
+	}
+	k := &keptStmt{gatedStmt: st.(*gatedStmt)}
+	c.kept[query] = k
+	return k, nil
 }
 
 // isWrite tells a statement that writes from a query that only reads.
@@ -127,6 +170,10 @@ func (c *gatedConn) Close() error {
 		c.held = false
 		c.gate.leave()
 	}
+	for _, k := range c.kept {
+		k.Close()
+	}
+	c.kept = nil
 	return c.inner.Close()
 }
 
@@ -154,12 +201,19 @@ func (c *gatedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 }
 
 func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	k, err := c.keptFor(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if k != nil {
+		return k.ExecContext(ctx, args)
+	}
 	e, ok := c.inner.(driver.ExecerContext)
 	if !ok {
 		return nil, driver.ErrSkip
 	}
 	var r driver.Result
-	err := c.around(ctx, query, func() (err error) {
+	err = c.around(ctx, query, func() (err error) {
 		r, err = e.ExecContext(ctx, query, args)
 		return err
 	})
@@ -167,6 +221,18 @@ func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver
 }
 
 func (c *gatedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	k, err := c.keptFor(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if k != nil {
+		rows, err := k.QueryContext(ctx, args)
+		if err != nil {
+			return nil, err
+		}
+		k.busy = true
+		return &keptRows{Rows: rows, k: k}, nil
+	}
 	q, ok := c.inner.(driver.QueryerContext)
 	if !ok {
 		return nil, driver.ErrSkip
@@ -222,6 +288,18 @@ func (t *gatedTx) end(fn func() error) error {
 		t.conn.held = false
 		t.conn.gate.leave()
 	}
+	return err
+}
+
+// keptRows frees its kept statement for the next use when closed.
+type keptRows struct {
+	driver.Rows
+	k *keptStmt
+}
+
+func (r *keptRows) Close() error {
+	err := r.Rows.Close()
+	r.k.busy = false
 	return err
 }
 
