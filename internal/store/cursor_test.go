@@ -36,3 +36,19 @@ func FuzzParseLabelKey(f *testing.F) {
 		}
 	})
 }
+
+// A product's cursor keeps names with spaces and non-ASCII letters, and a
+// label's cursor is not taken for a product's.
+func TestProductKeyRoundTrip(t *testing.T) {
+	k := store.ProductKey{Manufacturer: "Société Générale d'Objets", Name: "Caméra 4K – extérieur", ID: 912345}
+	got, err := store.ParseProductKey(k.Encode())
+	if err != nil || got != k {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	label := store.LabelKey{Issued: time.Unix(0, 0).UTC(), ID: "HM-AAAA-BBBB"}.Encode()
+	for _, bad := range []string{"", "!!", label, store.ProductKey{Name: "x"}.Encode()} {
+		if _, err := store.ParseProductKey(bad); err == nil {
+			t.Errorf("%q accepted as a product cursor", bad)
+		}
+	}
+}
