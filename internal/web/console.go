@@ -78,8 +78,8 @@ func (pg pager) with(extra url.Values, n int) string {
 	return "?" + q.Encode()
 }
 
-// listPage reads a list's position from the request: the offset for
-// ?page= alone, and which way a cursor points. A ?page= deeper than
+// listPage reads the offset of ?page= alone (with a cursor the number is
+// only shown, and the offset is 0). A ?page= deeper than
 // store.MaxOffset rows is refused: the database would walk every row it
 // skips. ok is false when the answer has been written.
 func (h *Web) listPage(w http.ResponseWriter, r *http.Request) (offset int, ok bool) {
@@ -132,8 +132,10 @@ func (pg *pager) byKey(r *http.Request, rows int, first, last string) {
 			pg.PrevHref = pg.with(url.Values{"before": {first}}, pg.Page-1)
 		}
 	}
-	if pg.Page < pg.Pages {
+	if pg.Page < pg.Pages || pg.Beyond {
 		pg.LastHref = pg.with(url.Values{"last": {"1"}}, pg.Pages)
+	}
+	if pg.Page < pg.Pages {
 		if rows == pageSize && last != "" {
 			pg.NextHref = pg.with(url.Values{"after": {last}}, pg.Page+1)
 		}

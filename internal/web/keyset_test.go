@@ -149,7 +149,83 @@ func TestRegistryWalksByKey(t *testing.T) {
 	if status != 400 || !strings.Contains(body, "too deep") || !strings.Contains(body, "Follow Next or Last") {
 		t.Errorf("?page=%s: %d, want 400 saying what to do instead:\n%s", deep, status, body)
 	}
+	// Past the end (but not deep), the page says so and links to Last by key.
+	if _, body, _ := fetch(t, base+"/labels?scheme=sg-cls&page=99"); !strings.Contains(body, "There is no page 99") ||
+		!strings.Contains(body, `<a href="?last=1&amp;page=`+fmt.Sprint(pages)+`&amp;scheme=sg-cls">Go to the last page</a>`) {
+		t.Errorf("?page=99 does not link to the last page by key")
+	}
 	if status, _, _ := fetch(t, base+"/labels?before=not-a-cursor"); status != 400 {
 		t.Errorf("a made-up cursor: %d, want 400", status)
+	}
+}
+
+// The console's product list pages by key too: Next to the end, Previous
+// back, and Last, each product once, the search kept in every link.
+func TestConsoleProductsWalkByKey(t *testing.T) {
+	inst := bigRegistry(t)
+	site := newSecSite(t, inst)
+	c := site.client()
+	c.login(demo.Email(demo.Owners["sg-cls"]))
+	prodID := regexp.MustCompile(`<td><a href="/console/products/(\d+)">`)
+	read := func(href string) (ids []string, page int, prev, next, last string) {
+		t.Helper()
+		resp, body := c.get("/console/products" + href)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", href, resp.StatusCode)
+		}
+		for _, m := range prodID.FindAllStringSubmatch(body, -1) {
+			ids = append(ids, m[1])
+		}
+		if m := pageOf.FindStringSubmatch(body); m != nil {
+			fmt.Sscan(m[1], &page)
+		}
+		link := func(re *regexp.Regexp) string {
+			if m := re.FindStringSubmatch(body); m != nil {
+				u := html.UnescapeString(m[1])
+				if !strings.Contains(u, "q=synthetic") {
+					t.Errorf("a link lost the search: %s", u)
+				}
+				return u
+			}
+			return ""
+		}
+		return ids, page, link(pagerRel("prev")), link(pagerRel("next")), link(lastLink)
+	}
+	var fwd []string
+	seen := map[string]bool{}
+	ids, page, _, next, firstLast := read("?q=synthetic")
+	for n := 1; ; n++ {
+		if page != n {
+			t.Fatalf("forward: page %d says %d", n, page)
+		}
+		for _, id := range ids {
+			if seen[id] {
+				t.Errorf("product %s shown twice", id)
+			}
+			seen[id] = true
+		}
+		fwd = append(fwd, ids...)
+		if next == "" {
+			break
+		}
+		ids, page, _, next, _ = read(next)
+	}
+	if len(fwd) < 150 {
+		t.Fatalf("forward: %d products, want the 180 synthetic ones", len(fwd))
+	}
+	if !strings.Contains(firstLast, "last=1") {
+		t.Fatalf("the first page's Last link: %q", firstLast)
+	}
+	ids, page, prev, _, _ := read(firstLast)
+	var back []string
+	for {
+		back = append(ids, back...)
+		if prev == "" {
+			break
+		}
+		ids, page, prev, _, _ = read(prev)
+	}
+	if page != 1 || !slices.Equal(back, fwd) {
+		t.Errorf("back from Last to page %d: %d products, want the %d in the same order", page, len(back), len(fwd))
 	}
 }
