@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +52,24 @@ func TestProductKeyRoundTrip(t *testing.T) {
 			t.Errorf("%q accepted as a product cursor", bad)
 		}
 	}
+}
+
+// FuzzParseProductKey: what parses round-trips, and the longest names a
+// product may have still make a cursor that parses.
+func FuzzParseProductKey(f *testing.F) {
+	long := strings.Repeat("界", 200)
+	if _, err := store.ParseProductKey(store.ProductKey{Manufacturer: long, Name: long, ID: 1 << 62}.Encode()); err != nil {
+		f.Fatalf("the longest names: %v", err)
+	}
+	f.Add(store.ProductKey{Manufacturer: "Acme", Name: "Cam 2", ID: 7}.Encode())
+	f.Add("")
+	f.Fuzz(func(t *testing.T, c string) {
+		k, err := store.ParseProductKey(c)
+		if err != nil {
+			return
+		}
+		if again, err := store.ParseProductKey(k.Encode()); err != nil || again != k {
+			t.Fatalf("%q parsed to %+v, which does not round-trip: %+v %v", c, k, again, err)
+		}
+	})
 }
