@@ -12,6 +12,7 @@ import (
 	"github.com/hallmark-iot/hallmark/internal/auth"
 	"github.com/hallmark-iot/hallmark/internal/bcache"
 	"github.com/hallmark-iot/hallmark/internal/server"
+	"github.com/hallmark-iot/hallmark/internal/store"
 )
 
 // API serves /api/v1.
@@ -101,7 +102,8 @@ func (a *API) withTokenOrAdmin(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// page reads ?limit= and ?offset= (default 100 and 0, limit at most 1000).
+// page reads ?limit= and ?offset= (default 100 and 0, limit at most 1000,
+// offset at most store.MaxOffset).
 func page(r *http.Request) (limit, offset int, err error) {
 	limit, offset = 100, 0
 	if v := r.URL.Query().Get("limit"); v != "" {
@@ -114,6 +116,9 @@ func page(r *http.Request) (limit, offset int, err error) {
 		offset, err = strconv.Atoi(v)
 		if err != nil || offset < 0 {
 			return 0, 0, fmt.Errorf("offset must be a whole number of 0 or more, not %q", v)
+		}
+		if err := store.CheckOffset(offset); err != nil {
+			return 0, 0, fmt.Errorf("offset %d is too deep: %w; follow the answer's next link (?cursor=) where the list gives one, or narrow the list with a filter", offset, err)
 		}
 	}
 	return limit, offset, nil

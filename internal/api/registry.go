@@ -475,7 +475,19 @@ func (a *API) products(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	list, total, err := a.App.Products(r.Context(), who(r), store.ProductQuery{Text: r.URL.Query().Get("q"), Category: r.URL.Query().Get("category"), Limit: limit, Offset: offset})
+	q := r.URL.Query()
+	pq := store.ProductQuery{Text: q.Get("q"), Category: q.Get("category"), Limit: limit, Offset: offset}
+	if c := q.Get("cursor"); c != "" {
+		if pq.After, err = store.ParseProductKey(c); err != nil {
+			WriteProblem(w, r, http.StatusBadRequest, err.Error())
+			return
+		}
+		if offset != 0 {
+			WriteProblem(w, r, http.StatusBadRequest, "give either cursor or offset, not both")
+			return
+		}
+	}
+	list, total, err := a.App.Products(r.Context(), who(r), pq)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -483,7 +495,16 @@ func (a *API) products(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []registry.Product{}
 	}
-	writeJSON(w, http.StatusOK, List[registry.Product]{Items: list, Total: total, Limit: limit, Offset: offset})
+	out := List[registry.Product]{Items: list, Total: total, Limit: limit, Offset: offset}
+	if len(list) == limit {
+		// As for labels: the filters stay, the cursor replaces any offset.
+		out.Cursor = store.ProductKeyOf(list[len(list)-1]).Encode()
+		q.Del("offset")
+		q.Set("cursor", out.Cursor)
+		q.Set("limit", strconv.Itoa(limit))
+		out.Next = a.App.Config().PublicURL + "/api/v1/products?" + q.Encode()
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) createProduct(w http.ResponseWriter, r *http.Request) {

@@ -194,6 +194,8 @@ var de = map[string]string{
 	"pager.of":     "Seite %d von %d",
 	"pager.beyond": "Es gibt keine Seite %d: Die Liste endet mit Seite %d.",
 	"pager.last":   "Zur letzten Seite",
+	"pager.first":  "« Erste",
+	"pager.end":    "Letzte »",
 
 	"error.notfound": "Nicht gefunden",
 	"error.back":     "Zurück zum Register",

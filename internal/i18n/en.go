@@ -204,6 +204,8 @@ var en = map[string]string{
 	"pager.of":     "Page %d of %d",
 	"pager.beyond": "There is no page %d: the list ends at page %d.",
 	"pager.last":   "Go to the last page",
+	"pager.first":  "« First",
+	"pager.end":    "Last »",
 
 	// Error pages.
 	"error.notfound": "Not found",

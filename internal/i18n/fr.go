@@ -194,6 +194,8 @@ var fr = map[string]string{
 	"pager.of":     "Page %d sur %d",
 	"pager.beyond": "Il n'y a pas de page %d : la liste s'arrête à la page %d.",
 	"pager.last":   "Aller à la dernière page",
+	"pager.first":  "« Première",
+	"pager.end":    "Dernière »",
 
 	"error.notfound": "Introuvable",
 	"error.back":     "Retour au registre",

@@ -194,6 +194,8 @@ var ja = map[string]string{
 	"pager.of":     "%d / %d ページ",
 	"pager.beyond": "%d ページはありません。一覧は %d ページまでです。",
 	"pager.last":   "最後のページへ",
+	"pager.first":  "« 最初",
+	"pager.end":    "最後 »",
 
 	"error.notfound": "見つかりません",
 	"error.back":     "登録簿に戻る",

@@ -497,7 +497,7 @@ func (s *Server) Labels(ctx context.Context, q store.LabelQuery) ([]registry.Lab
 		return nil, 0, err
 	}
 	filter := fmt.Sprintf("%q|%q|%q|%q|%d", strings.ToLower(q.Text), q.SchemeID, q.Status, q.Category, q.ManufacturerID)
-	key := fmt.Sprintf("%s|%d|%d|%s|%t", filter, q.Limit, q.Offset, q.After.Encode(), q.Oldest)
+	key := fmt.Sprintf("%s|%d|%d|%s|%s|%t", filter, q.Limit, q.Offset, q.After.Encode(), q.Before.Encode(), q.Oldest)
 	if e, ok := s.listings.Get(key); ok && !q.Fresh {
 		if c, ok := s.listings.Get("#" + filter); ok || q.NoTotal {
 			if !ok {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,42 @@ func FuzzParseLabelKey(f *testing.F) {
 		}
 		again, err := store.ParseLabelKey(k.Encode())
 		if err != nil || again.ID != k.ID || !again.Issued.Equal(k.Issued) {
+			t.Fatalf("%q parsed to %+v, which does not round-trip: %+v %v", c, k, again, err)
+		}
+	})
+}
+
+// A product's cursor keeps names with spaces and non-ASCII letters, and a
+// label's cursor is not taken for a product's.
+func TestProductKeyRoundTrip(t *testing.T) {
+	k := store.ProductKey{Manufacturer: "Société Générale d'Objets", Name: "Caméra 4K – extérieur", ID: 912345}
+	got, err := store.ParseProductKey(k.Encode())
+	if err != nil || got != k {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	label := store.LabelKey{Issued: time.Unix(0, 0).UTC(), ID: "HM-AAAA-BBBB"}.Encode()
+	for _, bad := range []string{"", "!!", label, store.ProductKey{Name: "x"}.Encode()} {
+		if _, err := store.ParseProductKey(bad); err == nil {
+			t.Errorf("%q accepted as a product cursor", bad)
+		}
+	}
+}
+
+// FuzzParseProductKey: what parses round-trips, and the longest names a
+// product may have still make a cursor that parses.
+func FuzzParseProductKey(f *testing.F) {
+	long := strings.Repeat("界", 200)
+	if _, err := store.ParseProductKey(store.ProductKey{Manufacturer: long, Name: long, ID: 1 << 62}.Encode()); err != nil {
+		f.Fatalf("the longest names: %v", err)
+	}
+	f.Add(store.ProductKey{Manufacturer: "Acme", Name: "Cam 2", ID: 7}.Encode())
+	f.Add("")
+	f.Fuzz(func(t *testing.T, c string) {
+		k, err := store.ParseProductKey(c)
+		if err != nil {
+			return
+		}
+		if again, err := store.ParseProductKey(k.Encode()); err != nil || again != k {
 			t.Fatalf("%q parsed to %+v, which does not round-trip: %+v %v", c, k, again, err)
 		}
 	})

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -85,6 +84,9 @@ type LabelQuery struct {
 	// After continues a listing after this label (keyset paging: the cost
 	// of a page does not grow with how deep it is); Offset is then unused.
 	After LabelKey
+	// Before lists the Limit labels just before this one (the previous
+	// page, by key), still newest first.
+	Before LabelKey
 	// Oldest asks for the last page: the oldest labels, still listed
 	// newest first.
 	Oldest bool
@@ -107,30 +109,21 @@ func KeyOf(l registry.Label) LabelKey { return LabelKey{Issued: l.Issued, ID: l.
 // IsZero reports whether k names no place (the start).
 func (k LabelKey) IsZero() bool { return k.ID == "" }
 
-// MaxCursor bounds an encoded cursor.
-const MaxCursor = 128
-
 // Encode makes k an opaque cursor for a URL.
-func (k LabelKey) Encode() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(ts(k.Issued) + " " + k.ID))
-}
+func (k LabelKey) Encode() string { return encodeCursor(ts(k.Issued), k.ID) }
 
 // ParseLabelKey reads a cursor Encode made; anything else is refused.
 func ParseLabelKey(c string) (LabelKey, error) {
-	bad := errors.New("the cursor is not one this registry gave out; start again from the first page")
-	if len(c) > MaxCursor {
-		return LabelKey{}, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
+	f, err := decodeCursor(c, 2)
 	if err != nil {
-		return LabelKey{}, bad
+		return LabelKey{}, err
 	}
-	at, id, ok := strings.Cut(string(b), " ")
-	t, terr := time.Parse(timeFormat, at)
-	if !ok || terr != nil || id == "" || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool {
+	t, terr := time.Parse(timeFormat, f[0])
+	id := f[1]
+	if terr != nil || id == "" || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool {
 		return !(r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
 	}) {
-		return LabelKey{}, bad
+		return LabelKey{}, errCursor
 	}
 	return LabelKey{Issued: t, ID: id}, nil
 }
@@ -166,6 +159,12 @@ func (s *Store) Labels(ctx context.Context, q LabelQuery) ([]registry.Label, int
 	switch {
 	case q.Oldest:
 		order, args[len(args)-1] = ` ORDER BY l.issued_at, l.id DESC`, 0
+	case !q.Before.IsZero():
+		// The reverse order from the key, turned back below: the index
+		// serves it as it serves After.
+		where += ` AND l.issued_at >= $8 AND (l.issued_at > $8 OR l.id < $9)`
+		order, args[len(args)-1] = ` ORDER BY l.issued_at, l.id DESC`, 0
+		args = append(args, ts(q.Before.Issued), q.Before.ID)
 	case !q.After.IsZero():
 		// The first conjunct is a range the (issued_at, id) index serves.
 		where += ` AND l.issued_at <= $8 AND (l.issued_at < $8 OR l.id > $9)`
@@ -178,7 +177,7 @@ func (s *Store) Labels(ctx context.Context, q LabelQuery) ([]registry.Label, int
 		out = append(out, l)
 		return err
 	}, args...)
-	if q.Oldest {
+	if q.Oldest || !q.Before.IsZero() {
 		slices.Reverse(out)
 	}
 	return out, total, err

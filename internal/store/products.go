@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hallmark-iot/hallmark/internal/registry"
 )
@@ -62,6 +65,45 @@ type ProductQuery struct {
 	All      bool  // every product: for operators' tools, never a request
 	Limit    int
 	Offset   int
+	// After continues the listing after this product, Before lists the
+	// Limit products just before it, and Last the final Limit products:
+	// keyset paging, so a page costs no more for being deep. Offset is
+	// then unused.
+	After, Before ProductKey
+	Last          bool
+}
+
+// ProductKey is a product's place in a listing's order (manufacturer,
+// product name, id).
+type ProductKey struct {
+	Manufacturer, Name string
+	ID                 int64
+}
+
+// ProductKeyOf is p's place in a listing.
+func ProductKeyOf(p registry.Product) ProductKey {
+	return ProductKey{Manufacturer: p.Manufacturer, Name: p.Name, ID: p.ID}
+}
+
+// IsZero reports whether k names no place (the start).
+func (k ProductKey) IsZero() bool { return k.ID == 0 }
+
+// Encode makes k an opaque cursor for a URL.
+func (k ProductKey) Encode() string {
+	return encodeCursor(strconv.FormatInt(k.ID, 10), k.Manufacturer, k.Name)
+}
+
+// ParseProductKey reads a cursor Encode made; anything else is refused.
+func ParseProductKey(c string) (ProductKey, error) {
+	f, err := decodeCursor(c, 3)
+	if err != nil {
+		return ProductKey{}, err
+	}
+	id, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil || id <= 0 || !utf8.ValidString(f[1]) || !utf8.ValidString(f[2]) {
+		return ProductKey{}, errCursor
+	}
+	return ProductKey{ID: id, Manufacturer: f[1], Name: f[2]}, nil
 }
 
 // Products lists products matching q, and how many match in all.
@@ -89,13 +131,32 @@ func (s *Store) Products(ctx context.Context, q ProductQuery) ([]registry.Produc
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM products p JOIN organisations o ON o.id = p.manufacturer_id `+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
+	order, back := ` ORDER BY o.name, p.name, p.id`, false
+	args = append(args, q.Limit, q.Offset)
+	// A row value compares the three columns in the listing's order, with
+	// the same collation as ORDER BY, on both engines.
+	switch {
+	case q.Last:
+		order, back, args[len(args)-1] = ` ORDER BY o.name DESC, p.name DESC, p.id DESC`, true, 0
+	case !q.Before.IsZero():
+		where += ` AND (o.name, p.name, p.id) < ($10, $11, $12)`
+		order, back, args[len(args)-1] = ` ORDER BY o.name DESC, p.name DESC, p.id DESC`, true, 0
+		args = append(args, q.Before.Manufacturer, q.Before.Name, q.Before.ID)
+	case !q.After.IsZero():
+		where += ` AND (o.name, p.name, p.id) > ($10, $11, $12)`
+		args[len(args)-1] = 0
+		args = append(args, q.After.Manufacturer, q.After.Name, q.After.ID)
+	}
 	var out []registry.Product
 	err := s.each(ctx, `SELECT `+productCols+` FROM products p JOIN organisations o ON o.id = p.manufacturer_id `+where+
-		` ORDER BY o.name, p.name, p.id LIMIT $8 OFFSET $9`, func(r *sql.Rows) error {
+		order+` LIMIT $8 OFFSET $9`, func(r *sql.Rows) error {
 		p, err := scanProduct(r)
 		out = append(out, p)
 		return err
-	}, append(args, q.Limit, q.Offset)...)
+	}, args...)
+	if back {
+		slices.Reverse(out)
+	}
 	return out, total, err
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,11 +32,14 @@ type pager struct {
 	// Beyond: the page asked for is past the last one (the list is empty
 	// there; the page says so and links to the last).
 	Beyond bool
-	// NextHref, when set, is the next page by cursor (the registry):
-	// it costs the server the same at any depth, unlike ?page=.
-	NextHref string
-	query    url.Values // the other query parameters
-	lang     i18n.Lang
+	// The links of a list read by key (the registry, products): each
+	// carries a cursor (?after=, ?before=) or asks for the last page
+	// (?last=1), so following one costs the server the same at any depth,
+	// unlike ?page= alone. Empty where there is no such page.
+	FirstHref, PrevHref, NextHref, LastHref string
+	keyed                                   bool
+	query                                   url.Values // the other query parameters
+	lang                                    i18n.Lang
 }
 
 // T says a pager message in the visitor's language.
@@ -46,15 +50,23 @@ func newPager(r *http.Request, total int) pager {
 	pages := max(1, (total+pageSize-1)/pageSize)
 	p = max(p, 1)
 	q := r.URL.Query()
-	q.Del("page")
-	q.Del("after")
+	for _, k := range []string{"page", "after", "before", "last"} {
+		q.Del(k)
+	}
 	return pager{Page: p, Pages: pages, Total: total, Beyond: p > pages, query: q, lang: requestLang(r)}
 }
 
 // URL is the link to page n of the same list.
-func (pg pager) URL(n int) string {
+func (pg pager) URL(n int) string { return pg.with(nil, n) }
+
+// with is the list's link with the extra parameters and page number n
+// (1 is left out).
+func (pg pager) with(extra url.Values, n int) string {
 	q := url.Values{}
 	for k, v := range pg.query {
+		q[k] = v
+	}
+	for k, v := range extra {
 		q[k] = v
 	}
 	if n > 1 {
@@ -66,18 +78,104 @@ func (pg pager) URL(n int) string {
 	return "?" + q.Encode()
 }
 
-func pageOffset(r *http.Request) int {
-	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	return max(p-1, 0) * pageSize
+// listPage reads the offset of ?page= alone (with a cursor the number is
+// only shown, and the offset is 0). A ?page= deeper than
+// store.MaxOffset rows is refused: the database would walk every row it
+// skips. ok is false when the answer has been written.
+func (h *Web) listPage(w http.ResponseWriter, r *http.Request) (offset int, ok bool) {
+	v := r.URL.Query().Get("page")
+	if v == "" {
+		return 0, true
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p < 1 {
+		h.badRequest(w, r, "The page number must be a whole number of 1 or more, not \""+v+"\".")
+		return 0, false
+	}
+	q := r.URL.Query()
+	if q.Get("after") != "" || q.Get("before") != "" || q.Get("last") != "" {
+		return 0, true // the number is only shown: the cursor says where
+	}
+	if p-1 > store.MaxOffset/pageSize {
+		h.badRequest(w, r, fmt.Sprintf("Page %d is too deep to open by its number (at most page %d). Follow Next or Last from the first page, or narrow the search.",
+			p, store.MaxOffset/pageSize+1))
+		return 0, false
+	}
+	return (p - 1) * pageSize, true
 }
 
-// NextURL is the link to the next page.
+// lastRows is how many rows the last page holds, so pages read by key
+// line up with pages read by number.
+func lastRows(total int) int {
+	if n := total % pageSize; n > 0 {
+		return n
+	}
+	return pageSize
+}
+
+// byKey sets the links of a list read by key. The page number travels in
+// the links (a cursor knows its place, not its number) and is kept
+// within the list; first and last are the cursors of the rows shown.
+func (pg *pager) byKey(r *http.Request, rows int, first, last string) {
+	pg.keyed = true
+	q := r.URL.Query()
+	switch {
+	case q.Get("last") != "":
+		pg.Page, pg.Beyond = pg.Pages, false
+	case q.Get("after") != "" || q.Get("before") != "":
+		pg.Page, pg.Beyond = min(pg.Page, pg.Pages), false
+	}
+	if pg.Page > 1 {
+		pg.FirstHref = pg.URL(1)
+		pg.PrevHref = pg.FirstHref
+		if pg.Page > 2 && first != "" {
+			pg.PrevHref = pg.with(url.Values{"before": {first}}, pg.Page-1)
+		}
+	}
+	if pg.Page < pg.Pages || pg.Beyond {
+		pg.LastHref = pg.with(url.Values{"last": {"1"}}, pg.Pages)
+	}
+	if pg.Page < pg.Pages {
+		if rows == pageSize && last != "" {
+			pg.NextHref = pg.with(url.Values{"after": {last}}, pg.Page+1)
+		}
+	}
+}
+
+// The links the pager template shows; empty hides one. A list read by
+// number links only to pages within store.MaxOffset.
+func (pg pager) PrevURL() string {
+	if pg.keyed {
+		return pg.PrevHref
+	}
+	if n := pg.Prev(); n > 0 && pg.byNumber(n) {
+		return pg.URL(n)
+	}
+	return ""
+}
+
 func (pg pager) NextURL() string {
-	if pg.NextHref != "" {
+	if pg.keyed {
 		return pg.NextHref
 	}
-	return pg.URL(pg.Next())
+	if n := pg.Next(); n > 0 && pg.byNumber(n) {
+		return pg.URL(n)
+	}
+	return ""
 }
+
+// LastURL is the last page, for the pager and for a page asked past it.
+func (pg pager) LastURL() string {
+	if pg.keyed {
+		return pg.LastHref
+	}
+	if pg.byNumber(pg.Pages) {
+		return pg.URL(pg.Pages)
+	}
+	return ""
+}
+
+func (pg pager) byNumber(n int) bool { return (n-1)*pageSize <= store.MaxOffset }
 
 func (pg pager) Prev() int { return min(pg.Page-1, pg.Pages) }
 func (pg pager) Next() int {
@@ -159,15 +257,42 @@ func (h *Web) console(w http.ResponseWriter, r *http.Request) {
 
 func (h *Web) products(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	q := store.ProductQuery{Text: r.URL.Query().Get("q"), Category: r.URL.Query().Get("category"), Limit: pageSize, Offset: pageOffset(r)}
+	q := store.ProductQuery{Text: r.URL.Query().Get("q"), Category: r.URL.Query().Get("category"), Limit: pageSize}
 	if p.Role == auth.RoleManufacturer {
 		q.OnlyOrg = p.OrgID
 	}
+	var ok bool
+	if q.Offset, ok = h.listPage(w, r); !ok {
+		return
+	}
+	v := r.URL.Query()
+	for _, c := range []struct {
+		name string
+		into *store.ProductKey
+	}{{"after", &q.After}, {"before", &q.Before}} {
+		if s := v.Get(c.name); s != "" {
+			var err error
+			if *c.into, err = store.ParseProductKey(s); err != nil {
+				h.badRequest(w, r, err.Error())
+				return
+			}
+		}
+	}
+	q.Last = v.Get("last") != ""
 	list, total, err := h.App.Products(r.Context(), p, q)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	if q.Last {
+		list = list[len(list)-min(len(list), lastRows(total)):]
+	}
+	pgr := newPager(r, total)
+	var first, last string
+	if len(list) > 0 {
+		first, last = store.ProductKeyOf(list[0]).Encode(), store.ProductKeyOf(list[len(list)-1]).Encode()
+	}
+	pgr.byKey(r, len(list), first, last)
 	h.render(w, r, http.StatusOK, "products", struct {
 		page
 		Products   []registry.Product
@@ -177,7 +302,7 @@ func (h *Web) products(w http.ResponseWriter, r *http.Request) {
 		Categories []string
 		CanCreate  bool
 		Error      string
-	}{h.page(r, "Products", "console"), list, newPager(r, total), q.Text, q.Category, registry.Categories, auth.Can(p, auth.ActionProductCreate), r.URL.Query().Get("error")})
+	}{h.page(r, "Products", "console"), list, pgr, q.Text, q.Category, registry.Categories, auth.Can(p, auth.ActionProductCreate), r.URL.Query().Get("error")})
 }
 
 func (h *Web) createProduct(w http.ResponseWriter, r *http.Request) {
@@ -280,7 +405,11 @@ func (h *Web) apply(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Web) applications(w http.ResponseWriter, r *http.Request) {
-	q := store.AppQuery{Limit: pageSize, Offset: pageOffset(r)}
+	q := store.AppQuery{Limit: pageSize}
+	var ok bool
+	if q.Offset, ok = h.listPage(w, r); !ok {
+		return
+	}
 	// One state or several (the console home links to "needs your action").
 	for _, st := range r.URL.Query()["state"] {
 		if !slices.Contains(assess.States, assess.State(st)) {
@@ -428,10 +557,11 @@ func (h *Web) recordFindings(w http.ResponseWriter, r *http.Request) {
 func (h *Web) consoleLabels(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	q := store.LabelQuery{SchemeID: r.URL.Query().Get("scheme"), Status: assess.LabelStatus(r.URL.Query().Get("status")),
-		Text: r.URL.Query().Get("q"), Limit: pageSize, Offset: pageOffset(r)}
-	list, total, err := h.App.LabelsFor(r.Context(), p, q)
-	if err != nil {
-		h.fail(w, r, err)
+		Text: r.URL.Query().Get("q"), Limit: pageSize}
+	list, pgr, ok := h.keyedLabels(w, r, q, func(ctx context.Context, q store.LabelQuery) ([]registry.Label, int, error) {
+		return h.App.LabelsFor(ctx, p, q)
+	})
+	if !ok {
 		return
 	}
 	org, _ := h.App.OrganisationOf(r.Context(), p)
@@ -452,7 +582,7 @@ func (h *Web) consoleLabels(w http.ResponseWriter, r *http.Request) {
 		Status  string
 		Q       string
 		Authors bool
-	}{h.page(r, "Labels", "console"), rows, newPager(r, total), org, q.SchemeID, string(q.Status), q.Text, p.Role == auth.RoleAuthorityAdmin})
+	}{h.page(r, "Labels", "console"), rows, pgr, org, q.SchemeID, string(q.Status), q.Text, p.Role == auth.RoleAuthorityAdmin})
 }
 
 func (h *Web) changeLabel(w http.ResponseWriter, r *http.Request) {
@@ -521,7 +651,11 @@ func (h *Web) revokeToken(w http.ResponseWriter, r *http.Request) {
 func (h *Web) consoleFindings(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	state := r.URL.Query().Get("state")
-	list, total, err := h.App.Findings(r.Context(), p, state, pageSize, pageOffset(r))
+	offset, ok := h.listPage(w, r)
+	if !ok {
+		return
+	}
+	list, total, err := h.App.Findings(r.Context(), p, state, pageSize, offset)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -39,7 +39,7 @@ func TestPagesInEveryLanguage(t *testing.T) {
 		labels[st] = first("status=" + st)
 	}
 	record := first("status=active&scheme=uk-psti")
-	paths := []string{"/labels", "/labels?status=expired&page=2", "/labels?page=999", "/labels/" + record, "/labels/HM-NONE-XXXX",
+	paths := []string{"/labels", "/labels?status=expired&page=2", "/labels?page=99", "/labels/" + record, "/labels/HM-NONE-XXXX",
 		"/catalog", "/catalog/requirements/HM-UPD-12", "/frameworks", "/crosswalk", "/crosswalk?from=uk-psti-2023&to=etsi-en-303-645-v2.1.1",
 		"/schemes", "/schemes/sg-cls", "/compare?a=sg-cls@2&b=de-bsi-label@label", "/matrix", "/agreements", "/glossary",
 		"/schemes/sg-cls/levels/2/whatif?add=HM-SBOM-1", "/login", "/register"}

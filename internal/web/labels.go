@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/mail"
@@ -28,32 +29,16 @@ import (
 // and levels as people do.
 func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 	q := store.LabelQuery{Text: strings.TrimSpace(r.URL.Query().Get("q")), SchemeID: r.URL.Query().Get("scheme"),
-		Status: assess.LabelStatus(r.URL.Query().Get("status")), Category: r.URL.Query().Get("category"), Limit: pageSize, Offset: pageOffset(r)}
+		Status: assess.LabelStatus(r.URL.Query().Get("status")), Category: r.URL.Query().Get("category"), Limit: pageSize}
 	pg := h.translatedPage(r, "", "labels")
 	pg.Title = pg.T("registry.title")
 	if len(q.Text) > 200 {
 		h.badRequest(w, r, "The search text is longer than 200 characters.")
 		return
 	}
-	if c := r.URL.Query().Get("after"); c != "" {
-		var err error
-		if q.After, err = store.ParseLabelKey(c); err != nil {
-			h.badRequest(w, r, err.Error())
-			return
-		}
-	}
-	list, total, err := h.App.Labels(r.Context(), q)
-	if err != nil {
-		h.fail(w, r, err)
+	list, pgr, ok := h.keyedLabels(w, r, q, h.App.Labels)
+	if !ok {
 		return
-	}
-	pgr := newPager(r, total)
-	if n := pgr.Next(); n > 0 && len(list) == pageSize {
-		// Onward by cursor, filters kept.
-		v := r.URL.Query()
-		v.Set("after", store.KeyOf(list[len(list)-1]).Encode())
-		v.Set("page", strconv.Itoa(n))
-		pgr.NextHref = "?" + v.Encode()
 	}
 	type row struct {
 		registry.Label
@@ -90,6 +75,47 @@ func (h *Web) labels(w http.ResponseWriter, r *http.Request) {
 		Statuses   []option
 	}{pg, rows, pgr, q.Text, q.SchemeID, string(q.Status), q.Category,
 		h.App.Schemes().Sorted(), categories, statuses})
+}
+
+// keyedLabels reads one page of a label listing by key: ?after= and
+// ?before= carry a cursor, ?last=1 asks for the oldest labels, and ?page=
+// alone is read by number only near the start. The last page holds what
+// is left over, as by number, so that Previous from it lines up with the
+// pages Next reached. ok is false when the answer has been written.
+func (h *Web) keyedLabels(w http.ResponseWriter, r *http.Request, q store.LabelQuery,
+	read func(context.Context, store.LabelQuery) ([]registry.Label, int, error)) (list []registry.Label, pgr pager, ok bool) {
+	var err error
+	if q.Offset, ok = h.listPage(w, r); !ok {
+		return nil, pgr, false
+	}
+	v := r.URL.Query()
+	for _, c := range []struct {
+		name string
+		into *store.LabelKey
+	}{{"after", &q.After}, {"before", &q.Before}} {
+		if s := v.Get(c.name); s != "" {
+			if *c.into, err = store.ParseLabelKey(s); err != nil {
+				h.badRequest(w, r, err.Error())
+				return nil, pgr, false
+			}
+		}
+	}
+	q.Oldest = v.Get("last") != ""
+	list, total, err := read(r.Context(), q)
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, pgr, false
+	}
+	if q.Oldest {
+		list = list[len(list)-min(len(list), lastRows(total)):]
+	}
+	pgr = newPager(r, total)
+	var first, last string
+	if len(list) > 0 {
+		first, last = store.KeyOf(list[0]).Encode(), store.KeyOf(list[len(list)-1]).Encode()
+	}
+	pgr.byKey(r, len(list), first, last)
+	return list, pgr, true
 }
 
 // refName names "scheme@level" (or a scheme alone) as people do.

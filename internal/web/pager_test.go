@@ -42,3 +42,16 @@ func TestPagerKeepsFilters(t *testing.T) {
 		t.Errorf("rendered pager: %s", b.String())
 	}
 }
+
+// A list read by number links no deeper than store.MaxOffset rows: past
+// it there is no Next or Last by number (the page would be refused).
+func TestPagerStopsAtTheBound(t *testing.T) {
+	pg := newPager(httptest.NewRequest("GET", "/console/applications?page=200", nil), 1_000_000)
+	if pg.NextURL() != "?page=201" || pg.LastURL() != "" {
+		t.Errorf("page 200: next %q, last %q", pg.NextURL(), pg.LastURL())
+	}
+	pg = newPager(httptest.NewRequest("GET", "/console/applications?page=201", nil), 1_000_000)
+	if pg.NextURL() != "" || pg.PrevURL() != "?page=200" {
+		t.Errorf("page 201: next %q, previous %q", pg.NextURL(), pg.PrevURL())
+	}
+}
