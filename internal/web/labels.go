@@ -176,6 +176,35 @@ type needLine struct {
 }
 
 func (h *Web) labelPage(r *http.Request, id string, lang i18n.Lang) (LabelPage, error) {
+	lp, err := h.labelFactsOf(r, id)
+	if err != nil {
+		return lp, err
+	}
+	l := lp.Label
+	if l.ValidUntil.IsZero() {
+		lp.ValidText = lang.T("label.noend")
+	} else {
+		lp.ValidText = lang.Date(l.ValidUntil)
+	}
+	lp.Actions = h.App.LabelActionsFor(principal(r), l)
+	lp.describe(lang, func(r catalog.Requirement) (string, i18n.Lang) {
+		t, in := h.App.RequirementText(r, string(lang))
+		return t.Title, i18n.Lang(in)
+	})
+	return lp, nil
+}
+
+// labelFactsOf reads what a label page shows, the same in every language:
+// for anonymous visitors (and the static tree, which asks for a label in
+// each language in turn) once until the label changes.
+func (h *Web) labelFactsOf(r *http.Request, id string) (LabelPage, error) {
+	anonymous := principal(r).IsAnonymous()
+	if anonymous {
+		if lp, ok := h.labelFacts.Get(id); ok {
+			return lp, nil
+		}
+	}
+	gen := h.App.LabelGeneration()
 	l, events, err := h.App.Label(r.Context(), id)
 	if err != nil {
 		return LabelPage{}, err
@@ -189,12 +218,6 @@ func (h *Web) labelPage(r *http.Request, id string, lang i18n.Lang) (LabelPage, 
 		return lp, err
 	}
 	lp.Public, _ = label.NewPublicRecord(server.LabelFacts(l, lp.Version, lp.Level, lp.URL), lp.Scheme.PublicFields)
-	if l.ValidUntil.IsZero() {
-		lp.ValidText = lang.T("label.noend")
-	} else {
-		lp.ValidText = lang.Date(l.ValidUntil)
-	}
-	lp.Actions = h.App.LabelActionsFor(principal(r), l)
 	if lp.Findings, lp.FindingsTotal, err = h.App.LabelFindings(r.Context(), l); err != nil {
 		return lp, err
 	}
@@ -207,10 +230,11 @@ func (h *Web) labelPage(r *http.Request, id string, lang i18n.Lang) (LabelPage, 
 			lp.Why = "" // Hallmark's own "the validity period ended": the status says it
 		}
 	}
-	lp.describe(lang, func(r catalog.Requirement) (string, i18n.Lang) {
-		t, in := h.App.RequirementText(r, string(lang))
-		return t.Title, i18n.Lang(in)
-	})
+	if anonymous {
+		// Roughly what it holds: the credential, the events, the findings.
+		cost := 4<<10 + len(l.Credential) + 512*len(events) + 512*len(lp.Findings)
+		h.App.IfUnchanged(gen, func() { h.labelFacts.Put(id, lp, cost) })
+	}
 	return lp, nil
 }
 
@@ -518,8 +542,10 @@ func pageKey(id string, lang i18n.Lang) string {
 func (h *Web) forgetPages(ids []string) {
 	if ids == nil {
 		h.labelPages.Clear()
+		h.labelFacts.Clear()
 		return
 	}
+	h.labelFacts.Delete(ids...)
 	var keys []string
 	for _, id := range ids {
 		for _, l := range i18n.Supported {

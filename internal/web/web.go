@@ -42,6 +42,10 @@ type Web struct {
 	// labelPages caches label pages for anonymous visitors (see label),
 	// within PageCacheBudget; a label's change forgets its pages.
 	labelPages *bcache.Cache[anonPage]
+	// labelFacts caches what a label page shows before it is put into
+	// words, so the pages of a label in each language read the database
+	// once (see labelFacts); forgotten with the pages.
+	labelFacts *bcache.Cache[LabelPage]
 }
 
 // StaticFiles are the site's assets as served under /static/.
@@ -50,8 +54,12 @@ func StaticFiles() fs.FS {
 	return static
 }
 
-// PageCacheBudget bounds the memory kept for rendered label pages.
-const PageCacheBudget = 64 << 20
+// PageCacheBudget bounds the memory kept for rendered label pages;
+// FactsCacheBudget for what they show before it is put into words.
+const (
+	PageCacheBudget  = 64 << 20
+	FactsCacheBudget = 8 << 20
+)
 
 var funcs = template.FuncMap{
 	"relName": func(r catalog.Relationship) string {
@@ -182,7 +190,7 @@ var funcs = template.FuncMap{
 // New parses the templates; it fails only if a template is broken.
 func New(app *server.Server, secure bool, publicURL string) (*Web, error) {
 	w := &Web{App: app, Secure: secure, Origin: originOf(publicURL), pages: map[string]*template.Template{},
-		labelPages: bcache.New[anonPage](PageCacheBudget)}
+		labelPages: bcache.New[anonPage](PageCacheBudget), labelFacts: bcache.New[LabelPage](FactsCacheBudget)}
 	app.OnLabelsChanged(w.forgetPages)
 	fm := maps.Clone(funcs)
 	fm["levelName"] = w.levelName
