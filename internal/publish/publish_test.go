@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,4 +213,35 @@ func TestFollowRepublishes(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(dir, "status", "suspension", "0"))
 		return string(b) == list
 	})
+}
+
+// A label that cannot be published stops the publication: the workers
+// take no further labels, and the error names the label.
+func TestFirstErrorStopsPublication(t *testing.T) {
+	inst := servertest.Start(t, store.SQLite)
+	h, err := httpd.Handler(inst.Server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	asked := map[string]bool{}
+	failing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := strings.CutPrefix(r.URL.Path, "/labels/"); ok && strings.Contains(id, "/") {
+			mu.Lock()
+			asked[strings.SplitN(id, "/", 2)[0]] = true
+			mu.Unlock()
+			http.Error(w, "broken", http.StatusInternalServerError)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	p := &publish.Publisher{App: inst.Server, Handler: failing, Dir: t.TempDir()}
+	_, err = p.All(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "500") || !strings.Contains(err.Error(), "label ") {
+		t.Fatalf("publishing with broken label pages: %v", err)
+	}
+	_, total, _ := inst.Server.Labels(context.Background(), store.LabelQuery{Limit: 1})
+	if workers := runtime.GOMAXPROCS(0); total > 2*workers && len(asked) > workers {
+		t.Errorf("%d labels were tried after the first failed (%d workers)", len(asked), workers)
+	}
 }
