@@ -203,6 +203,9 @@ func (p *Publisher) labels(ctx context.Context, ids []string) (Report, error) {
 		go func() {
 			defer wg.Done()
 			for id := range work {
+				if ctx.Err() != nil {
+					continue // stopped: let the feeder finish
+				}
 				r, err := p.label(ctx, id)
 				if err != nil {
 					cancel(fmt.Errorf("label %s: %w", id, err))
