@@ -15,9 +15,9 @@ import (
 func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("publish", "publish [flags] DIR",
 		`Writes the public read path into DIR as static files that a plain web server or a
-CDN serves as they are: every label's page in every language (labels/ID/index.html,
-labels/ID/index.LANG.html), QR code and credential, the status lists
-(status/PURPOSE/N), the key set, the log's checkpoint and tiles (log/...), the
+CDN serves as they are: every label's page in every language (labels/ID/LANG/index.html,
+and labels/ID/index.html, the English one), QR code, credential and status answer
+(api/v1/labels/ID/status), the status lists (status/PURPOSE/N), the key set, the log's checkpoint and tiles (log/...), the
 registry (labels/index.html, registry/labels-N.json), and _headers, the content types
 and cache lifetimes in the Netlify / Cloudflare Pages format. Each file holds what
 serve answers at that address. Files already up to date are left alone, others are
@@ -45,8 +45,10 @@ serve --publish DIR keeps such a tree up to date after every decision.`, stderr)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	p := &publish.Publisher{App: srv, Handler: h, Dir: dir, Static: web.StaticFiles(), LogDir: filepath.Join(d.data, "log")}
+	p := &publish.Publisher{App: srv, Handler: h, Dir: dir, Static: web.StaticFiles(), LogDir: filepath.Join(d.data, "log"),
+		Progress: func(done, total int) { fmt.Fprintf(stderr, "\r%d of %d labels ", done, total) }}
 	rep, err := p.All(ctx)
+	fmt.Fprintln(stderr)
 	if err != nil {
 		return fmt.Errorf("publish into %s: %w", dir, err)
 	}

@@ -72,6 +72,7 @@ func TestPublicAnswersForCDN(t *testing.T) {
 	}{
 		{"/labels/" + id, true},
 		{"/labels/" + id + "?lang=de", true},
+		{"/labels/" + id + "/de/", true},
 		{"/api/v1/labels/" + id + "/status", false},
 		{"/api/v1/labels/" + id, false}, // under a kilobyte
 		{"/status/revocation/0", false},
@@ -124,7 +125,7 @@ func TestStatusLifetimesAgree(t *testing.T) {
 	inst := servertest.Start(t, store.SQLite)
 	ls, _, _ := inst.Server.Labels(context.Background(), store.LabelQuery{Limit: 1})
 	id := ls[0].ID
-	for _, p := range []string{"/labels/" + id, "/api/v1/labels/" + id + "/status", "/status/suspension/0", "/status/revocation/0",
+	for _, p := range []string{"/labels/" + id, "/labels/" + id + "/fr/", "/api/v1/labels/" + id + "/status", "/status/suspension/0", "/status/revocation/0",
 		"/labels", "/api/v1/labels"} {
 		resp, _ := get(t, inst.URL+p, nil)
 		if cc := resp.Header.Get("Cache-Control"); cc != server.PublicCacheControl {

@@ -52,6 +52,13 @@ func Parse(tag string) (Lang, bool) {
 	return l, slices.Contains(Supported, l)
 }
 
+// Code reads a language code exactly as Hallmark writes it in addresses
+// (de, never DE or de-CH): each page in each language has one address.
+func Code(s string) (Lang, bool) {
+	l := Lang(s)
+	return l, slices.Contains(Supported, l)
+}
+
 // Bounds on what Negotiate reads of an Accept-Language header: a browser
 // sends a handful of tags; anything longer is cut, never parsed in full.
 const (

@@ -47,6 +47,21 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
+// An address names a language in one spelling only, so each page in each
+// language has one address (and one file in the static tree).
+func TestCodeIsExact(t *testing.T) {
+	for _, l := range Supported {
+		if got, ok := Code(string(l)); !ok || got != l {
+			t.Errorf("Code(%q) = %q, %v", l, got, ok)
+		}
+	}
+	for _, s := range []string{"", "DE", "de-CH", "de_DE", " de", "xx", "en/"} {
+		if _, ok := Code(s); ok {
+			t.Errorf("Code(%q) accepted a spelling Hallmark does not write", s)
+		}
+	}
+}
+
 func TestDates(t *testing.T) {
 	d := time.Date(2030, 1, 2, 15, 4, 0, 0, time.UTC)
 	want := map[Lang]string{English: "2 January 2030", German: "2. Januar 2030", French: "2 janvier 2030", Japanese: "2030年1月2日"}

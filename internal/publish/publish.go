@@ -5,14 +5,23 @@
 // made by asking the same handler, so the two cannot drift apart.
 //
 //	/labels/{id}                   labels/{id}/index.html (English, as with no Accept-Language)
-//	/labels/{id}?lang=de           labels/{id}/index.de.html (each language)
+//	/labels/{id}/{lang}/           labels/{id}/{lang}/index.html (each language; the page's switcher links here)
 //	/labels/{id}/qr.svg, credential.jwt   the same paths
+//	/api/v1/labels/{id}/status     api/v1/labels/{id}/status
 //	/status/{purpose}/{n}          status/{purpose}/{n}
 //	/.well-known/hallmark/*.json   the same paths
 //	/log/checkpoint, /log/tile/…   log/checkpoint, log/tile/…
 //	/labels                        labels/index.html (the registry's first page)
 //	/api/v1/labels?limit=1000      registry/labels-1.json, -2, … (next links to the following file)
 //	/static/…                      static/…
+//
+// The English page and the default page are the same bytes, rendered
+// once: labels/{id}/index.html is a hard link to labels/{id}/en/index.html
+// (a copy where the file system has no hard links).
+//
+// A label's status answer says "as_of": in the tree that is the time the
+// file was written, which is rewritten whenever the label changes (the
+// status lists, which verifiers check, say their own time).
 //
 // _headers (the Netlify and Cloudflare Pages format) gives each kind of
 // file its Content-Type and Cache-Control.
@@ -22,6 +31,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -29,14 +39,17 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hallmark-iot/hallmark/internal/i18n"
 	"github.com/hallmark-iot/hallmark/internal/label"
 	"github.com/hallmark-iot/hallmark/internal/server"
 	"github.com/hallmark-iot/hallmark/internal/store"
+	"github.com/hallmark-iot/hallmark/internal/web"
 )
 
 // Publisher writes the tree under Dir by asking Handler (httpd.Handler of
@@ -50,6 +63,9 @@ type Publisher struct {
 	LogDir string
 	// Static lists the site's assets (web.StaticFiles).
 	Static fs.FS
+	// Progress, if set, hears how many of the labels of a publication
+	// are written, now and then and at the end.
+	Progress func(done, total int)
 
 	mu sync.Mutex // one publication at a time
 	// The registry's files are rewritten at most every RegistryEvery
@@ -86,6 +102,9 @@ const Headers = `/labels/*
 /labels/*/credential.jwt
   Content-Type: application/vc+jwt
   Cache-Control: public, max-age=31536000, immutable
+/api/v1/labels/*/status
+  Content-Type: application/json
+  Cache-Control: ` + server.PublicCacheControl + `
 /status/*
   Content-Type: application/vc+jwt
   Cache-Control: ` + server.PublicCacheControl + `
@@ -168,55 +187,80 @@ func (p *Publisher) Changed(ctx context.Context, ids []string) (Report, error) {
 	return rep, err
 }
 
-// labels writes each label's page in every language, its QR code and its
-// credential, two at a time (rendering is the cost).
+// labels writes each label's files, as many labels at a time as there
+// are processors (rendering the pages is the cost); the first error stops
+// the others.
 func (p *Publisher) labels(ctx context.Context, ids []string) (Report, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var mu sync.Mutex
 	var rep Report
-	var firstErr error
+	done, reported := 0, time.Now()
 	work := make(chan string)
 	var wg sync.WaitGroup
-	for range 2 {
+	for range min(runtime.GOMAXPROCS(0), max(len(ids), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for id := range work {
+				if ctx.Err() != nil {
+					continue // stopped: let the feeder finish
+				}
 				r, err := p.label(ctx, id)
+				if err != nil {
+					cancel(fmt.Errorf("label %s: %w", id, err))
+				}
 				mu.Lock()
 				rep.add(r)
-				if err != nil && firstErr == nil {
-					firstErr = err
+				done++
+				if p.Progress != nil && (done == len(ids) || time.Since(reported) >= time.Second) {
+					reported = time.Now()
+					p.Progress(done, len(ids))
 				}
 				mu.Unlock()
 			}
 		}()
 	}
+feed:
 	for _, id := range ids {
-		if ctx.Err() != nil {
-			break
+		select {
+		case work <- id:
+		case <-ctx.Done():
+			break feed
 		}
-		work <- id
 	}
 	close(work)
 	wg.Wait()
-	if firstErr == nil {
-		firstErr = ctx.Err()
-	}
-	return rep, firstErr
+	return rep, context.Cause(ctx)
 }
 
+// label writes a label's page in every language (the default page is the
+// English one), its QR code, its credential and its status answer.
 func (p *Publisher) label(ctx context.Context, id string) (Report, error) {
 	var rep Report
 	base := "/labels/" + url.PathEscape(id)
-	files := map[string]string{base: "labels/" + id + "/index.html",
-		base + "/qr.svg": "labels/" + id + "/qr.svg", base + "/credential.jwt": "labels/" + id + "/credential.jwt"}
+	dir := "labels/" + id + "/"
+	files := [][2]string{{base + "/qr.svg", dir + "qr.svg"}, {base + "/credential.jwt", dir + "credential.jwt"},
+		{"/api/v1" + base + "/status", "api/v1/" + dir + "status"}}
 	for _, l := range i18n.Supported {
-		files[base+"?lang="+string(l)] = "labels/" + id + "/index." + string(l) + ".html"
+		files = append(files, [2]string{web.LabelPath(id, l), dir + string(l) + "/index.html"})
 	}
-	for u, f := range files {
-		r, err := p.fetch(ctx, u, f)
+	for _, f := range files {
+		r, err := p.fetch(ctx, f[0], f[1])
 		rep.add(r)
 		if err != nil {
+			return rep, err
+		}
+	}
+	r, err := p.link(dir+string(i18n.English)+"/index.html", dir+"index.html")
+	rep.add(r)
+	if err != nil {
+		return rep, err
+	}
+	// A tree written before the languages had addresses held their pages
+	// as index.{lang}.html: gone, so that no stale status stays online.
+	for _, l := range i18n.Supported {
+		if err := os.Remove(p.path(dir + "index." + string(l) + ".html")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return rep, err
 		}
 	}
@@ -408,14 +452,64 @@ func (p *Publisher) get(ctx context.Context, u string) ([]byte, int, error) {
 	return w.body.Bytes(), w.status, nil
 }
 
+// path is where the tree's file f is on disk; f must stay inside Dir.
+func (p *Publisher) path(f string) string {
+	return filepath.Join(p.Dir, filepath.FromSlash(f))
+}
+
+func checkPath(f string) error {
+	if strings.Contains(f, "..") || path.IsAbs(f) {
+		return fmt.Errorf("publish: refusing the path %q", f)
+	}
+	return nil
+}
+
+// link makes the tree's file f the same file as src (written just
+// before), through a temporary name and a rename like write; where hard
+// links are not to be had, it copies.
+func (p *Publisher) link(src, f string) (Report, error) {
+	if err := checkPath(src); err != nil {
+		return Report{}, err
+	}
+	if err := checkPath(f); err != nil {
+		return Report{}, err
+	}
+	from, dst := p.path(src), p.path(f)
+	si, err := os.Stat(from)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{Files: 1, Bytes: si.Size()}
+	if di, err := os.Stat(dst); err == nil && os.SameFile(si, di) {
+		return rep, nil
+	}
+	tmp := filepath.Join(filepath.Dir(dst), fmt.Sprintf(".publish-link-%d", linkSeq.Add(1)))
+	if err := os.Link(from, tmp); err != nil {
+		b, rerr := os.ReadFile(from)
+		if rerr != nil {
+			return rep, rerr
+		}
+		return p.write(f, b)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return rep, err
+	}
+	rep.Written = 1
+	return rep, nil
+}
+
+// linkSeq names link's temporary files apart (workers link at once).
+var linkSeq atomic.Int64
+
 // write puts b at f under Dir unless it is there already, through a
 // temporary file and a rename: a file server never sees half a file.
 func (p *Publisher) write(f string, b []byte) (Report, error) {
 	rep := Report{Files: 1, Bytes: int64(len(b))}
-	if strings.Contains(f, "..") || path.IsAbs(f) {
-		return rep, fmt.Errorf("publish: refusing the path %q", f)
+	if err := checkPath(f); err != nil {
+		return rep, err
 	}
-	dst := filepath.Join(p.Dir, filepath.FromSlash(f))
+	dst := p.path(f)
 	if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, b) {
 		return rep, nil
 	}

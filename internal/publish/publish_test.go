@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,17 +53,38 @@ func TestStaticTreeAnswersAsServe(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			p := &publish.Publisher{App: inst.Server, Handler: h, Dir: dir, Static: web.StaticFiles()}
-			rep, err := p.All(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
 			ls, total, err := inst.Server.Labels(ctx, store.LabelQuery{Limit: 1000})
 			if err != nil || len(ls) < 2 {
 				t.Fatal(len(ls), err)
 			}
-			if rep.Files < total*(3+len(i18n.Supported)) || rep.Written != rep.Files {
+			// A page where an older Hallmark put the German one: it would
+			// keep showing a status that is no longer true.
+			stale := filepath.Join(dir, "labels", ls[0].ID, "index.de.html")
+			os.MkdirAll(filepath.Dir(stale), 0o755)
+			os.WriteFile(stale, []byte("Gültig"), 0o644)
+			var progress []int
+			p := &publish.Publisher{App: inst.Server, Handler: h, Dir: dir, Static: web.StaticFiles(),
+				Progress: func(done, total int) { progress = append(progress, done, total) }}
+			rep, err := p.All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Per label: a page per language and the default one, the QR
+			// code, the credential, the status answer.
+			if rep.Files < total*(4+len(i18n.Supported)) || rep.Written != rep.Files {
 				t.Errorf("report %+v for %d labels", rep, total)
+			}
+			if n := len(progress); n < 2 || progress[n-2] != total || progress[n-1] != total {
+				t.Errorf("progress heard %v, want it to end at %d of %d labels", progress, total, total)
+			}
+			if _, err := os.Stat(stale); err == nil {
+				t.Error("the stale index.de.html of an older tree is still there")
+			}
+			// The default page is the English one, written once.
+			a, err1 := os.Stat(filepath.Join(dir, "labels", ls[0].ID, "index.html"))
+			b, err2 := os.Stat(filepath.Join(dir, "labels", ls[0].ID, "en", "index.html"))
+			if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+				t.Errorf("the default and the English page are not one file: %v %v", err1, err2)
 			}
 			static := httptest.NewServer(http.FileServer(http.Dir(dir)))
 			defer static.Close()
@@ -80,8 +103,30 @@ func TestStaticTreeAnswersAsServe(t *testing.T) {
 				compare("/labels/"+l.ID, "/labels/"+l.ID)
 				compare("/labels/"+l.ID+"/qr.svg", "/labels/"+l.ID+"/qr.svg")
 				compare("/labels/"+l.ID+"/credential.jwt", "/labels/"+l.ID+"/credential.jwt")
+				compare("/api/v1/labels/"+l.ID+"/status", "/api/v1/labels/"+l.ID+"/status")
 				for _, lang := range i18n.Supported {
-					compare("/labels/"+l.ID+"?lang="+string(lang), "/labels/"+l.ID+"/index."+string(lang)+".html")
+					// The address the page's switcher links to, on both;
+					// ?lang= on serve is the same page.
+					compare(web.LabelPath(l.ID, lang), web.LabelPath(l.ID, lang))
+					compare("/labels/"+l.ID+"?lang="+string(lang), web.LabelPath(l.ID, lang))
+				}
+				// The switcher leads from each language to the others
+				// in the tree, and the page names them all.
+				_, page := body(t, c, static.URL+web.LabelPath(l.ID, i18n.German))
+				for _, lang := range i18n.Supported {
+					href := web.LabelPath(l.ID, lang)
+					if lang != i18n.German && !strings.Contains(page, `<a href="`+href+`" lang="`+string(lang)+`"`) {
+						t.Errorf("the German page does not switch to %s at %s", lang, href)
+					}
+					if !strings.Contains(page, `<link rel="alternate" hreflang="`+string(lang)+`" href="`+inst.URL+href+`">`) {
+						t.Errorf("the German page does not name its %s address", lang)
+					}
+					if st, _ := body(t, c, static.URL+href); st != 200 {
+						t.Errorf("the tree does not answer %s: %d", href, st)
+					}
+				}
+				if !strings.Contains(page, `<link rel="canonical" href="`+inst.URL+web.LabelPath(l.ID, i18n.German)+`">`) {
+					t.Error("the German page's canonical address is not its own")
 				}
 			}
 			for _, purpose := range []string{"revocation", "suspension", "message"} {
@@ -94,7 +139,8 @@ func TestStaticTreeAnswersAsServe(t *testing.T) {
 			if st, _ := body(t, c, static.URL+"/registry/labels-1.json"); st != 200 {
 				t.Errorf("registry: %d", st)
 			}
-			if b, err := os.ReadFile(filepath.Join(dir, "_headers")); err != nil || !strings.Contains(string(b), "/status/*") {
+			if b, err := os.ReadFile(filepath.Join(dir, "_headers")); err != nil || !strings.Contains(string(b), "/status/*") ||
+				!strings.Contains(string(b), "/api/v1/labels/*/status\n  Content-Type: application/json\n  Cache-Control: "+server.PublicCacheControl+"\n") {
 				t.Errorf("no sidecar of cache lifetimes: %v", err)
 			}
 
@@ -110,6 +156,11 @@ func TestStaticTreeAnswersAsServe(t *testing.T) {
 				t.Errorf("republishing one label wrote %d files", again.Written)
 			}
 			compare("/labels/"+id, "/labels/"+id)
+			compare(web.LabelPath(id, i18n.Japanese), web.LabelPath(id, i18n.Japanese))
+			compare("/api/v1/labels/"+id+"/status", "/api/v1/labels/"+id+"/status")
+			if _, st := body(t, c, static.URL+"/api/v1/labels/"+id+"/status"); !strings.Contains(st, `"status": "suspended"`) {
+				t.Errorf("the tree's status answer after the suspension: %s", st)
+			}
 			compare("/status/suspension/0", "/status/suspension/0")
 			compare("/status/message/0", "/status/message/0")
 		})
@@ -162,4 +213,35 @@ func TestFollowRepublishes(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(dir, "status", "suspension", "0"))
 		return string(b) == list
 	})
+}
+
+// A label that cannot be published stops the publication: the workers
+// take no further labels, and the error names the label.
+func TestFirstErrorStopsPublication(t *testing.T) {
+	inst := servertest.Start(t, store.SQLite)
+	h, err := httpd.Handler(inst.Server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	asked := map[string]bool{}
+	failing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := strings.CutPrefix(r.URL.Path, "/labels/"); ok && strings.Contains(id, "/") {
+			mu.Lock()
+			asked[strings.SplitN(id, "/", 2)[0]] = true
+			mu.Unlock()
+			http.Error(w, "broken", http.StatusInternalServerError)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	p := &publish.Publisher{App: inst.Server, Handler: failing, Dir: t.TempDir()}
+	_, err = p.All(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "500") || !strings.Contains(err.Error(), "label ") {
+		t.Fatalf("publishing with broken label pages: %v", err)
+	}
+	_, total, _ := inst.Server.Labels(context.Background(), store.LabelQuery{Limit: 1})
+	if workers := runtime.GOMAXPROCS(0); total > 2*workers && len(asked) > workers {
+		t.Errorf("%d labels were tried after the first failed (%d workers)", len(asked), workers)
+	}
 }

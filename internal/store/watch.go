@@ -189,11 +189,17 @@ func (s *Store) UpdateFinding(ctx context.Context, f registry.Finding, now time.
 // WatchFindings lists post-market findings, of one version when versionID is non-zero.
 func (s *Store) WatchFindings(ctx context.Context, versionID int64) ([]registry.Finding, error) {
 	var out []registry.Finding
-	err := s.each(ctx, `SELECT `+findingCols+` FROM watch_findings WHERE ($1 = 0 OR version_id = $1) ORDER BY id`, func(r *sql.Rows) error {
+	// Two statements, not "$1 = 0 OR version_id = $1": SQLite plans that
+	// as a scan of every finding, and every label page asks this.
+	q, args := `SELECT `+findingCols+` FROM watch_findings ORDER BY id`, []any{}
+	if versionID != 0 {
+		q, args = `SELECT `+findingCols+` FROM watch_findings WHERE version_id = $1 ORDER BY id`, []any{versionID}
+	}
+	err := s.each(ctx, q, func(r *sql.Rows) error {
 		f, err := scanFinding(r)
 		out = append(out, f)
 		return err
-	}, versionID)
+	}, args...)
 	return out, err
 }
 

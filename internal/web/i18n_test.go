@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -133,4 +134,68 @@ func fetchWith(t *testing.T, url, acceptLanguage string) (int, string, http.Head
 		}
 	}
 	return resp.StatusCode, b.String(), resp.Header
+}
+
+// Each language of a label page has an address of its own, which a plain
+// file server can answer from the static tree: exactly the codes Hallmark
+// writes, the language the address names whatever the visitor's cookie
+// or browser prefers, and the same page ?lang= gives.
+func TestLabelPageLanguageAddresses(t *testing.T) {
+	inst := servertest.Start(t, "sqlite")
+	base := inst.URL
+	var l struct{ Items []struct{ ID string } }
+	resp, err := http.Get(base + "/api/v1/labels?limit=1&status=active")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&l)
+	resp.Body.Close()
+	if len(l.Items) == 0 {
+		t.Fatal("no active label")
+	}
+	id := l.Items[0].ID
+	for _, lang := range []string{"en", "de", "fr", "ja"} {
+		req, _ := http.NewRequest("GET", base+"/labels/"+id+"/"+lang+"/", nil)
+		req.Header.Set("Cookie", "hallmark_lang=fr")
+		req.Header.Set("Accept-Language", "ja")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `<html lang="`+lang+`">`) {
+			t.Errorf("/labels/%s/%s/: HTTP %d, not the page in %s", id, lang, resp.StatusCode, lang)
+		}
+		if cc := resp.Header.Get("Cache-Control"); !strings.HasPrefix(cc, "public") {
+			t.Errorf("/labels/%s/%s/ is %q: its address alone chooses the language, so shared caches may keep it", id, lang, cc)
+		}
+		_, byQuery, _ := fetch(t, base+"/labels/"+id+"?lang="+lang)
+		if byQuery != string(b) {
+			t.Errorf("?lang=%s and /%s/ give different pages", lang, lang)
+		}
+		if !strings.Contains(string(b), `<link rel="canonical" href="`+base+"/labels/"+id+"/"+lang+`/">`) {
+			t.Errorf("the page in %s does not name its own address as canonical", lang)
+		}
+	}
+	// The default page is the English page, byte for byte: the static tree
+	// writes it once.
+	_, def, _ := fetch(t, base+"/labels/"+id)
+	if _, en, _ := fetch(t, base+"/labels/"+id+"/en/"); def != en {
+		t.Error("/labels/ID and /labels/ID/en/ differ")
+	}
+	for _, p := range []string{"/DE/", "/de-CH/", "/xx/", "/qr.svg/", "/de/extra"} {
+		if status, _, _ := fetch(t, base+"/labels/"+id+p); status != 404 {
+			t.Errorf("/labels/%s%s: HTTP %d, want 404", id, p, status)
+		}
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noFollow.Get(base + "/labels/" + id + "/de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusMovedPermanently || loc != "/labels/"+id+"/de/" {
+		t.Errorf("/labels/%s/de: HTTP %d to %q, want 301 to the page's address", id, resp.StatusCode, loc)
+	}
 }

@@ -202,6 +202,35 @@ type needLine struct {
 }
 
 func (h *Web) labelPage(r *http.Request, id string, lang i18n.Lang) (LabelPage, error) {
+	lp, err := h.labelFactsOf(r, id)
+	if err != nil {
+		return lp, err
+	}
+	l := lp.Label
+	if l.ValidUntil.IsZero() {
+		lp.ValidText = lang.T("label.noend")
+	} else {
+		lp.ValidText = lang.Date(l.ValidUntil)
+	}
+	lp.Actions = h.App.LabelActionsFor(principal(r), l)
+	lp.describe(lang, func(r catalog.Requirement) (string, i18n.Lang) {
+		t, in := h.App.RequirementText(r, string(lang))
+		return t.Title, i18n.Lang(in)
+	})
+	return lp, nil
+}
+
+// labelFactsOf reads what a label page shows, the same in every language:
+// for anonymous visitors (and the static tree, which asks for a label in
+// each language in turn) once until the label changes.
+func (h *Web) labelFactsOf(r *http.Request, id string) (LabelPage, error) {
+	anonymous := principal(r).IsAnonymous()
+	if anonymous {
+		if lp, ok := h.labelFacts.Get(id); ok {
+			return lp, nil
+		}
+	}
+	gen := h.App.LabelGeneration()
 	l, events, err := h.App.Label(r.Context(), id)
 	if err != nil {
 		return LabelPage{}, err
@@ -215,12 +244,6 @@ func (h *Web) labelPage(r *http.Request, id string, lang i18n.Lang) (LabelPage, 
 		return lp, err
 	}
 	lp.Public, _ = label.NewPublicRecord(server.LabelFacts(l, lp.Version, lp.Level, lp.URL), lp.Scheme.PublicFields)
-	if l.ValidUntil.IsZero() {
-		lp.ValidText = lang.T("label.noend")
-	} else {
-		lp.ValidText = lang.Date(l.ValidUntil)
-	}
-	lp.Actions = h.App.LabelActionsFor(principal(r), l)
 	if lp.Findings, lp.FindingsTotal, err = h.App.LabelFindings(r.Context(), l); err != nil {
 		return lp, err
 	}
@@ -233,10 +256,11 @@ func (h *Web) labelPage(r *http.Request, id string, lang i18n.Lang) (LabelPage, 
 			lp.Why = "" // Hallmark's own "the validity period ended": the status says it
 		}
 	}
-	lp.describe(lang, func(r catalog.Requirement) (string, i18n.Lang) {
-		t, in := h.App.RequirementText(r, string(lang))
-		return t.Title, i18n.Lang(in)
-	})
+	if anonymous {
+		// Roughly what it holds: the credential, the events, the findings.
+		cost := 4<<10 + len(l.Credential) + 512*len(events) + 512*len(lp.Findings)
+		h.App.IfUnchanged(gen, func() { h.labelFacts.Put(id, lp, cost) })
+	}
 	return lp, nil
 }
 
@@ -446,7 +470,7 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 	anonymous := principal(r).IsAnonymous()
 	lang := requestLang(r)
 	gen := h.App.LabelGeneration()
-	key := pageKey(r.PathValue("id"), lang, r.URL.Query().Get("lang"))
+	key := pageKey(r.PathValue("id"), lang)
 	serve := func(c anonPage) {
 		publicCache(w, r)
 		setPageHeaders(w)
@@ -478,6 +502,19 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 		AsOf string
 	}{h.translatedPage(r, title, "labels"), lp, asOfMark}
 	data.page.PageURL = lp.URL
+	// The switcher leads to each language's own address, which the static
+	// tree has too (the /language switch needs Hallmark), and the page
+	// names the addresses of all its languages, canonical its own.
+	data.page.Switch = nil
+	base := h.App.Config().PublicURL
+	data.page.Alternates = []alternate{{"x-default", lp.URL}}
+	for _, l := range i18n.Supported {
+		if l != lang {
+			data.page.Switch = append(data.page.Switch, langLink{l, LabelPath(lp.Label.ID, l)})
+		}
+		data.page.Alternates = append(data.page.Alternates, alternate{string(l), base + LabelPath(lp.Label.ID, l)})
+	}
+	data.page.Canonical = base + LabelPath(lp.Label.ID, lang)
 	body, err := h.renderBytes("label", data)
 	if err != nil {
 		h.serverError(w, r, err)
@@ -495,30 +532,50 @@ func (h *Web) label(w http.ResponseWriter, r *http.Request) {
 	serve(c)
 }
 
-// pageKey names a cached label page: the label, the language it is in,
-// and whether ?lang= chose it (the switcher's links differ).
-func pageKey(id string, lang i18n.Lang, query string) string {
-	if l, ok := i18n.Parse(query); ok {
-		query = string(l)
-	} else {
-		query = ""
+// LabelPath is the address of a label's page in one language, on serve
+// and in the static tree alike.
+func LabelPath(id string, l i18n.Lang) string {
+	return "/labels/" + url.PathEscape(id) + "/" + string(l) + "/"
+}
+
+// labelIn is the label page in the language its address names; any other
+// code is no page, so each language has one address.
+func (h *Web) labelIn(w http.ResponseWriter, r *http.Request) {
+	if _, ok := i18n.Code(r.PathValue("lang")); !ok {
+		h.NotFound(w, r, "There is no page at this address.")
+		return
 	}
-	return id + "|" + string(lang) + "|" + query
+	h.label(w, r)
+}
+
+// labelInNoSlash leads /labels/{id}/de to /labels/{id}/de/, as a file
+// server does for a directory.
+func (h *Web) labelInNoSlash(w http.ResponseWriter, r *http.Request) {
+	if _, ok := i18n.Code(r.PathValue("lang")); !ok {
+		h.NotFound(w, r, "There is no page at this address.")
+		return
+	}
+	http.Redirect(w, r, r.URL.EscapedPath()+"/", http.StatusMovedPermanently)
+}
+
+// pageKey names a cached label page: the label and the language it is
+// in (nothing else of the request reaches the page).
+func pageKey(id string, lang i18n.Lang) string {
+	return id + "|" + string(lang)
 }
 
 // forgetPages drops the cached pages of labels that changed (all: nil).
 func (h *Web) forgetPages(ids []string) {
 	if ids == nil {
 		h.labelPages.Clear()
+		h.labelFacts.Clear()
 		return
 	}
+	h.labelFacts.Delete(ids...)
 	var keys []string
 	for _, id := range ids {
 		for _, l := range i18n.Supported {
-			keys = append(keys, pageKey(id, l, ""))
-			for _, q := range i18n.Supported {
-				keys = append(keys, pageKey(id, l, string(q)))
-			}
+			keys = append(keys, pageKey(id, l))
 		}
 	}
 	h.labelPages.Delete(keys...)

@@ -42,6 +42,10 @@ type Web struct {
 	// labelPages caches label pages for anonymous visitors (see label),
 	// within PageCacheBudget; a label's change forgets its pages.
 	labelPages *bcache.Cache[anonPage]
+	// labelFacts caches what a label page shows before it is put into
+	// words, so the pages of a label in each language read the database
+	// once (see labelFacts); forgotten with the pages.
+	labelFacts *bcache.Cache[LabelPage]
 }
 
 // StaticFiles are the site's assets as served under /static/.
@@ -50,8 +54,12 @@ func StaticFiles() fs.FS {
 	return static
 }
 
-// PageCacheBudget bounds the memory kept for rendered label pages.
-const PageCacheBudget = 64 << 20
+// PageCacheBudget bounds the memory kept for rendered label pages;
+// FactsCacheBudget for what they show before it is put into words.
+const (
+	PageCacheBudget  = 64 << 20
+	FactsCacheBudget = 8 << 20
+)
 
 var funcs = template.FuncMap{
 	"relName": func(r catalog.Relationship) string {
@@ -182,7 +190,7 @@ var funcs = template.FuncMap{
 // New parses the templates; it fails only if a template is broken.
 func New(app *server.Server, secure bool, publicURL string) (*Web, error) {
 	w := &Web{App: app, Secure: secure, Origin: originOf(publicURL), pages: map[string]*template.Template{},
-		labelPages: bcache.New[anonPage](PageCacheBudget)}
+		labelPages: bcache.New[anonPage](PageCacheBudget), labelFacts: bcache.New[LabelPage](FactsCacheBudget)}
 	app.OnLabelsChanged(w.forgetPages)
 	fm := maps.Clone(funcs)
 	fm["levelName"] = w.levelName
@@ -240,6 +248,10 @@ func (h *Web) Register(mux *http.ServeMux) {
 	// The public registry of labels.
 	handle("GET /labels", h.labels)
 	handle("GET /labels/{id}", h.label)
+	// Each language's page at an address of its own, which a plain file
+	// server answers from the static tree too (?lang= needs Hallmark).
+	handle("GET /labels/{id}/{lang}/{$}", h.labelIn)
+	handle("GET /labels/{id}/{lang}", h.labelInNoSlash)
 	handle("GET /labels/{id}/qr.svg", h.labelQR)
 	handle("GET /labels/{id}/qr.png", h.labelQR)
 	handle("GET /labels/{id}/credential.jwt", h.labelCredential)
@@ -302,6 +314,11 @@ type page struct {
 	Catalog string
 	// Switch links to this page in each other language.
 	Switch []langLink
+	// Canonical and Alternates name a translated page's address in its
+	// own language and in every language, for search engines; empty on
+	// the others.
+	Canonical  string
+	Alternates []alternate
 	// BackHref and BackText lead an error page back (default: the catalogue).
 	BackHref, BackText string
 }
@@ -311,11 +328,20 @@ type langLink struct {
 	Href string
 }
 
+// alternate is a <link rel=alternate hreflang>: a language tag or x-default.
+type alternate struct {
+	HrefLang, Href string
+}
+
 // langCookie keeps the language a visitor chose with the switcher.
 const langCookie = "hallmark_lang"
 
-// requestLang is the language of a request (see i18n.Negotiate).
+// requestLang is the language of a request: the one its address names
+// (/labels/{id}/de/), else as i18n.Negotiate chooses.
 func requestLang(r *http.Request) i18n.Lang {
+	if l, ok := i18n.Code(r.PathValue("lang")); ok {
+		return l
+	}
 	c := ""
 	if ck, err := r.Cookie(langCookie); err == nil {
 		c = ck.Value
@@ -328,7 +354,7 @@ func requestLang(r *http.Request) i18n.Lang {
 func (h *Web) page(r *http.Request, title, nav string) page {
 	p := principal(r)
 	pg := page{Title: title, Nav: nav, User: p, SignedIn: !p.IsAnonymous(), Lang: requestLang(r), ContentLang: i18n.English,
-		Loaded: time.Now().UTC(), Catalog: catalog.Version}
+		Loaded: h.App.Now().UTC(), Catalog: catalog.Version}
 	if sid := sessionID(r); sid != "" {
 		pg.CSRF = h.App.CSRFToken(sid)
 	}
@@ -446,6 +472,7 @@ func setPageHeaders(w http.ResponseWriter) {
 // Accept-Language would hand it to others).
 func publicCache(w http.ResponseWriter, r *http.Request) {
 	_, byQuery := i18n.Parse(r.URL.Query().Get("lang"))
+	_, byPath := i18n.Code(r.PathValue("lang"))
 	ck, err := r.Cookie(langCookie)
 	_, byCookie := i18n.Parse(func() string {
 		if err != nil {
@@ -456,7 +483,7 @@ func publicCache(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !principal(r).IsAnonymous():
 		w.Header().Set("Cache-Control", "private, no-store")
-	case byCookie && !byQuery:
+	case byCookie && !byQuery && !byPath:
 		w.Header().Set("Cache-Control", "private, "+strings.TrimPrefix(server.PublicCacheControl, "public, "))
 	default:
 		w.Header().Set("Cache-Control", server.PublicCacheControl)
