@@ -49,6 +49,7 @@ fuzz:
 	$(GO) test ./internal/tlogpolicy -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/agreement -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/store -run '^$$' -fuzz '^FuzzParseLabelKey$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/store -run '^$$' -fuzz '^FuzzParseProductKey$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/cdn -run '^$$' -fuzz '^FuzzHeaders$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # govulncheck against the Go vulnerability records in ../shared/corpus (this
