@@ -108,7 +108,8 @@ type Server struct {
 	clock       func() time.Time
 	statusLists statusListCache
 	labels      labelCache
-	listings    *bcache.Cache[listing]      // registry pages and counts (Labels)
+	listings    *bcache.Cache[listing]      // registry pages (Labels)
+	counts      *bcache.Cache[listing]      // their counts, by filter
 	tlogPtr     atomic.Pointer[decisionLog] // the log, while this instance is the writer (dlog)
 	witness     *tlog.Witness
 	witnessKey  string
@@ -160,7 +161,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Server, error) {
 		cfg.IssuerName = "Hallmark demonstration authority"
 	}
 	s := &Server{store: st, cfg: cfg, clock: cfg.Clock, limiter: auth.NewLoginLimiter(),
-		listings: bcache.New[listing](ListingCacheBudget)}
+		listings: bcache.New[listing](ListingCacheBudget), counts: bcache.New[listing](CountCacheBudget)}
 	s.labels.cache = bcache.New[cachedLabel](LabelCacheBudget)
 	s.initUploads()
 	params := auth.DefaultParams
