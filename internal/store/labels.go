@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,49 +131,70 @@ func ParseLabelKey(c string) (LabelKey, error) {
 
 // Labels searches labels, newest first, with the total.
 func (s *Store) Labels(ctx context.Context, q LabelQuery) ([]registry.Label, int, error) {
-	pat := ""
+	// Only the filters asked for are in the statement. Written as "$1 is
+	// empty OR ...", the plan PostgreSQL keeps for any arguments (a
+	// prepared statement's generic plan) kept the search too, and counting
+	// a million labels took 15 s instead of 2.6 s.
+	var conds []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if q.SchemeID != "" {
+		conds = append(conds, "l.scheme_id = "+arg(q.SchemeID))
+	}
+	if q.Status != "" {
+		conds = append(conds, "l.status = "+arg(string(q.Status)))
+	}
+	if q.Category != "" {
+		conds = append(conds, "p.category = "+arg(q.Category))
+	}
 	if q.Text != "" {
-		pat = "%" + likeEscape(q.Text) + "%"
+		// The text is matched in label_search (migration 00017), a
+		// trigram index over the label id, product name, model number and
+		// manufacturer: the same substring match as LIKE on each, from an index.
+		pat := arg("%" + likeEscape(q.Text) + "%")
+		if s.dialect == Postgres {
+			conds = append(conds, `l.id IN (SELECT label_id FROM label_search WHERE body LIKE `+pat+`)`)
+		} else {
+			conds = append(conds, `l.rowid IN (SELECT rowid FROM label_search WHERE body LIKE `+pat+`)`)
+		}
 	}
-	// The text is matched in label_search (migration 00017), a trigram
-	// index over the label id, product name, model number and
-	// manufacturer: the same substring match as LIKE on each, from an index.
-	search := `l.rowid IN (SELECT rowid FROM label_search WHERE body LIKE $4)`
-	if s.dialect == Postgres {
-		search = `l.id IN (SELECT label_id FROM label_search WHERE body LIKE $4)`
+	if q.ManufacturerID != 0 {
+		conds = append(conds, "m.id = "+arg(q.ManufacturerID))
 	}
-	where := ` WHERE ($1 = '' OR l.scheme_id = $1) AND ($2 = '' OR l.status = $2) AND ($3 = '' OR p.category = $3)
-		AND ($4 = '' OR ` + search + `)
-		AND ($5 = 0 OR m.id = $5)`
-	args := []any{q.SchemeID, string(q.Status), q.Category, pat, q.ManufacturerID}
+	where := func() string {
+		if len(conds) == 0 {
+			return ""
+		}
+		return " WHERE " + strings.Join(conds, " AND ")
+	}
 	total := -1
 	if !q.NoTotal {
-		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+labelFrom+where, args...).Scan(&total); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+labelFrom+where(), args...).Scan(&total); err != nil {
 			return nil, 0, err
 		}
 	}
 	if q.Limit == 0 {
 		q.Limit = 50
 	}
-	order, page := ` ORDER BY l.issued_at DESC, l.id`, ` LIMIT $6 OFFSET $7`
-	args = append(args, q.Limit, q.Offset)
+	order, offset := ` ORDER BY l.issued_at DESC, l.id`, q.Offset
 	switch {
 	case q.Oldest:
-		order, args[len(args)-1] = ` ORDER BY l.issued_at, l.id DESC`, 0
+		order, offset = ` ORDER BY l.issued_at, l.id DESC`, 0
 	case !q.Before.IsZero():
 		// The reverse order from the key, turned back below: the index
 		// serves it as it serves After.
-		where += ` AND l.issued_at >= $8 AND (l.issued_at > $8 OR l.id < $9)`
-		order, args[len(args)-1] = ` ORDER BY l.issued_at, l.id DESC`, 0
-		args = append(args, ts(q.Before.Issued), q.Before.ID)
+		at, id := arg(ts(q.Before.Issued)), arg(q.Before.ID)
+		conds = append(conds, `l.issued_at >= `+at+` AND (l.issued_at > `+at+` OR l.id < `+id+`)`)
+		order, offset = ` ORDER BY l.issued_at, l.id DESC`, 0
 	case !q.After.IsZero():
 		// The first conjunct is a range the (issued_at, id) index serves.
-		where += ` AND l.issued_at <= $8 AND (l.issued_at < $8 OR l.id > $9)`
-		args[len(args)-1] = 0
-		args = append(args, ts(q.After.Issued), q.After.ID)
+		at, id := arg(ts(q.After.Issued)), arg(q.After.ID)
+		conds = append(conds, `l.issued_at <= `+at+` AND (l.issued_at < `+at+` OR l.id > `+id+`)`)
+		offset = 0
 	}
+	page := ` LIMIT ` + arg(q.Limit) + ` OFFSET ` + arg(offset)
 	var out []registry.Label
-	err := s.each(ctx, `SELECT `+labelCols+labelFrom+where+order+page, func(r *sql.Rows) error {
+	err := s.each(ctx, `SELECT `+labelCols+labelFrom+where()+order+page, func(r *sql.Rows) error {
 		l, err := scanLabel(r)
 		out = append(out, l)
 		return err

@@ -70,13 +70,3 @@ func TestKeptStatements(t *testing.T) {
 		t.Fatalf("the kept statement ran with the old argument: sum %d, %v", sum, err)
 	}
 }
-
-// PostgreSQL plans each statement for its arguments (see customPlans):
-// the store's optional filters depend on it at a million labels.
-func TestPostgresCustomPlans(t *testing.T) {
-	db := openDB(t, store.Postgres).SQLDB()
-	var mode string
-	if err := db.QueryRowContext(context.Background(), `SHOW plan_cache_mode`).Scan(&mode); err != nil || mode != "force_custom_plan" {
-		t.Fatalf("plan_cache_mode %q, %v", mode, err)
-	}
-}

@@ -68,29 +68,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // opened (and, on SQLite, re-read the schema of) a connection each time.
 const poolSize = 16
 
-// customPlans has PostgreSQL plan each statement for its arguments. pgx
-// prepares statements, and after five runs PostgreSQL may keep one generic
-// plan for any arguments; the store's optional filters test whether an
-// argument is empty ("$1 = empty OR column = $1"), which only a plan for
-// the actual arguments drops, so a generic plan counted a million labels
-// through the search index they did not ask for (15 s, against 2.6 s
-// planned for the arguments). A DSN that sets plan_cache_mode is kept.
-func customPlans(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return dsn // sql.Open reports it
-	}
-	q := u.Query()
-	if q.Get("plan_cache_mode") == "" {
-		q.Set("plan_cache_mode", "force_custom_plan")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
-
 func open(dsn string) (*Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db, err := sql.Open("pgx", customPlans(dsn))
+		db, err := sql.Open("pgx", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL: %w", err)
 		}
