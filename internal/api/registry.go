@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -290,12 +291,8 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request) {
 	}
 	out := List[labelJSON]{Items: items, Total: total, Limit: limit, Offset: offset}
 	if len(list) == limit {
-		// The filters stay; the cursor replaces any offset.
 		out.Cursor = store.KeyOf(list[len(list)-1]).Encode()
-		q.Del("offset")
-		q.Set("cursor", out.Cursor)
-		q.Set("limit", strconv.Itoa(limit))
-		out.Next = a.App.Config().PublicURL + "/api/v1/labels?" + q.Encode()
+		out.Next = a.nextLink("/api/v1/labels", q, out.Cursor, limit)
 	}
 	body, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
@@ -469,6 +466,15 @@ func (a *API) labelActions(w http.ResponseWriter, r *http.Request) {
 
 // Registry.
 
+// nextLink is the link to a list's following page: the filters stay, the
+// cursor replaces any offset.
+func (a *API) nextLink(path string, q url.Values, cursor string, limit int) string {
+	q.Del("offset")
+	q.Set("cursor", cursor)
+	q.Set("limit", strconv.Itoa(limit))
+	return a.App.Config().PublicURL + path + "?" + q.Encode()
+}
+
 func (a *API) products(w http.ResponseWriter, r *http.Request) {
 	limit, offset, err := page(r)
 	if err != nil {
@@ -497,12 +503,8 @@ func (a *API) products(w http.ResponseWriter, r *http.Request) {
 	}
 	out := List[registry.Product]{Items: list, Total: total, Limit: limit, Offset: offset}
 	if len(list) == limit {
-		// As for labels: the filters stay, the cursor replaces any offset.
 		out.Cursor = store.ProductKeyOf(list[len(list)-1]).Encode()
-		q.Del("offset")
-		q.Set("cursor", out.Cursor)
-		q.Set("limit", strconv.Itoa(limit))
-		out.Next = a.App.Config().PublicURL + "/api/v1/products?" + q.Encode()
+		out.Next = a.nextLink("/api/v1/products", q, out.Cursor, limit)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -266,17 +266,9 @@ func (h *Web) products(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := r.URL.Query()
-	for _, c := range []struct {
-		name string
-		into *store.ProductKey
-	}{{"after", &q.After}, {"before", &q.Before}} {
-		if s := v.Get(c.name); s != "" {
-			var err error
-			if *c.into, err = store.ParseProductKey(s); err != nil {
-				h.badRequest(w, r, err.Error())
-				return
-			}
-		}
+	if err := parseCursors(v, store.ParseProductKey, &q.After, &q.Before); err != nil {
+		h.badRequest(w, r, err.Error())
+		return
 	}
 	q.Last = v.Get("last") != ""
 	list, total, err := h.App.Products(r.Context(), p, q)
@@ -794,4 +786,18 @@ func (h *Web) uploadVEX(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/console/findings", http.StatusSeeOther)
+}
+
+// parseCursors reads a keyed list's ?after= and ?before= cursors.
+func parseCursors[K any](v url.Values, parse func(string) (K, error), after, before *K) error {
+	for name, into := range map[string]*K{"after": after, "before": before} {
+		if c := v.Get(name); c != "" {
+			k, err := parse(c)
+			if err != nil {
+				return err
+			}
+			*into = k
+		}
+	}
+	return nil
 }

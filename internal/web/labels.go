@@ -89,16 +89,9 @@ func (h *Web) keyedLabels(w http.ResponseWriter, r *http.Request, q store.LabelQ
 		return nil, pgr, false
 	}
 	v := r.URL.Query()
-	for _, c := range []struct {
-		name string
-		into *store.LabelKey
-	}{{"after", &q.After}, {"before", &q.Before}} {
-		if s := v.Get(c.name); s != "" {
-			if *c.into, err = store.ParseLabelKey(s); err != nil {
-				h.badRequest(w, r, err.Error())
-				return nil, pgr, false
-			}
-		}
+	if err = parseCursors(v, store.ParseLabelKey, &q.After, &q.Before); err != nil {
+		h.badRequest(w, r, err.Error())
+		return nil, pgr, false
 	}
 	q.Oldest = v.Get("last") != ""
 	list, total, err := read(r.Context(), q)
