@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -108,48 +109,54 @@ func ParseProductKey(c string) (ProductKey, error) {
 
 // Products lists products matching q, and how many match in all.
 func (s *Store) Products(ctx context.Context, q ProductQuery) ([]registry.Product, int, error) {
-	// The text is matched in product_search (migration 00023), a trigram
-	// index: the same substring match as LIKE on each field, from an index.
-	search := `p.id IN (SELECT rowid FROM product_search WHERE body LIKE $5)`
-	if s.dialect == Postgres {
-		search = `p.id IN (SELECT product_id FROM product_search WHERE body LIKE $5)`
-	}
-	where := `WHERE (p.published OR $7 OR p.manufacturer_id = $2
+	// Who may see a product is one fixed rule ($1 overseer, $2 owner,
+	// $3 lab, $4 every product); the optional filters are in the statement
+	// only when asked for, as in Labels (a generic plan of "$n is empty OR
+	// ..." keeps what was not asked for).
+	args := []any{q.Overseer, q.OwnerOrg, q.Lab, q.All}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	conds := []string{`(p.published OR $4 OR p.manufacturer_id = $2
 			OR ($1 <> 0 AND EXISTS (SELECT 1 FROM applications a JOIN product_versions v ON v.id = a.product_version_id
 				JOIN authority_schemes au ON au.scheme_id = a.scheme_id WHERE v.product_id = p.id AND au.org_id = $1))
-			OR ($6 <> 0 AND EXISTS (SELECT 1 FROM applications a JOIN product_versions v ON v.id = a.product_version_id
-				WHERE v.product_id = p.id AND a.assessor_org_id = $6)))
-		AND ($3 = 0 OR p.manufacturer_id = $3)
-		AND ($4 = '' OR p.category = $4)
-		AND ($5 = '' OR ` + search + `)`
-	pat := ""
-	if q.Text != "" {
-		pat = "%" + likeEscape(q.Text) + "%"
+			OR ($3 <> 0 AND EXISTS (SELECT 1 FROM applications a JOIN product_versions v ON v.id = a.product_version_id
+				WHERE v.product_id = p.id AND a.assessor_org_id = $3)))`}
+	if q.OnlyOrg != 0 {
+		conds = append(conds, "p.manufacturer_id = "+arg(q.OnlyOrg))
 	}
-	args := []any{q.Overseer, q.OwnerOrg, q.OnlyOrg, q.Category, pat, q.Lab, q.All}
+	if q.Category != "" {
+		conds = append(conds, "p.category = "+arg(q.Category))
+	}
+	if q.Text != "" {
+		// The text is matched in product_search (migration 00023), a
+		// trigram index: the same substring match as LIKE on each field.
+		pat := arg("%" + likeEscape(q.Text) + "%")
+		if s.dialect == Postgres {
+			conds = append(conds, `p.id IN (SELECT product_id FROM product_search WHERE body LIKE `+pat+`)`)
+		} else {
+			conds = append(conds, `p.id IN (SELECT rowid FROM product_search WHERE body LIKE `+pat+`)`)
+		}
+	}
+	from := ` FROM products p JOIN organisations o ON o.id = p.manufacturer_id WHERE `
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM products p JOIN organisations o ON o.id = p.manufacturer_id `+where, args...).Scan(&total); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+from+strings.Join(conds, " AND "), args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order, back := ` ORDER BY o.name, p.name, p.id`, false
-	args = append(args, q.Limit, q.Offset)
+	order, back, offset := ` ORDER BY o.name, p.name, p.id`, false, q.Offset
 	// A row value compares the three columns in the listing's order, with
 	// the same collation as ORDER BY, on both engines.
 	switch {
 	case q.Last:
-		order, back, args[len(args)-1] = ` ORDER BY o.name DESC, p.name DESC, p.id DESC`, true, 0
+		order, back, offset = ` ORDER BY o.name DESC, p.name DESC, p.id DESC`, true, 0
 	case !q.Before.IsZero():
-		where += ` AND (o.name, p.name, p.id) < ($10, $11, $12)`
-		order, back, args[len(args)-1] = ` ORDER BY o.name DESC, p.name DESC, p.id DESC`, true, 0
-		args = append(args, q.Before.Manufacturer, q.Before.Name, q.Before.ID)
+		conds = append(conds, `(o.name, p.name, p.id) < (`+arg(q.Before.Manufacturer)+`, `+arg(q.Before.Name)+`, `+arg(q.Before.ID)+`)`)
+		order, back, offset = ` ORDER BY o.name DESC, p.name DESC, p.id DESC`, true, 0
 	case !q.After.IsZero():
-		where += ` AND (o.name, p.name, p.id) > ($10, $11, $12)`
-		args[len(args)-1] = 0
-		args = append(args, q.After.Manufacturer, q.After.Name, q.After.ID)
+		conds = append(conds, `(o.name, p.name, p.id) > (`+arg(q.After.Manufacturer)+`, `+arg(q.After.Name)+`, `+arg(q.After.ID)+`)`)
+		offset = 0
 	}
+	page := ` LIMIT ` + arg(q.Limit) + ` OFFSET ` + arg(offset)
 	var out []registry.Product
-	err := s.each(ctx, `SELECT `+productCols+` FROM products p JOIN organisations o ON o.id = p.manufacturer_id `+where+
-		order+` LIMIT $8 OFFSET $9`, func(r *sql.Rows) error {
+	err := s.each(ctx, `SELECT `+productCols+from+strings.Join(conds, " AND ")+order+page, func(r *sql.Rows) error {
 		p, err := scanProduct(r)
 		out = append(out, p)
 		return err
